@@ -1,0 +1,94 @@
+"""Errors that teach: one ShapeError and the helpers that raise it.
+
+Every public function in dlcore checks its inputs with these helpers, so a
+wrong shape is reported where it enters, with the argument's name and the
+expected against the actual shape, instead of surfacing later as an obscure
+broadcasting error.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+__all__ = ["ShapeError", "expect_ndim", "expect_shape", "as_float_array", "format_shape"]
+
+
+class ShapeError(ValueError):
+    """An array's shape breaks a function's contract.
+
+    The message names the function, the argument, its actual shape and the
+    expected shape, e.g. ``"linear_forward: W has shape (3, 4) but expected
+    (D, M) = (5, *) with D = x.shape[1]"``.
+    """
+
+
+def format_shape(shape: Sequence[int | None]) -> str:
+    """Format a shape pattern, writing ``*`` for 'any size'.
+
+    >>> format_shape((5, None))
+    '(5, *)'
+    """
+    parts = ["*" if size is None else str(size) for size in shape]
+    if len(parts) == 1:
+        return f"({parts[0]},)"
+    return "(" + ", ".join(parts) + ")"
+
+
+def as_float_array(func: str, name: str, value: Any) -> np.ndarray:
+    """Return ``value`` as a floating-point NumPy array, or raise a clear TypeError.
+
+    Integer and boolean input is converted to float64; float32 and float64
+    are kept as they are. The caller's array is never modified.
+    """
+    try:
+        array = np.asarray(value)
+    except Exception as error:  # e.g. ragged nested lists
+        raise TypeError(f"{func}: {name} could not be turned into an array ({error})") from None
+    if array.dtype == object:
+        raise TypeError(f"{func}: {name} must be numeric, got an array of Python objects")
+    if not np.issubdtype(array.dtype, np.number) and array.dtype != bool:
+        raise TypeError(f"{func}: {name} must be numeric, got dtype {array.dtype}")
+    if np.issubdtype(array.dtype, np.complexfloating):
+        raise TypeError(f"{func}: {name} must be real, got dtype {array.dtype}")
+    if not np.issubdtype(array.dtype, np.floating):
+        array = array.astype(np.float64)
+    return array
+
+
+def expect_ndim(func: str, name: str, array: np.ndarray, ndim: int, labels: str = "") -> None:
+    """Raise ShapeError unless ``array`` has exactly ``ndim`` dimensions."""
+    if array.ndim != ndim:
+        described = f" {labels}" if labels else ""
+        raise ShapeError(
+            f"{func}: {name} has shape {format_shape(array.shape)} ({array.ndim}-D) "
+            f"but expected a {ndim}-D array{described}"
+        )
+
+
+def expect_shape(
+    func: str,
+    name: str,
+    array: np.ndarray,
+    expected: Sequence[int | None],
+    labels: str = "",
+    why: str = "",
+) -> None:
+    """Raise ShapeError unless ``array.shape`` matches ``expected``.
+
+    ``expected`` is a tuple of sizes, ``None`` meaning any size. ``labels``
+    names the axes from the shape glossary (e.g. ``"(D, M)"``) and ``why``
+    says where the expected sizes come from (e.g. ``"D = x.shape[1]"``).
+    """
+    shape = tuple(array.shape)
+    matches = len(shape) == len(expected) and all(
+        want is None or have == want for have, want in zip(shape, expected)
+    )
+    if matches:
+        return
+    pattern = f"{labels} = {format_shape(expected)}" if labels else format_shape(expected)
+    message = f"{func}: {name} has shape {format_shape(shape)} but expected {pattern}"
+    if why:
+        message += f" with {why}"
+    raise ShapeError(message)

@@ -1,0 +1,18 @@
+"""The checks that run under each exercise.
+
+A check calls the learner's code on several inputs, compares it with the
+reference, and either prints a one-line success or raises
+:class:`ExerciseFailed` whose message diagnoses the mistake and gives a hint.
+Checks for chapter NN live in ``dlcore.exercises.chNN``.
+"""
+
+from dlcore.exercises.core import (
+    CheckResult,
+    Case,
+    ExerciseFailed,
+    check_array_function,
+    check_value,
+    results,
+)
+
+__all__ = ["Case", "CheckResult", "ExerciseFailed", "check_array_function", "check_value", "results"]
