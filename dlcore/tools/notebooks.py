@@ -1,0 +1,64 @@
+"""Reading, executing and writing notebooks byte-stably (shared by the tools)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+__all__ = ["read_notebook", "write_notebook", "notebook_bytes", "execute_notebook", "KERNELSPEC"]
+
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+# Metadata that changes on every run or every machine and is never kept.
+VOLATILE_CELL_METADATA = ("execution", "collapsed", "scrolled", "ExecuteTime", "jupyter")
+KEPT_NOTEBOOK_METADATA = ("kernelspec", "language_info")
+
+
+def read_notebook(path: str | Path):
+    import nbformat
+
+    return nbformat.read(str(path), as_version=4)
+
+
+def notebook_bytes(nb) -> bytes:
+    """Serialise like Jupyter does (1-space indent, sorted keys), ending in a newline."""
+    import nbformat
+
+    nbformat.validate(nb)
+    text = json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    return text.encode("utf-8")
+
+
+def write_notebook(nb, path: str | Path) -> None:
+    Path(path).write_bytes(notebook_bytes(nb))
+
+
+def clean_metadata(nb) -> None:
+    """Drop volatile metadata in place: timings, widget state, per-run ids."""
+    nb.metadata = {key: nb.metadata[key] for key in KEPT_NOTEBOOK_METADATA if key in nb.metadata}
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    language = nb.metadata.get("language_info", {})
+    # Keep only the stable part of language_info (the patch version differs between machines).
+    nb.metadata["language_info"] = {"name": language.get("name", "python")}
+    for cell in nb.cells:
+        for key in VOLATILE_CELL_METADATA:
+            cell.metadata.pop(key, None)
+        cell.pop("id", None)
+    nb.nbformat, nb.nbformat_minor = 4, 4
+
+
+def execute_notebook(nb, cwd: str | Path, timeout: int = 300, allow_errors: bool = False):
+    """Run every cell with a fresh kernel; no widget state and no timings are stored."""
+    from nbclient import NotebookClient
+
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(cwd)}},
+        allow_errors=allow_errors,
+        store_widget_state=False,
+        record_timing=False,
+    )
+    client.execute()
+    return nb

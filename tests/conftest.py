@@ -1,0 +1,38 @@
+"""Test-session set-up: no network, no GUI, the repository on the path.
+
+Network: every address but loopback is blocked, in the test process and in
+every Python process it starts (Jupyter kernels included), by
+tests/_netguard/sitecustomize.py; tests/test_network_block.py proves it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+GUARD = ROOT / "tests" / "_netguard"
+
+os.environ["DLCORE_BLOCK_NETWORK"] = "1"
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(GUARD), str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+)
+os.environ["MPLBACKEND"] = "Agg"
+# Kernels and subprocesses must not pick up a user's IPython profile.
+os.environ.setdefault("IPYTHONDIR", str(ROOT / ".venv" / "ipython"))
+
+sys.path.insert(0, str(GUARD))
+import sitecustomize as _netguard  # noqa: E402  (this folder's, by the path set just above)
+
+_netguard.install()
+
+
+@pytest.fixture
+def rng():
+    """A fresh generator per test, so tests do not depend on their order."""
+    import numpy as np
+
+    return np.random.default_rng(1234)
