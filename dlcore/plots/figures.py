@@ -17,9 +17,24 @@ __all__ = ["plot_decision_boundary", "plot_function_and_derivative", "LiveLossPl
 
 
 def figure_to_png(fig) -> bytes:
-    """Render a figure to PNG bytes (for ``ipywidgets.Image``), without pyplot."""
+    """Render a figure to PNG bytes (for ``ipywidgets.Image``), without pyplot.
+
+    Made for widgets, which redraw on every slider move: it draws on the Agg
+    canvas and compresses lightly (a PNG a little larger, several times faster
+    than ``savefig``). After the first render the layout computed by the
+    layout engine is frozen, so later redraws skip that costly step.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    if fig.get_layout_engine() is not None:
+        fig.set_layout_engine("none")  # positions stay where the engine put them
+    width, height = canvas.get_width_height(physical=True)
+    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
+    image.save(buffer, format="png", compress_level=1)
     return buffer.getvalue()
 
 
