@@ -24,10 +24,10 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab chapters/
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/chapters
 
 test: $(STAMP)
-	$(PY) -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests solutions
+	$(PY) -m pytest --nbval tests solutions
 
 outputs: $(STAMP)
 	$(PY) -m dlcore.tools.outputs solutions/
