@@ -1,0 +1,327 @@
+"""Gradient descent on a loss surface: learning rate, start, steps and batch size (chapter 04).
+
+Left: the loss as a curve (1-D) or contours (2-D) with the path gradient
+descent takes. Right: the loss after every step, as its distance to the
+minimum on a log axis where the minimum is known. The summary names what
+happened (converged, oscillating, diverged, stuck in a local minimum, still
+moving) and compares the learning rate with the stability limit 2 / L.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.ticker import LogLocator, NullLocator
+
+from dlcore.data import make_noisy_function
+from dlcore.plots import COLORS, new_figure
+from dlcore.scratch.descent import (
+    double_well_1d,
+    gradient_descent,
+    gradient_descent_path,
+    linear_regression_hessian,
+    linear_regression_surface,
+    quadratic_1d,
+)
+from dlcore.scratch.surfaces import get_surface
+from dlcore.widgets.base import Explorer
+
+__all__ = ["DescentExplorer", "DescentState", "SURFACE_CHOICES", "regression_data"]
+
+SURFACE_CHOICES = ("quadratic (1-D)", "double well (1-D)", "linear regression MSE (2-D)",
+                   "elongated quadratic (2-D)", "saddle (2-D)")
+# What is plotted is clipped to these bounds: a diverging run reaches 1e8 before it is stopped.
+GAP_FLOOR, GAP_CEILING = 1e-12, 1e8
+STATIONARY_GRADIENT = 1e-4  # a gradient norm below this counts as having stopped
+NUM_EXAMPLES = 40  # training points behind the linear-regression surface
+
+
+def regression_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The explorer's data: y = 1.5 x - 0.5 + noise (sigma 0.5), x uniform in [-1, 3], N = 40.
+
+    x is not centred, so slope and intercept are correlated and the MSE bowl is a tilted, elongated ellipse.
+    """
+    return make_noisy_function(NUM_EXAMPLES, 0.5, function=lambda t: 1.5 * t - 0.5, low=-1.0, high=3.0,
+                               seed=np.random.default_rng(seed))
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """One entry of the surface menu, with everything compute() needs."""
+
+    name: str
+    dims: int
+    value: object  # vectorised f: f(x) for 1-D, f(x, y) for 2-D
+    gradient: object  # (P,) -> (P,)
+    xlim: tuple[float, float]
+    ylim: tuple[float, float] | None
+    start: tuple[float, ...]
+    minima: tuple[tuple[float, ...], ...]  # the global minimum first
+    minimum_value: float | None
+    curvature: float | None  # L, the largest Hessian eigenvalue, if the surface is a quadratic
+    formula: str
+
+
+def _problems(x_data: np.ndarray, y_data: np.ndarray) -> dict[str, _Problem]:
+    quad, well = quadratic_1d(curvature=4.0), double_well_1d()
+    mse = linear_regression_surface(x_data, y_data)
+    L_mse = float(np.linalg.eigvalsh(linear_regression_hessian(x_data[:, None]))[-1])
+    problems = {}
+    for name, curve in (("quadratic (1-D)", quad), ("double well (1-D)", well)):
+        minima = tuple((m,) for m in curve.minima)
+        problems[name] = _Problem(name, 1, curve.value, lambda p, c=curve: c.derivative(p), curve.xlim, None,
+                                  (curve.start,), minima, float(curve.value(np.array(curve.minima[0]))),
+                                  curve.curvature, curve.formula)
+    for name, surface, curvature in (("linear regression MSE (2-D)", mse, L_mse),
+                                     ("elongated quadratic (2-D)", get_surface("elongated_quadratic"), 10.0),
+                                     ("saddle (2-D)", get_surface("saddle"), None)):
+        problems[name] = _Problem(name, 2, surface.value_fn, lambda p, s=surface: s.gradient_at(p), surface.xlim,
+                                  surface.ylim, surface.start, surface.minima, surface.minimum_value, curvature,
+                                  surface.formula)
+    return problems
+
+
+@dataclass(frozen=True)
+class DescentState:
+    """One setting of the controls and the run it produced (what the tests inspect)."""
+
+    surface: str
+    dims: int
+    learning_rate: float
+    start: tuple[float, ...]
+    num_steps: int
+    batch_size: int | None  # only for the regression surface (None: not applicable)
+    noise: float  # gradient noise on the other surfaces
+    points: np.ndarray  # (S + 1, dims): finite; may lie far outside the window
+    losses: np.ndarray  # (S + 1,)
+    diverged: bool
+    threshold: float | None  # 2 / L where the surface is a quadratic
+    verdict: str
+
+    @property
+    def steps_taken(self) -> int:
+        return len(self.losses) - 1
+
+
+def _verdict(problem: _Problem, points: np.ndarray, losses: np.ndarray, diverged: bool, stochastic: bool) -> str:
+    """Name what the run did, from the numbers alone."""
+    if problem.minimum_value is None and len(losses) > 1 and losses[-1] < losses[0] - 1.0 and (
+            diverged or np.abs(points[-1]).max() > 10 * np.abs(np.array(problem.xlim)).max()):
+        return "ran away downhill: this surface has no minimum"
+    if diverged or (len(losses) > 3 and losses[-1] > losses[0] + 1.0 and losses[-1] > losses[-2] > losses[-3]):
+        return "diverged"
+    if len(points) < 3:
+        return "still moving"
+    steps = np.diff(points, axis=0)[-10:]
+    grad_norm = np.linalg.norm(np.asarray(problem.gradient(points[-1]), dtype=float))
+    nearest = min(problem.minima, key=lambda m: np.linalg.norm(points[-1] - np.array(m)), default=None)
+    close = nearest is not None and np.linalg.norm(points[-1] - np.array(nearest)) < 0.05 * (1 + np.abs(nearest).max())
+    if (grad_norm < STATIONARY_GRADIENT and close) or (stochastic and close):
+        where = "the global minimum" if nearest == problem.minima[0] else "a local minimum (not the global one)"
+        return f"converged to {where}" if not stochastic else f"hovering around {where}"
+    if grad_norm < STATIONARY_GRADIENT:
+        return "stalled at a stationary point that is no minimum (a saddle)"
+    if len(steps) >= 2 and np.mean(np.sum(steps[1:] * steps[:-1], axis=1) < 0) > 0.5:
+        return "oscillating"
+    return "still moving"
+
+
+class DescentExplorer(Explorer):
+    """Gradient descent on five loss surfaces: learning rate, start point, steps, batch size or noise."""
+
+    def __init__(self, surface: str = "quadratic (1-D)", learning_rate: float = 0.1, num_steps: int = 30,
+                 seed: int = 0) -> None:
+        self.x_data, self.y_data = regression_data(seed)
+        self.problems = _problems(self.x_data, self.y_data)
+        self.seed = seed
+        style = {"description_width": "initial"}
+        self.surface = widgets.Dropdown(options=SURFACE_CHOICES, value=surface, description="surface", style=style)
+        self.learning_rate = widgets.FloatLogSlider(value=learning_rate, base=10, min=-3, max=1, step=0.02,
+                                                    description="learning rate", readout_format=".3g", style=style)
+        self.start_x = widgets.FloatSlider(description="start x", step=0.05, style=style)
+        self.start_y = widgets.FloatSlider(description="start y", step=0.05, style=style)
+        self.num_steps = widgets.IntSlider(value=num_steps, min=0, max=200, description="steps", style=style)
+        self.batch_size = widgets.IntSlider(value=NUM_EXAMPLES, min=1, max=NUM_EXAMPLES, description="batch size",
+                                            style=style)
+        self.noise = widgets.FloatSlider(value=0.0, min=0.0, max=5.0, step=0.1, description="gradient noise σ",
+                                         style=style)
+        self._quiet = False
+        fig, (self.ax_path, self.ax_loss) = new_figure(ncols=2, width=11.0, height=4.0)
+        self._build_artists()
+        self._configure_surface()
+        super().__init__(fig, [self.surface, self.learning_rate, self.num_steps, self.start_x, self.start_y,
+                               self.batch_size, self.noise])
+        self.surface.observe(self._on_surface, names="value")
+        self.watch(self.learning_rate, self.num_steps, self.start_x, self.start_y, self.batch_size, self.noise)
+        self.update()
+
+    # ------------------------------------------------------------------ controls
+
+    def _on_surface(self, change=None) -> None:
+        self._configure_surface()
+        self.update()
+
+    def _configure_surface(self) -> None:
+        """Fit the start sliders to the new window, enable the relevant noise control, redraw the background."""
+        problem = self.problems[self.surface.value]
+        self._quiet = True  # one redraw for the whole change, not one per slider
+        try:
+            for slider, lim, value in ((self.start_x, problem.xlim, problem.start[0]),
+                                       (self.start_y, problem.ylim or (-1.0, 1.0),
+                                        problem.start[1] if problem.dims == 2 else 0.0)):
+                slider.min, slider.max = -1e9, 1e9  # widen first so min < max holds at every moment
+                slider.min, slider.max = float(lim[0]), float(lim[1])
+                slider.value = float(value)
+            self.start_y.disabled = problem.dims == 1
+            regression = problem.name.startswith("linear regression")
+            self.batch_size.disabled, self.noise.disabled = not regression, regression
+        finally:
+            self._quiet = False
+        self._draw_background(problem)
+
+    def update(self, change=None) -> None:
+        if not self._quiet:
+            super().update(change)
+
+    # ------------------------------------------------------------------ logic
+
+    def compute(self) -> DescentState:
+        problem = self.problems[self.surface.value]
+        lr, steps = float(self.learning_rate.value), int(self.num_steps.value)
+        start = (float(self.start_x.value),) + ((float(self.start_y.value),) if problem.dims == 2 else ())
+        rng = np.random.default_rng(self.seed)
+        batch_size, noise = None, 0.0
+        if problem.name.startswith("linear regression"):
+            batch_size = int(self.batch_size.value)
+            per_epoch = -(-NUM_EXAMPLES // batch_size)  # ceil
+            num_epochs = max(1, -(-steps // per_epoch))
+            history = gradient_descent("linear", self.x_data[:, None], self.y_data, np.array(start),
+                                       learning_rate=lr, num_epochs=num_epochs, batch_size=batch_size, rng=rng)
+            points, diverged = history.params[: steps + 1], history.diverged and history.num_steps < steps
+        else:
+            noise = float(self.noise.value)
+            points, diverged = gradient_descent_path(problem.gradient, start, learning_rate=lr, num_steps=steps,
+                                                     noise=noise, rng=rng)
+        with np.errstate(over="ignore", invalid="ignore"):
+            losses = np.array([problem.value(*p) for p in points], dtype=float)
+        finite = np.isfinite(losses) & (np.abs(losses) < GAP_CEILING)
+        if not finite.all():  # keep the finite prefix; anything beyond is a divergence
+            keep = int(np.argmin(finite))
+            points, losses, diverged = points[: max(keep, 1)], losses[: max(keep, 1)], True
+        threshold = None if problem.curvature is None else 2.0 / problem.curvature
+        stochastic = noise > 0 or (batch_size is not None and batch_size < NUM_EXAMPLES)
+        verdict = _verdict(problem, points, losses, diverged, stochastic)
+        return DescentState(problem.name, problem.dims, lr, start, steps, batch_size, noise, points, losses,
+                            verdict == "diverged", threshold, verdict)
+
+    # ------------------------------------------------------------------ drawing
+
+    def _build_artists(self) -> None:
+        ax = self.ax_path
+        (self.curve_line,) = ax.plot([], [], color=COLORS["grey"], lw=1.5)
+        (self.minimum_marker,) = ax.plot([], [], "x", color="k", ms=9, mew=2, label="global minimum")
+        (self.path_line,) = ax.plot([], [], "-o", color=COLORS["red"], ms=3, lw=1.2, label="gradient descent")
+        (self.start_marker,) = ax.plot([], [], "s", color=COLORS["green"], ms=7, label="start")
+        (self.end_marker,) = ax.plot([], [], "*", color=COLORS["blue"], ms=11, label="last point")
+        self.note = ax.text(0.5, 0.62, "", transform=ax.transAxes, ha="center", va="top", color=COLORS["red"],
+                            fontsize=11, fontweight="bold")
+        ax.legend(loc="upper center", ncol=2, fontsize=8, framealpha=0.8, frameon=True)
+        (self.loss_line,) = self.ax_loss.plot([], [], "-", color=COLORS["blue"], marker=".", ms=3)
+        self.ax_loss.set_xlabel("step")
+        self._contours = None
+
+    def _draw_background(self, problem: _Problem) -> None:
+        ax = self.ax_path
+        if self._contours is not None:
+            self._contours.remove()
+            self._contours = None
+        ax.set_xlim(*problem.xlim)
+        if problem.dims == 1:
+            xs = np.linspace(*problem.xlim, 400)
+            ys = problem.value(xs)
+            self.curve_line.set_data(xs, ys)
+            span = ys.max() - ys.min()
+            self._ylim = (ys.min() - 0.1 * span, ys.max() + 0.1 * span)
+            ax.set_ylim(*self._ylim)
+            ax.set_xlabel("parameter $x$")
+            ax.set_ylabel("loss $f(x)$")
+        else:
+            self.curve_line.set_data([], [])
+            xx, yy = np.meshgrid(np.linspace(*problem.xlim, 120), np.linspace(*problem.ylim, 120))
+            zz = problem.value(xx, yy)
+            levels = np.quantile(zz, np.linspace(0.0, 1.0, 16) ** 2)  # dense near the bottom
+            self._contours = ax.contour(xx, yy, zz, levels=np.unique(levels), cmap="viridis", linewidths=0.8)
+            self._ylim = problem.ylim
+            ax.set_ylim(*problem.ylim)
+            names = ("slope $w$", "intercept $b$") if problem.name.startswith("linear") else ("$x$", "$y$")
+            ax.set_xlabel(names[0])
+            ax.set_ylabel(names[1])
+        ax.set_title(f"{problem.name}: $f = {problem.formula}$", fontsize=10)
+        if problem.minima:
+            best = np.array(problem.minima[0], dtype=float)
+            self.minimum_marker.set_data([best[0]], [best[1]] if problem.dims == 2 else [problem.minimum_value])
+        else:
+            self.minimum_marker.set_data([], [])
+        log = problem.minimum_value is not None
+        self.ax_loss.set_yscale("log" if log else "linear")
+        if log:  # few labelled ticks: text is most of the drawing time
+            self.ax_loss.yaxis.set_major_locator(LogLocator(base=10.0, numticks=6))
+            self.ax_loss.yaxis.set_minor_locator(NullLocator())
+        self.ax_loss.set_ylabel("$f - f_{min}$ (log scale)" if log else "$f$")
+
+    def _clip_to_window(self, points: np.ndarray, problem: _Problem) -> np.ndarray:
+        """Points beyond the window are pinned just outside it, so a runaway path leaves the frame without NaN."""
+        lo = np.array([problem.xlim[0], self._ylim[0]])[: points.shape[1]]
+        hi = np.array([problem.xlim[1], self._ylim[1]])[: points.shape[1]]
+        margin = 0.05 * (hi - lo)
+        return np.clip(points, lo - margin, hi + margin)
+
+    def draw(self, state: DescentState) -> None:
+        problem = self.problems[state.surface]
+        if state.dims == 1:
+            xy = np.column_stack([state.points[:, 0], state.losses])  # (S + 1, 2): position and height on the curve
+        else:
+            xy = state.points
+        xy = self._clip_to_window(xy, problem)
+        self.path_line.set_data(xy[:, 0], xy[:, 1])
+        self.start_marker.set_data(xy[:1, 0], xy[:1, 1])
+        self.end_marker.set_data(xy[-1:, 0], xy[-1:, 1])
+        self.note.set_text("DIVERGED" if state.diverged else "")
+        steps = np.arange(len(state.losses))
+        if problem.minimum_value is not None:
+            shown = np.clip(state.losses - problem.minimum_value, GAP_FLOOR, GAP_CEILING)
+            self.ax_loss.set_ylim(max(GAP_FLOOR, 0.3 * shown.min()), max(3.0 * shown.max(), 1e-6))
+        else:
+            shown = np.clip(state.losses, -GAP_CEILING, GAP_CEILING)
+            low, high = shown.min(), shown.max()
+            pad = 0.1 * max(high - low, 1e-3)
+            self.ax_loss.set_ylim(low - pad, high + pad)
+        self.loss_line.set_data(steps, shown)
+        self.ax_loss.set_xlim(0, max(1, len(steps) - 1))
+        self.ax_loss.set_title(f"loss per step (learning rate {state.learning_rate:.3g})")
+
+    def describe(self, state: DescentState) -> str:
+        parts = [f"<b>{state.verdict}</b> after {state.steps_taken} of {state.num_steps} steps "
+                 f"at learning rate {state.learning_rate:.3g}."]
+        if state.threshold is not None:
+            relation = "above" if state.learning_rate > state.threshold else "below"
+            parts.append(f"On this quadratic the stability limit is 2/L = {state.threshold:.3g}; "
+                         f"the learning rate is {relation} it.")
+        if state.diverged:
+            parts.append("Each step overshoots by more than it corrects, so the error grows geometrically; "
+                         "the run was stopped and the plot is clipped.")
+        if state.batch_size is not None:
+            kind = ("batch gradient descent" if state.batch_size == NUM_EXAMPLES else
+                    "stochastic gradient descent" if state.batch_size == 1 else "mini-batch gradient descent")
+            per_epoch = -(-NUM_EXAMPLES // state.batch_size)
+            parts.append(f"Batch size {state.batch_size} of N = {NUM_EXAMPLES}: {kind}, {per_epoch} step(s) per epoch.")
+        elif state.noise > 0:
+            parts.append(f"Each gradient carries Gaussian noise of σ = {state.noise:.2g}, as a mini-batch estimate would.")
+        if state.verdict.startswith("hovering"):
+            parts.append("With noisy gradients and a constant learning rate the path does not settle: "
+                         "it keeps jittering around the minimum (a decaying learning rate would let it settle).")
+        if not state.diverged:
+            parts.append(f"Final loss {state.losses[-1]:.4g}.")
+        return " ".join(parts)
