@@ -73,3 +73,13 @@ def test_check_value_for_predictions():
         check_value("9.2", 0.5, 0.25, diagnoses=[lambda got, want: "off by a factor of 2" if got == 2 * want else None])
     with pytest.raises(ExerciseFailed, match=r"has shape \(2,\), expected \(\)"):
         check_value("9.2", [0.25, 0.25], 0.25)
+
+
+def test_public_fail_and_passed_record_results(capsys):
+    from dlcore.exercises import fail, passed
+
+    result = passed("9.3", "well done")
+    assert capsys.readouterr().out == "Exercise 9.3 passed: well done\n" and results[-1] == result
+    with pytest.raises(ExerciseFailed, match="Exercise 9.3: wrong sign\nHint: look at the minus"):
+        fail("9.3", "wrong sign", "look at the minus")
+    assert results[-1].passed is False and results[-1].label == "9.3"

@@ -12,7 +12,9 @@ from dlcore.exercises.core import (
     ExerciseFailed,
     check_array_function,
     check_value,
+    fail,
+    passed,
     results,
 )
 
-__all__ = ["Case", "CheckResult", "ExerciseFailed", "check_array_function", "check_value", "results"]
+__all__ = ["Case", "CheckResult", "ExerciseFailed", "check_array_function", "check_value", "fail", "passed", "results"]

@@ -23,7 +23,7 @@ import numpy as np
 
 from dlcore.errors import format_shape
 
-__all__ = ["ExerciseFailed", "CheckResult", "Case", "check_array_function", "check_value", "results"]
+__all__ = ["ExerciseFailed", "CheckResult", "Case", "check_array_function", "check_value", "fail", "passed", "results"]
 
 
 class ExerciseFailed(AssertionError):
@@ -46,6 +46,9 @@ class CheckResult:
     label: str
     passed: bool
     message: str
+
+    def _ipython_display_(self) -> None:
+        """Show nothing when a check cell ends with the check: it has printed its verdict."""
 
 
 # Every check run in this Python process, in order (grading reads it).
@@ -84,10 +87,22 @@ def _copy_args(case: Case) -> tuple:
     return tuple(np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in case.args)
 
 
-def _fail(label: str, problem: str, hint: str) -> None:
+def fail(label: str, problem: str, hint: str = "") -> None:
+    """Record a failed check and raise :class:`ExerciseFailed` (for chapter-specific checks)."""
     error = ExerciseFailed(label, problem, hint)
     _record(label, False, str(error))
     raise error
+
+
+def passed(label: str, success: str = "") -> CheckResult:
+    """Record and print a passed check (for chapter-specific checks)."""
+    text = f"Exercise {label} passed" + (f": {success}" if success else ".")
+    print(text)
+    _record(label, True, text)
+    return CheckResult(label, True, text)
+
+
+_fail = fail
 
 
 def check_array_function(
