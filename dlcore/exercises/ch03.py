@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, _fail, check_array_function, check_value
+from dlcore.exercises.core import Case, CheckResult, check_array_function, check_value, fail
 from dlcore.scratch.activations import Sigmoid, sigmoid, softmax
 from dlcore.scratch.depth_statistics import depth_statistics
 from dlcore.scratch.linear import Linear
@@ -217,7 +217,7 @@ def measure_sigmoid_chain_gradient(k: int, w: float) -> float:
 
 def _call_prediction(label: str, function: Callable, *args):
     if not callable(function):
-        _fail(label, f"expected a function, got {type(function).__name__}",
+        fail(label, f"expected a function, got {type(function).__name__}",
               "pass the function itself, without calling it")
     try:
         return function(*args)
@@ -227,7 +227,7 @@ def _call_prediction(label: str, function: Callable, *args):
             f"with your prediction, run that cell, then this one."
         ) from None
     except Exception as error:
-        _fail(label, f"your function raised {type(error).__name__}: {error}",
+        fail(label, f"your function raised {type(error).__name__}: {error}",
               "return a number (or tuple) computed from the arguments")
 
 
@@ -275,7 +275,7 @@ def _as_number(label: str, value, where: str) -> float:
     try:
         return float(value)
     except (TypeError, ValueError):
-        _fail(label, f"{where} returned {value!r}, expected a number", "return a float, e.g. 0.25 ** k")
+        fail(label, f"{where} returned {value!r}, expected a number", "return a float, e.g. 0.25 ** k")
 
 
 # ---------------------------------------------------------------- 3.5 dead ReLUs and the bias
@@ -309,9 +309,9 @@ def check_dead_relu_prediction(predict: Callable[[], tuple]) -> CheckResult:
     try:
         got = np.asarray(answer, dtype=np.float64)
     except (TypeError, ValueError):
-        _fail(label, f"predict() returned {answer!r}, expected three numbers", "return a tuple like (0.3, 0.2, 0.1)")
+        fail(label, f"predict() returned {answer!r}, expected three numbers", "return a tuple like (0.3, 0.2, 0.1)")
     if got.shape != measured.shape:
-        _fail(label, f"predict() returned {got.size} value(s), expected 3: one share for each bias -5, 0, +5",
+        fail(label, f"predict() returned {got.size} value(s), expected 3: one share for each bias -5, 0, +5",
               "return a tuple (share_at_minus_5, share_at_0, share_at_plus_5)")
 
     def diagnose(answer, expected):
