@@ -16,8 +16,10 @@ def seed_everything(seed: int = 0, threads: int = 2, deterministic: bool = True)
 
     Args:
         seed: a non-negative integer.
-        threads: CPU threads for PyTorch. A fixed count keeps floating-point
-            reductions, and therefore printed results, identical between runs.
+        threads: CPU threads for PyTorch and for NumPy's BLAS. A fixed count
+            keeps floating-point reductions, and therefore printed results,
+            identical between runs, and stops BLAS threads from fighting over
+            a busy laptop's cores.
         deterministic: ask PyTorch for deterministic algorithms.
 
     Returns:
@@ -41,6 +43,9 @@ def seed_everything(seed: int = 0, threads: int = 2, deterministic: bool = True)
     random.seed(seed)
     np.random.seed(seed)  # only for third-party code that still reads the legacy global state
     os.environ["PYTHONHASHSEED"] = str(seed)  # inherited by subprocesses, not by this one
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=int(threads))
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.manual_seed(seed)

@@ -207,6 +207,8 @@ def check_array_function(
 def _shape_hint(got: tuple, expected: tuple) -> str:
     if len(got) == len(expected) + 1 and 1 in got and tuple(s for s in got if s != 1) == tuple(s for s in expected if s != 1):
         return "you have an extra axis of size 1: keep the shape of the input (avoid keepdims or x[:, None] here)"
+    if len(got) < len(expected) and int(np.prod(got)) == int(np.prod(expected)):
+        return "your output was flattened: keep the input's shape (avoid .ravel(), .flatten() or reshape(-1))"
     if len(got) + 1 == len(expected):
         return "you dropped an axis: did a sum or a max lose its keepdims=True?"
     if tuple(reversed(got)) == expected:

@@ -97,7 +97,14 @@ def _elu_derivative(x: np.ndarray, out: np.ndarray, alpha: float = 1.0) -> np.nd
 
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
-_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    # The error function, vectorised by SciPy (imported here, on first use, so
+    # that `import dlcore` stays light). NumPy has no erf of its own.
+    from scipy.special import erf
+
+    return erf(x)
 
 
 def _check_approximate(approximate: str) -> None:
