@@ -13,7 +13,7 @@ import numpy as np
 
 from dlcore.articles.article_001_xor import TwoLayerCache, backward_fixed, forward_fixed
 from dlcore.errors import format_shape
-from dlcore.exercises.core import CheckResult, _fail, _record, check_value
+from dlcore.exercises.core import CheckResult, check_value, fail, passed
 from dlcore.scratch.activations import sigmoid
 from dlcore.scratch.autograd import BACKWARD_RULES, Value, backward
 
@@ -26,7 +26,7 @@ __all__ = [
 def _call(label: str, learner: Callable, *args: Any) -> Any:
     """Run the learner; NotImplementedError says 'not done yet', any other error is reported."""
     if not callable(learner):
-        _fail(label, f"expected a function, got {type(learner).__name__}", "pass the function itself, without calling it")
+        fail(label, f"expected a function, got {type(learner).__name__}", "pass the function itself, without calling it")
     try:
         return learner(*args)
     except NotImplementedError:
@@ -35,14 +35,7 @@ def _call(label: str, learner: Callable, *args: Any) -> Any:
             f"cell with your code, run that cell, then this one."
         ) from None
     except Exception as error:  # the learner's bug, reported rather than crashing the check
-        _fail(label, f"your function raised {type(error).__name__}: {error}", "")
-
-
-def _passed(label: str, success: str) -> CheckResult:
-    text = f"Exercise {label} passed: {success}"
-    print(text)
-    _record(label, True, text)
-    return CheckResult(label, True, text)
+        fail(label, f"your function raised {type(error).__name__}: {error}", "")
 
 
 def _close(got: np.ndarray, want: np.ndarray) -> bool:
@@ -130,34 +123,34 @@ def check_two_layer_backward(two_layer_backward: Callable[[TwoLayerCache], tuple
         where = f"(on a batch with N={N}, D={D}, Hh={Hh})"
         for field, original, name in zip(cache, copies, TwoLayerCache._fields):
             if not np.array_equal(field, original):
-                _fail(label, f"your function changed cache.{name} in place {where}",
+                fail(label, f"your function changed cache.{name} in place {where}",
                       "compute new arrays (delta = p - y) instead of writing into the cache (p -= y)")
         if result is None:
-            _fail(label, "your function returned None", "return dW1, db1, dW2, db2")
+            fail(label, "your function returned None", "return dW1, db1, dW2, db2")
         if not isinstance(result, (tuple, list)) or len(result) != 4:
-            _fail(label, f"expected four gradients (dW1, db1, dW2, db2), got {type(result).__name__}"
+            fail(label, f"expected four gradients (dW1, db1, dW2, db2), got {type(result).__name__}"
                          + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""),
                   "return dW1, db1, dW2, db2 (in this order)")
         got = dict(zip(_NAMES, (np.asarray(g, dtype=np.float64) for g in result)))
         want = dict(zip(_NAMES, backward_fixed(cache)))
         if N > 1 and all(_close(got[a], want[b]) for a, b in zip(_NAMES, ("dW2", "db2", "dW1", "db1"))):
-            _fail(label, "you returned (dW2, db2, dW1, db1); the order asked for is (dW1, db1, dW2, db2)", "")
+            fail(label, "you returned (dW2, db2, dW1, db1); the order asked for is (dW1, db1, dW2, db2)", "")
         for name in ("dW2", "db2", "dW1", "db1"):  # the order backpropagation computes them in
             if got[name].shape != want[name].shape:
-                _fail(label, _shape_problem(name, got[name].shape, want[name].shape, N) + f" {where}", hint)
+                fail(label, _shape_problem(name, got[name].shape, want[name].shape, N) + f" {where}", hint)
             if _close(got[name], want[name]):
                 continue
             if not np.all(np.isfinite(got[name])):
-                _fail(label, f"{name} contains nan or inf {where}", hint)
+                fail(label, f"{name} contains nan or inf {where}", hint)
             if name.startswith("dW") and got[name].shape[0] == got[name].shape[1] and _close(got[name], want[name].T):
-                _fail(label, f"{name} is transposed {where} (the shapes only agree because the matrix is square): "
+                fail(label, f"{name} is transposed {where} (the shapes only agree because the matrix is square): "
                              f"the weight gradient is (layer input).T @ delta", hint)
             for mistake, message in _two_layer_mistakes(cache):
                 if _close(got[name], mistake[name]):
-                    _fail(label, f"{name} is wrong {where}: {message}", hint)
-            _fail(label, f"{name} has the right shape but wrong values {where}: e.g. at index "
+                    fail(label, f"{name} is wrong {where}: {message}", hint)
+            fail(label, f"{name} has the right shape but wrong values {where}: e.g. at index "
                          f"{np.unravel_index(int(np.argmax(np.abs(got[name] - want[name]))), want[name].shape)}", hint)
-    return _passed(label, "all four gradients have the parameters' shapes and match the derivation.")
+    return passed(label, "all four gradients have the parameters' shapes and match the derivation.")
 
 
 # ---------------------------------------------------------------- 5.1 the rule of multiplication
@@ -181,15 +174,15 @@ def check_mul_backward(mul_backward: Callable[[Value], None]) -> CheckResult:
         node.grad, a.grad, b.grad = g, a_grad, b_grad
         _call(label, mul_backward, node)
         if (a.data, b.data, node.data) != (a_data, b_data, a_data * b_data):
-            _fail(label, "your rule changed a .data value; a backward rule only adds into .grad", hint)
+            fail(label, "your rule changed a .data value; a backward rule only adds into .grad", hint)
         if node.grad != g:
-            _fail(label, "your rule changed node.grad; it should only read it and update the parents' grads", hint)
+            fail(label, "your rule changed node.grad; it should only read it and update the parents' grads", hint)
         return a.grad, b.grad
 
     a_data, b_data, g = 2.0, -3.0, 1.5
     got = run(a_data, b_data, g)
     if got == (0.0, 0.0):
-        _fail(label, "your rule changed no gradient: a backward rule does not return anything, it adds into "
+        fail(label, "your rule changed no gradient: a backward rule does not return anything, it adds into "
                      "a.grad and b.grad (node.parents gives a and b)", hint)
     expected = (b_data * g, a_data * g)
     if not np.allclose(got, expected):
@@ -200,29 +193,29 @@ def check_mul_backward(mul_backward: Callable[[Value], None]) -> CheckResult:
         ]
         for wrong, message in mistakes:
             if np.allclose(got, wrong):
-                _fail(label, f"{message} (a = {a_data:g}, b = {b_data:g}, node.grad = {g:g}: you gave a.grad = "
+                fail(label, f"{message} (a = {a_data:g}, b = {b_data:g}, node.grad = {g:g}: you gave a.grad = "
                              f"{got[0]:g}, b.grad = {got[1]:g}; expected {expected[0]:g} and {expected[1]:g})", hint)
-        _fail(label, f"for a = {a_data:g}, b = {b_data:g}, node.grad = {g:g} you gave a.grad = {got[0]:g}, "
+        fail(label, f"for a = {a_data:g}, b = {b_data:g}, node.grad = {g:g} you gave a.grad = {got[0]:g}, "
                      f"b.grad = {got[1]:g}; expected {expected[0]:g} and {expected[1]:g}", hint)
     got = run(a_data, b_data, g, a_grad=0.25, b_grad=-1.0)
     if np.allclose(got, expected):
-        _fail(label, "you assigned the gradient (a.grad = ...) instead of adding to it (a.grad += ...): whatever "
+        fail(label, "you assigned the gradient (a.grad = ...) instead of adding to it (a.grad += ...): whatever "
                      "a already received from its other uses is lost (a.grad was 0.25 before your rule ran)", hint)
     if not np.allclose(got, (0.25 + expected[0], -1.0 + expected[1])):
-        _fail(label, "with gradients already present in a and b, the result is wrong; add the new contribution", hint)
+        fail(label, "with gradients already present in a and b, the result is wrong; add the new contribution", hint)
     x = Value(3.0, label="x")
     square = x * x
     square.grad = 1.0
     _call(label, mul_backward, square)
     if not np.isclose(x.grad, 6.0):
-        _fail(label, f"for x * x at x = 3 you give x.grad = {x.grad:g}, expected 2x = 6: x is both parents, so it must "
+        fail(label, f"for x * x at x = 3 you give x.grad = {x.grad:g}, expected 2x = 6: x is both parents, so it must "
                      f"receive both contributions; assigning keeps only the last one", hint)
     x, y = Value(1.5, label="x"), Value(-2.0, label="y")
     backward(x * y + x * x, rules={**BACKWARD_RULES, "*": mul_backward})
     if not (np.isclose(x.grad, -2.0 + 3.0) and np.isclose(y.grad, 1.5)):
-        _fail(label, f"inside a whole backward pass of f = x y + x x at x = 1.5, y = -2 your rule gives "
+        fail(label, f"inside a whole backward pass of f = x y + x x at x = 1.5, y = -2 your rule gives "
                      f"df/dx = {x.grad:g}, df/dy = {y.grad:g}; expected y + 2x = 1 and x = 1.5", hint)
-    return _passed(label, "d(ab)/da = b, d(ab)/db = a, accumulated with +=, so reused values get every contribution.")
+    return passed(label, "d(ab)/da = b, d(ab)/db = a, accumulated with +=, so reused values get every contribution.")
 
 
 # ---------------------------------------------------------------- 5.2 predict, then verify
@@ -282,7 +275,7 @@ def check_reused_prediction(predict_reused_gradients: Callable[[], tuple]) -> Ch
         return None
 
     if not isinstance(prediction, (tuple, list)) or len(prediction) != 2:
-        _fail(label, f"return a pair (de/da, de/db), got {prediction!r}", "e.g. return (1.0, 2.0)")
+        fail(label, f"return a pair (de/da, de/db), got {prediction!r}", "e.g. return (1.0, 2.0)")
     return check_value(label, tuple(float(v) for v in prediction), measured, name="your prediction (de/da, de/db)",
                        diagnoses=[order, some_paths, missing_factor],
                        hint="write e as a polynomial in a and b, or add up the contribution of every path from a to e.",

@@ -159,12 +159,10 @@ class GraphExplorer(Explorer):
         self.input_b = widgets.FloatSlider(value=0.0, description="b", **slider)
         self.step = widgets.IntSlider(value=0, min=0, max=1, description="step", continuous_update=True,
                                       layout=widgets.Layout(width="420px"))
-        self.back_button = widgets.Button(description="◀ back")
-        self.next_button = widgets.Button(description="step ▶", button_style="primary")
-        self.end_button = widgets.Button(description="to the end")
-        self.back_button.on_click(lambda _: self._move(-1))
-        self.next_button.on_click(lambda _: self._move(+1))
-        self.end_button.on_click(lambda _: self._move(10**6))
+        self.back_button, self.next_button, self.end_button = (
+            widgets.Button(description=text) for text in ("◀ back", "step ▶", "to the end"))
+        for button, delta in ((self.back_button, -1), (self.next_button, 1), (self.end_button, 10**6)):
+            button.on_click(lambda _, delta=delta: self._move(delta))
         self._muted = False
         self._signature: tuple = ()
         fig, self.ax = new_figure(width=10.0, height=5.2)
@@ -188,8 +186,8 @@ class GraphExplorer(Explorer):
                 slider.description = name or "(unused)"
                 slider.disabled = not name
                 slider.value = default
-            sizes = self._sizes()
-            self.step.max = sum(sizes)
+            order = topological_order(self._build(spec.defaults)[0])  # the structure does not depend on values
+            self.step.max = len(order) + sum(1 for node in order if node.parents)  # forward, then backward steps
             self.step.value = min(max(int(step), 0), self.step.max)
         finally:
             self._muted = False
@@ -203,12 +201,6 @@ class GraphExplorer(Explorer):
         spec = PRESETS[self.preset.value]
         leaves = [Value(v, label=name) for name, v in zip(spec.inputs, values)]
         return spec.build(*leaves), leaves
-
-    def _sizes(self) -> tuple[int, int]:
-        """(forward steps, backward steps): one per operation, then one per node."""
-        spec = PRESETS[self.preset.value]
-        order = topological_order(self._build(spec.defaults)[0])  # the structure does not depend on the values
-        return sum(1 for node in order if node.parents), len(order)
 
     def compute(self) -> GraphState:
         spec = PRESETS[self.preset.value]
@@ -263,10 +255,12 @@ class GraphExplorer(Explorer):
     # ---------------------------------------------------------------- drawing
 
     def _rebuild_artists(self, state: GraphState) -> None:
-        """Make the node boxes and edge arrows for a new graph structure (not on every step)."""
-        from matplotlib.patches import FancyArrowPatch
+        """Make the node boxes and edges for a new graph structure (not on every step).
 
-        from dlcore.plots.style import COLORS
+        Edges are one LineCollection and their arrowheads one scatter: a
+        patch per arrow would cost more than the rest of the redraw.
+        """
+        from matplotlib.collections import LineCollection
 
         ax = self.ax
         ax.clear()
@@ -274,20 +268,26 @@ class GraphExplorer(Explorer):
         self._positions = graph_layout(order)
         x, y = self._positions[:, 0], self._positions[:, 1]
         span = max(1.0, float(x.max()))
-        self._arrows = []
+        gap = (0.42 if len(order) <= 10 else 0.32) * (span + 1.2) / 9.5  # ~half a box, in x units
+        curves, heads = [], []
         seen: dict[tuple[int, int], int] = {}
+        t = np.linspace(0.0, 1.0, 25)[:, None]  # (25, 1) points along each edge
         for parent, child in state.edges:
             repeat = seen.get((parent, child), 0)
             seen[(parent, child)] = repeat + 1
             if state.edges.count((parent, child)) > 1:  # a reused node: one curved edge per use
-                bend = 0.35 * (1 if repeat == 0 else -1)
+                bend = 0.3 * (1 if repeat == 0 else -1)
             else:  # an edge skipping a column would run through the nodes in between
-                bend = -0.45 if x[child] - x[parent] > 1 else 0.0
-            arrow = FancyArrowPatch(self._positions[parent], self._positions[child], arrowstyle="-|>",
-                                    mutation_scale=9, shrinkA=24, shrinkB=24, lw=1.0, color=COLORS["grey"],
-                                    connectionstyle=f"arc3,rad={bend}", zorder=1)
-            ax.add_patch(arrow)
-            self._arrows.append(arrow)
+                bend = 0.45 if x[child] - x[parent] > 1 else 0.0
+            start = self._positions[parent] + (gap, 0.0)
+            end = self._positions[child] - (gap, 0.0)
+            control = (start + end) / 2 + bend * np.array([0.0, 1.0 + 0.3 * abs(end[0] - start[0])])
+            curve = (1 - t) ** 2 * start + 2 * t * (1 - t) * control + t**2 * end  # (25, 2) a quadratic Bezier
+            curves.append(curve)
+            heads.append(curve[-2])
+        self._edges = LineCollection(curves, colors="#7f7f7f", linewidths=1.0, zorder=1)
+        ax.add_collection(self._edges)
+        self._heads = ax.scatter(*np.array(heads).reshape(-1, 2).T, marker=">", s=22, color="#7f7f7f", zorder=2)
         fontsize = 10 if len(order) <= 10 else 7
         self._boxes = [ax.text(px, py, "", ha="center", va="center", fontsize=fontsize, zorder=3,
                                bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="#555555", lw=0.8))
@@ -325,15 +325,14 @@ class GraphExplorer(Explorer):
             patch.set_edgecolor(COLORS["orange"] if is_current else "#555555")
             patch.set_linewidth(2.2 if is_current else 0.8)
             box.set_color("black" if computed or state.grads[i] is not None else "#888888")
-        for (parent, child), arrow in zip(state.edges, self._arrows):
-            if state.phase == "forward" and child == state.current:
-                color, width = COLORS["blue"], 2.0
-            elif state.phase == "backward" and child == state.current:
-                color, width = COLORS["red"], 2.0
-            else:
-                color, width = COLORS["grey"], 1.0
-            arrow.set_color(color)
-            arrow.set_linewidth(width)
+        colors, widths = [], []
+        for parent, child in state.edges:
+            active = child == state.current and state.phase in ("forward", "backward")
+            colors.append((COLORS["blue"] if state.phase == "forward" else COLORS["red"]) if active else COLORS["grey"])
+            widths.append(2.0 if active else 1.0)
+        self._edges.set_colors(colors)
+        self._edges.set_linewidths(widths)
+        self._heads.set_color(colors)
         phase = {"inputs": "inputs set", "forward": "forward pass", "backward": "backward pass",
                  "error": "forward pass fails"}[state.phase]
         self.ax.set_title(f"{state.preset}: {phase} (step {state.step} of {state.num_steps})")
