@@ -145,6 +145,15 @@ def test_iter_backward_yields_each_node_once_in_reverse_order():
     assert visited == topological_order(f)[::-1]
 
 
+@pytest.mark.parametrize("power", [0.0, 0.5, 2.0])
+def test_power_at_zero_matches_torch(power):
+    x = Value(0.0)
+    (x**power).backward()
+    x_t = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    (x_t**power).backward()
+    assert x.grad == x_t.grad.item()  # 0, inf (a vertical tangent), 0
+
+
 def test_stable_sigmoid_and_relu_at_extremes():
     assert Value(-1000.0).sigmoid().data == pytest.approx(0.0, abs=1e-300)
     assert Value(1000.0).sigmoid().data == 1.0

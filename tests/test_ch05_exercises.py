@@ -116,6 +116,8 @@ def test_reused_prediction_mistakes_are_diagnosed(prediction, fragments):
 
 def test_reused_prediction_wrong_type_and_not_done():
     fails_with(ch05.check_reused_prediction, lambda: -8.0, "return a pair")
+    fails_with(ch05.check_reused_prediction, lambda: ("minus eight", 4), "must be numbers")
+    assert ch05.check_reused_prediction(lambda: np.array([-8.0, 4.0])).passed
 
     def not_done():
         raise NotImplementedError("Exercise 5.2: replace this line with your code")

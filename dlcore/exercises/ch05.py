@@ -274,9 +274,13 @@ def check_reused_prediction(predict_reused_gradients: Callable[[], tuple]) -> Ch
                     "and then e = d a, which multiplies by a once more")
         return None
 
-    if not isinstance(prediction, (tuple, list)) or len(prediction) != 2:
+    if not isinstance(prediction, (tuple, list, np.ndarray)) or np.shape(prediction) != (2,):
         fail(label, f"return a pair (de/da, de/db), got {prediction!r}", "e.g. return (1.0, 2.0)")
-    return check_value(label, tuple(float(v) for v in prediction), measured, name="your prediction (de/da, de/db)",
+    try:
+        prediction = tuple(float(v) for v in prediction)
+    except (TypeError, ValueError):
+        fail(label, f"both predictions must be numbers, got {prediction!r}", "e.g. return (1.0, 2.0)")
+    return check_value(label, prediction, measured, name="your prediction (de/da, de/db)",
                        diagnoses=[order, some_paths, missing_factor],
                        hint="write e as a polynomial in a and b, or add up the contribution of every path from a to e.",
                        success=f"the backward pass measures de/da = {measured[0]:g}, de/db = {measured[1]:g}.")

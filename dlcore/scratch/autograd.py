@@ -229,7 +229,13 @@ def pow_backward(node: Value) -> None:
     """out = a ** p (p a constant): d out/da = p a^(p-1)."""
     (a,) = node.parents
     p = node.exponent
-    a.grad += p * a.data ** (p - 1) * node.grad
+    if p == 0.0:
+        slope = 0.0  # a ** 0 = 1 does not change with a (and 0 * 0 ** -1 would divide by zero)
+    elif a.data == 0.0 and p < 1.0:
+        slope = math.inf  # e.g. sqrt at 0: the tangent is vertical (PyTorch also gives inf)
+    else:
+        slope = p * a.data ** (p - 1)
+    a.grad += slope * node.grad
 
 
 def neg_backward(node: Value) -> None:
