@@ -112,8 +112,8 @@ class OptimizerRace(Explorer):
             raise ValueError(f"OptimizerRace: unknown surface {surface!r}; choose one of {list(SURFACE_CHOICES)}")
         style = {"description_width": "initial"}
         self.surface = widgets.Dropdown(options=list(SURFACE_CHOICES), value=surface, description="surface", style=style)
-        self.start_x = widgets.FloatSlider(description="start x", step=0.05, style=style, continuous_update=False)
-        self.start_y = widgets.FloatSlider(description="start y", step=0.05, style=style, continuous_update=False)
+        self.start_x = widgets.FloatSlider(description="start x", step=0.01, style=style, continuous_update=False)
+        self.start_y = widgets.FloatSlider(description="start y", step=0.01, style=style, continuous_update=False)
         self.num_steps = widgets.IntSlider(min=1, max=1000, description="steps", style=style, continuous_update=False)
         self.momentum = widgets.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, description="momentum β",
                                             style=style, continuous_update=False)
