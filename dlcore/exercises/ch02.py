@@ -1,0 +1,367 @@
+"""Checks for chapter 02: neurons, perceptrons and multilayer perceptrons.
+
+Each check prints one success line or raises ExerciseFailed with a diagnosis and a hint.
+
+- 2.1 :func:`check_layer_forward`: a layer a = sigmoid(x W + b) on a batch.
+- 2.2 :func:`check_perceptron_update`: one step of the perceptron rule.
+- 2.3 :func:`check_convergence_prediction`: predictions about the perceptron, then the experiment.
+- 2.4 :func:`check_xor_network`: hand-chosen weights of a 2-2-1 step network for XOR.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from dlcore.errors import ShapeError, format_shape
+from dlcore.exercises.core import Case, CheckResult, ExerciseFailed, check_array_function, check_value, results
+from dlcore.scratch.activations import sigmoid
+from dlcore.scratch.linear import linear_forward
+from dlcore.scratch.perceptron import GATES, make_gate, novikoff_bound, perceptron_train, perceptron_update
+
+__all__ = ["check_layer_forward", "check_perceptron_update", "check_convergence_prediction", "check_xor_network"]
+
+
+def _fail(label: str, problem: str, hint: str = "") -> None:
+    error = ExerciseFailed(label, problem, hint)
+    results.append(CheckResult(label, False, str(error)))
+    raise error
+
+
+def _call(label: str, learner: Callable, *args: Any, **kwargs: Any) -> tuple[bool, Any]:
+    """Run the learner once; (True, result), or (False, exception) for the engine to report."""
+    if not callable(learner):
+        _fail(label, f"expected a function, got {type(learner).__name__}", "pass the function itself, without calling it")
+    try:
+        return True, learner(*args, **kwargs)
+    except NotImplementedError:
+        raise NotImplementedError(
+            f"Exercise {label} is not done yet: replace the `raise NotImplementedError` in the exercise "
+            f"cell with your code, run that cell, then this one."
+        ) from None
+    except Exception as error:  # reported by the caller with context
+        return False, error
+
+
+def _matches(got: np.ndarray, candidate: Callable[[], np.ndarray]) -> bool:
+    try:
+        with np.errstate(all="ignore"):
+            value = np.asarray(candidate(), dtype=np.float64)
+    except (ValueError, ShapeError):
+        return False
+    return value.shape == got.shape and np.allclose(got, value, rtol=1e-6, atol=1e-8)
+
+
+# ---------------------------------------------------------------- 2.1
+
+def _layer_reference(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return sigmoid(x @ W + b)
+
+
+_LAYER_MISTAKES = (
+    (lambda x, W, b: sigmoid(W @ x + b),
+     "you computed W @ x: with examples as the rows of x (N, D) and W of shape (D, M), the product is x @ W"),
+    (lambda x, W, b: sigmoid(x @ W.T + b), "you multiplied by W.T: W is stored as (D, M), so x @ W needs no transpose"),
+    (lambda x, W, b: sigmoid(x @ W + b[:, None]),
+     "the bias is broadcast along the wrong axis: b[:, None] adds b[n] to row n; b (M,) must add b[m] to column m, "
+     "which plain x @ W + b does"),
+    (lambda x, W, b: sigmoid(x @ W), "the bias is missing: a = sigmoid(x @ W + b)"),
+    (lambda x, W, b: sigmoid(x @ W - b), "the bias has the wrong sign: z = x @ W + b"),
+    (lambda x, W, b: x @ W + b, "you returned z = x @ W + b, without the activation: apply sigmoid to z"),
+    (lambda x, W, b: (x @ W + b > 0).astype(float),
+     "you used a step function; this layer's activation is the sigmoid (dlcore.scratch.sigmoid)"),
+    (lambda x, W, b: sigmoid(x @ W) + b, "you added the bias after the activation: it belongs inside, sigmoid(x @ W + b)"),
+)
+
+
+def _layer_diagnosis(got: np.ndarray, expected: np.ndarray, case: Case) -> str | None:
+    x, W, b = case.args
+    for candidate, message in _LAYER_MISTAKES:
+        if _matches(got, lambda: candidate(x, W, b)):
+            return f"{message} (on {case.describe()})"
+    return None
+
+
+def check_layer_forward(layer_forward: Callable) -> None:
+    """Exercise 2.1: ``layer_forward(x, W, b)`` returns sigmoid(x W + b), shape (N, M).
+
+    Recognises: W @ x or x @ W.T instead of x @ W; the bias missing, subtracted, added after the
+    activation, or broadcast along the wrong axis (b[:, None]); no activation or a step instead
+    of the sigmoid; the output transposed to (M, N); the unit axis squeezed away for M = 1; the
+    input modified in place.
+    """
+    label = "2.1"
+    rng = np.random.default_rng(21)
+    shapes = [(3, 3, 3, "a square batch"), (4, 3, 2, "a batch"), (1, 2, 1, "a batch of one"),
+              (5, 2, 1, "a layer with one unit")]
+    cases = []
+    for N, D, M, what in shapes:
+        x, W, b = rng.normal(size=(N, D)), rng.normal(size=(D, M)), rng.normal(size=M)
+        cases.append(Case((x, W, b), description=f"{what}: x {format_shape(x.shape)}, W {format_shape(W.shape)}, "
+                                                 f"b {format_shape(b.shape)}"))
+    for case in cases:
+        ok, got = _call(label, layer_forward, *(np.array(a, copy=True) for a in case.args))
+        if not ok or got is None:
+            continue  # the engine below reports exceptions and None with the case
+        shape = np.shape(got)
+        N, M = case.args[0].shape[0], case.args[1].shape[1]
+        if shape == (N, M):
+            continue
+        if shape == (M, N):
+            _fail(label, f"your output has shape {format_shape(shape)}, the transpose of (N, M) = "
+                         f"{format_shape((N, M))} (on {case.describe()})",
+                  "one row per example and one column per unit: compute x @ W, not W.T @ x.T")
+        if M == 1 and shape == (N,):
+            _fail(label, f"your output has shape {format_shape(shape)}, expected (N, 1) = {format_shape((N, 1))} "
+                         f"(on {case.describe()})",
+                  "a layer with one unit still returns a column: do not ravel() or squeeze() the result")
+        if shape == (M,):
+            _fail(label, f"your output has shape {format_shape(shape)}: one value per unit instead of a row per "
+                         f"example (on {case.describe()})", "do not sum over the batch or use only x[0]")
+    check_array_function(
+        label, layer_forward, _layer_reference, cases, diagnoses=[_layer_diagnosis],
+        hint="x is (N, D) with one example per row, W is (D, M), b is (M,): z = x @ W + b broadcasts b over "
+             "the rows by itself; then a = sigmoid(z)",
+        success="a = sigmoid(x @ W + b), shape (N, M), for square, rectangular and one-row batches.",
+    )
+
+
+# ---------------------------------------------------------------- 2.2
+
+def _update_cases() -> list[Case]:
+    def case(x, y, w, b, lr, what):
+        return Case((np.array(x, float), y, np.array(w, float), float(b), lr), description=what)
+    return [
+        case([1.0, 2.0], 1, [0.0, 0.0], 0.0, 1.0, "a class-1 point exactly on the boundary (z = 0) from w = 0, b = 0"),
+        case([2.0, -1.0], 1, [0.5, 1.0], -1.0, 1.0, "a misclassified class-1 point (z = -1)"),
+        case([1.0, 2.0], 0, [1.0, 0.5], 0.5, 1.0, "a misclassified class-0 point (z = 2.5)"),
+        case([1.0, 1.0], 1, [1.0, 1.0], 0.0, 1.0, "a correctly classified class-1 point (z = 2)"),
+        case([-1.0, 0.5], 0, [1.0, 1.0], 0.0, 1.0, "a correctly classified class-0 point (z = -0.5)"),
+        case([1.0, 2.0], 0, [0.0, 0.0], 0.0, 1.0, "a class-0 point exactly on the boundary (z = 0)"),
+        case([1.0, -2.0, 0.5], 1, [0.2, 0.3, -0.4], 0.1, 0.5, "a misclassified point in 3-D with learning_rate 0.5"),
+    ]
+
+
+def _packed_reference(x, y, w, b, lr):
+    w_new, b_new = perceptron_update(x, y, w, b, lr)
+    return np.append(w_new, b_new)
+
+
+def _update_diagnosis(got: np.ndarray, expected: np.ndarray, case: Case) -> str | None:
+    x, y, w, b, lr = case.args
+    z = float(x @ w + b)
+    error = y - int(z > 0)
+    old = np.append(w, b)
+    where = f" (on {case.describe()})"
+    if z == 0:
+        flipped = np.append(w + lr * (y - 1) * x, b + lr * (y - 1))
+        if _matches(got, lambda: flipped):
+            return ("you treated z = 0 as class 1; the course's step is strict, step(0) = 0, so a point on the line "
+                    "counts as class 0" + where)
+    if error == 0 and not np.allclose(got, old):
+        return ("you changed (w, b) although this point is already classified correctly; the rule multiplies by "
+                "(y - y_hat), which is 0 for a correct point" + where)
+    candidates = (
+        (np.append(w - lr * error * x, b - lr * error), "sign error: you moved (w, b) away from the point's class; "
+         "the rule is w + lr (y - y_hat) x"),
+        (np.append(w + lr * error * x, b), "you forgot the bias: it is updated too, b + lr (y - y_hat)"),
+        (np.append(w + lr * (y - z) * x, b + lr * (y - z)), "you used z = w . x + b instead of the prediction "
+         "y_hat = step(z) (that is the delta rule of ADALINE, not the perceptron)"),
+        (np.append(w + error * x, b + error), "you ignored learning_rate"),
+        (np.append(lr * error * x, lr * error), "you returned the change (dw, db), not the new (w + dw, b + db)"),
+        (np.append(w + lr * error * x, b + lr * error * x.sum()), "the bias's input is the constant 1, so its change "
+         "is lr (y - y_hat), not lr (y - y_hat) sum(x)"),
+    )
+    for candidate, message in candidates:
+        if _matches(got, lambda: candidate):
+            return message + where
+    return None
+
+
+def check_perceptron_update(perceptron_update_fn: Callable) -> None:
+    """Exercise 2.2: ``perceptron_update(x, y, w, b, learning_rate)`` returns the new (w, b).
+
+    Recognises: a sign error; updating a correctly classified point; forgetting the bias or
+    updating it by sum(x); using z instead of step(z) (the delta rule); ignoring the learning
+    rate; returning the change instead of the new weights; step(0) treated as 1; changing w in
+    place (w += ...); returning something other than a pair (w_new, b_new).
+    """
+    label = "2.2"
+    cases = _update_cases()
+    first = cases[1]
+    ok, got = _call(label, perceptron_update_fn, *(np.array(a, copy=True) if isinstance(a, np.ndarray) else a
+                                                   for a in first.args))
+    if ok:
+        if got is None:
+            _fail(label, "your function returned None", "did you forget the `return w_new, b_new`?")
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            _fail(label, f"your function returned {type(got).__name__}, expected a pair (w_new, b_new)",
+                  "end with `return w_new, b_new`")
+        w_new, b_new = got
+        if np.shape(w_new) != first.args[2].shape:
+            _fail(label, f"w_new has shape {format_shape(np.shape(w_new))}, expected {format_shape(first.args[2].shape)} "
+                         f"like w (on {first.describe()})", "w_new = w + learning_rate * (y - y_hat) * x")
+        if np.ndim(b_new) != 0:
+            _fail(label, f"b_new has shape {format_shape(np.shape(b_new))}, expected a number", "one neuron has one bias")
+
+    def packed(x, y, w, b, lr):
+        w_new, b_new = perceptron_update_fn(x, y, w, b, lr)
+        return np.append(np.asarray(w_new, dtype=np.float64), float(b_new))
+
+    check_array_function(
+        label, packed, _packed_reference, cases, diagnoses=[_update_diagnosis],
+        hint="y_hat = 1 if w . x + b > 0 else 0; then w + lr (y - y_hat) x and b + lr (y - y_hat), as new arrays",
+        success="the update fires only on mistakes, towards the point's class, bias included.",
+    )
+
+
+# ---------------------------------------------------------------- 2.3
+
+def check_convergence_prediction(predict: Callable) -> None:
+    """Exercise 2.3: ``predict()`` returns (converges on AND?, converges on XOR?, Novikoff bound for AND).
+
+    The check runs the perceptron on AND and XOR (20 shuffled orders each) and computes the bound
+    (R / gamma)^2 for the separator w* = (2, 2), b* = -3 with the bias folded in. Recognises flags
+    that contradict the runs, and bounds that leave the bias out of R, normalise the margin by ||w||
+    only, forget to normalise it, or forget to square R / gamma.
+    """
+    label = "2.3"
+    ok, got = _call(label, predict)
+    if not ok:
+        _fail(label, f"your function raised {type(got).__name__}: {got}", "return a tuple (bool, bool, number)")
+    if not isinstance(got, (tuple, list)) or len(got) != 3:
+        _fail(label, f"expected a tuple (and_converges, xor_converges, and_bound), got {got!r}")
+    and_flag, xor_flag, bound = got
+    for name, flag in (("and_converges", and_flag), ("xor_converges", xor_flag)):
+        if not isinstance(flag, (bool, np.bool_)):
+            _fail(label, f"{name} should be True or False, got {flag!r}")
+    if isinstance(bound, (bool, np.bool_)) or not isinstance(bound, (int, float, np.integer, np.floating)):
+        _fail(label, f"and_bound should be a number, got {bound!r}")
+
+    runs = {}
+    for gate in ("AND", "XOR"):
+        X, y = make_gate(gate)
+        runs[gate] = [perceptron_train(X, y, max_epochs=100, rng=np.random.default_rng(seed)) for seed in range(20)]
+    and_converges = all(run.converged for run in runs["AND"])
+    xor_converges = any(run.converged for run in runs["XOR"])
+    X, y = make_gate("AND")
+    w_star, b_star = np.array([2.0, 2.0]), -3.0
+    R, gamma, expected_bound = novikoff_bound(X, y, w_star, b_star)
+    most_updates = max(run.total_updates for run in runs["AND"])
+    xor_last = min(int(run.mistakes[-1]) for run in runs["XOR"])
+
+    if bool(and_flag) != and_converges:
+        _fail(label, f"you predicted and_converges = {bool(and_flag)}, but the perceptron converged on AND in every one "
+                     f"of 20 runs, within {most_updates} updates",
+              "AND is linearly separable (w* = (2, 2), b* = -3 separates it), so the convergence theorem applies")
+    if bool(xor_flag) != xor_converges:
+        _fail(label, f"you predicted xor_converges = {bool(xor_flag)}, but after 100 epochs every run still made "
+                     f"at least {xor_last} mistake{'s' if xor_last > 1 else ''} per epoch",
+              "no line separates XOR, and an epoch without mistakes would be such a line")
+    signs = 2 * y - 1
+    margins = signs * (X @ w_star + b_star)  # unnormalised
+    R2_no_bias = float(np.max(np.sum(X**2, axis=1)))
+    gamma_w_only = float(margins.min() / np.linalg.norm(w_star))
+    wrong_bounds = (
+        (R2_no_bias / gamma**2, "you left the bias out of R: with the bias folded in, x~ = (x1, x2, 1), so R^2 = "
+                                "max ||x~||^2 includes the 1"),
+        (R**2 / gamma_w_only**2, "you normalised the margin by ||w|| only; the theorem folds the bias in, so divide "
+                                 "by ||(w, b)|| = sqrt(w1^2 + w2^2 + b^2)"),
+        (R2_no_bias / gamma_w_only**2, "both R and the margin left the bias out; fold it in: x~ = (x, 1), u = (w, b)"),
+        (R**2 / float(margins.min()) ** 2, "your margin is not normalised: gamma = min s_i (w . x_i + b) / ||(w, b)||"),
+        (R / gamma, "you forgot to square: the bound is (R / gamma)^2"),
+        (gamma**2 / R**2, "the bound is (R / gamma)^2, not (gamma / R)^2"),
+    )
+
+    def explain(got_tuple, expected_tuple) -> str | None:
+        value = float(got_tuple[2])
+        for candidate, message in wrong_bounds:
+            if np.isclose(value, candidate, rtol=1e-3):
+                return f"and_bound = {value:.4g}: {message}"
+        return None
+
+    check_value(
+        label, (bool(and_flag), bool(xor_flag), float(bound)), (and_converges, xor_converges, expected_bound),
+        name="your prediction", diagnoses=[explain], rtol=1e-3,
+        hint="R = max ||(x, 1)|| over the four corners; gamma = min s_i ((w*, b*) . (x_i, 1)) / ||(w*, b*)||",
+        success=(f"AND converged in all 20 runs, at most {most_updates} updates against the bound "
+                 f"(R / gamma)^2 = {expected_bound:.1f}; XOR still made {xor_last} or more mistakes per epoch "
+                 f"after 100 epochs."),
+    )
+
+
+# ---------------------------------------------------------------- 2.4
+
+def _gate_name(table: np.ndarray) -> str | None:
+    for name, column in GATES.items():
+        if tuple(int(v) for v in table) == column:
+            return name
+    named = {(0, 0, 0, 0): "constant 0", (1, 1, 1, 1): "constant 1", (0, 0, 1, 1): "x1", (0, 1, 0, 1): "x2",
+             (1, 1, 0, 0): "NOT x1", (1, 0, 1, 0): "NOT x2"}
+    return named.get(tuple(int(v) for v in table))
+
+
+_GATE_ADVICE = {
+    "OR": "It also fires on (1, 1); the output must be off when both inputs are on (use an OR unit and a NAND unit, "
+          "and let the output unit compute their AND)",
+    "AND": "It fires only on (1, 1); XOR needs the points where exactly one input is on",
+    "XNOR": "That is XOR negated: negate the output unit (W2 -> -W2, b2 -> -b2)",
+    "NAND": "It is on for (0, 0) too; XOR must be off there",
+    "NOR": "It fires only on (0, 0)",
+    "constant 0": "The output unit never fires: its bias is too negative for the hidden values it gets",
+    "constant 1": "The output unit always fires: its bias is too large",
+}
+
+
+def _forward(W1, b1, W2, b2, X, strict=True):
+    fire = (lambda z: z > 0) if strict else (lambda z: z >= 0)
+    hidden = fire(linear_forward(X, W1, b1)[0]).astype(np.float64)  # (4, 2)
+    out = fire(linear_forward(hidden, W2, b2)[0]).astype(np.int64)  # (4, 1)
+    return hidden, out[:, 0]
+
+
+def check_xor_network(xor_network: Callable) -> None:
+    """Exercise 2.4: ``xor_network()`` returns W1 (2, 2), b1 (2,), W2 (2, 1), b2 (1,) of a step network for XOR.
+
+    The check runs the truth table through step(x W1 + b1), step(h W2 + b2). Recognises networks
+    computing OR, AND, XNOR, NAND, NOR, a constant or a single input instead; names what the hidden
+    units compute; catches wrong shapes (W2 as (2,) or (1, 2)) and answers that work only because
+    step(0) = 0 (a point exactly on a unit's threshold).
+    """
+    label = "2.4"
+    ok, got = _call(label, xor_network)
+    if not ok:
+        _fail(label, f"your function raised {type(got).__name__}: {got}", "it takes no arguments and returns W1, b1, W2, b2")
+    if not isinstance(got, (tuple, list)) or len(got) != 4:
+        _fail(label, f"your function returned {type(got).__name__}, expected four arrays (W1, b1, W2, b2)",
+              "end with `return W1, b1, W2, b2`")
+    names, wanted = ("W1", "b1", "W2", "b2"), ((2, 2), (2,), (2, 1), (1,))
+    arrays = []
+    for name, value, shape in zip(names, got, wanted):
+        array = np.asarray(value, dtype=np.float64)
+        if array.shape != shape:
+            _fail(label, f"{name} has shape {format_shape(array.shape)}, expected {format_shape(shape)}",
+                  "the course's layers compute x @ W + b with W of shape (inputs, units) and b of shape (units,)")
+        if not np.all(np.isfinite(array)):
+            _fail(label, f"{name} contains nan or inf", "choose finite numbers")
+        arrays.append(array)
+    X, xor = make_gate("XOR")
+    hidden, table = _forward(*arrays, X)
+    _, table_ge = _forward(*arrays, X, strict=False)
+    units = ", ".join(f"h{j + 1} = {_gate_name(hidden[:, j]) or tuple(int(v) for v in hidden[:, j])}" for j in range(2))
+    if np.array_equal(table, xor) and not np.array_equal(table_ge, xor):
+        _fail(label, "your network gets XOR only because step(0) = 0: some pre-activation is exactly 0 on a corner, "
+                     "so the answer flips if the threshold counts as 'on'",
+              "move each threshold between the values it separates (e.g. x1 + x2 - 0.5, not x1 + x2 - 1)")
+
+    def explain(got_table, expected_table) -> str | None:
+        name = _gate_name(np.asarray(got_table))
+        advice = _GATE_ADVICE.get(name or "", "")
+        shown = tuple(int(v) for v in got_table)
+        what = f"your network computes {name} {shown}" if name else f"your network outputs {shown}"
+        return f"{what} on (0,0), (0,1), (1,0), (1,1); XOR is (0, 1, 1, 0). Hidden units: {units}. {advice}".strip()
+
+    check_value(label, table, xor, name="your network's truth table", diagnoses=[explain],
+                       hint="XOR = AND(OR, NAND): one hidden unit for OR, one for NAND, an output unit for AND",
+                       success=f"XOR on all four corners (hidden units: {units}).")
