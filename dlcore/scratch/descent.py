@@ -314,7 +314,8 @@ def quadratic_1d(curvature: float = 1.0, center: float = 0.0) -> Curve1D:
     if not np.isfinite(curvature) or curvature <= 0:
         raise ValueError(f"quadratic_1d: curvature must be a finite number > 0, got {curvature!r}")
     k, c = float(curvature), float(center)
-    return Curve1D("quadratic", rf"\frac{{{k:g}}}{{2}}(x - {c:g})^2", lambda x: 0.5 * k * (x - c) ** 2,
+    formula = f"{k / 2:g}\\,x^2" if c == 0 else f"{k / 2:g}\\,(x - {c:g})^2"
+    return Curve1D("quadratic", formula, lambda x: 0.5 * k * (x - c) ** 2,
                    lambda x: k * (x - c), (c - 3.0, c + 3.0), c + 2.5, (c,), k)
 
 
