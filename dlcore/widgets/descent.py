@@ -226,7 +226,8 @@ class DescentExplorer(Explorer):
         (self.start_marker,) = ax.plot([], [], "s", color=COLORS["green"], ms=7, label="start")
         (self.end_marker,) = ax.plot([], [], "*", color=COLORS["blue"], ms=11, label="last point")
         self.note = ax.text(0.5, 0.62, "", transform=ax.transAxes, ha="center", va="top", color=COLORS["red"],
-                            fontsize=11, fontweight="bold")
+                            fontsize=11, fontweight="bold",
+                            bbox=dict(facecolor="white", edgecolor=COLORS["red"], alpha=0.9), visible=False)
         ax.legend(loc="upper center", ncol=2, fontsize=8, framealpha=0.8, frameon=True)
         (self.loss_line,) = self.ax_loss.plot([], [], "-", color=COLORS["blue"], marker=".", ms=3)
         self.ax_loss.set_xlabel("step")
@@ -289,6 +290,7 @@ class DescentExplorer(Explorer):
         self.start_marker.set_data(xy[:1, 0], xy[:1, 1])
         self.end_marker.set_data(xy[-1:, 0], xy[-1:, 1])
         self.note.set_text("DIVERGED" if state.diverged else "")
+        self.note.set_visible(state.diverged)  # an empty text would still draw its box
         steps = np.arange(len(state.losses))
         if problem.minimum_value is not None:
             shown = np.clip(state.losses - problem.minimum_value, GAP_FLOOR, GAP_CEILING)
