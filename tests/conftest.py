@@ -20,7 +20,9 @@ os.environ["DLCORE_BLOCK_NETWORK"] = "1"
 os.environ["PYTHONPATH"] = os.pathsep.join(
     [str(GUARD), str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
 )
-os.environ["MPLBACKEND"] = "Agg"
+# (No MPLBACKEND here: Jupyter kernels inherit this environment, and under
+# Agg the notebooks' plt.show() would display nothing. Headless, matplotlib
+# picks Agg by itself in this process.)
 # Kernels and subprocesses must not pick up a user's IPython profile.
 os.environ.setdefault("IPYTHONDIR", str(ROOT / ".venv" / "ipython"))
 

@@ -41,7 +41,14 @@ def _markdown(nb) -> str:
 
 
 def _headings(nb) -> list[str]:
-    return [line.lstrip("#").strip().lower() for line in _markdown(nb).splitlines() if line.startswith("#")]
+    """Markdown headings, and paragraphs that open with a bold label ("**Prerequisites.** ...")."""
+    found = []
+    for line in _markdown(nb).splitlines():
+        if line.startswith("#"):
+            found.append(line.lstrip("#").strip().lower())
+        elif line.startswith("**") and "**" in line[2:]:
+            found.append(line[2:line.index("**", 2)].strip(" .:").lower())
+    return found
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=ids(SOLUTIONS))
