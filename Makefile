@@ -5,8 +5,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# The browser tests drive this Chromium through Playwright (which cannot download its own here).
+CHROMIUM ?= $(or $(DLCORE_CHROMIUM),/usr/bin/chromium)
 
-.PHONY: help lab test test-fast notebooks outputs student student-check bench clean-venv
+.PHONY: help lab test test-fast notebooks outputs student student-check bench chromium clean-venv
 
 help:
 	@echo "make lab       open the course in JupyterLab (creates $(VENV) if missing)"
@@ -26,8 +28,22 @@ $(STAMP): pyproject.toml
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/chapters
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(PY) -m pytest --nbval tests solutions
+
+# Installs Debian's chromium when it is missing and this is root with apt-get;
+# otherwise says what to install (the browser tests then fail with the same advice).
+chromium:
+	@if [ -x "$(CHROMIUM)" ] || [ "$$DLCORE_SKIP_BROWSER_TESTS" = 1 -a -z "$$CI" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing chromium for the browser tests (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+			|| echo "warning: apt-get could not install chromium; the browser tests will fail"; \
+	else \
+		echo "warning: $(CHROMIUM) is missing and cannot be installed here (that needs root and apt-get)."; \
+		echo "  Install Chromium (Debian/Ubuntu: sudo apt-get install chromium) or set DLCORE_CHROMIUM=/path/to/it;"; \
+		echo "  until then the browser tests fail. DLCORE_SKIP_BROWSER_TESTS=1 skips them on a local run."; \
+	fi
 
 outputs: $(STAMP)
 	$(PY) -m dlcore.tools.outputs solutions/

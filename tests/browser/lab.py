@@ -1,0 +1,482 @@
+"""A real JupyterLab server and a real Chromium, for the browser tests.
+
+- :class:`LabServer` starts ``jupyter lab`` on 127.0.0.1 on a free port with a
+  token, news and update checks off, no browser opened, in a folder of copies
+  (JupyterLab autosaves: the repository's notebooks are never opened).
+- :func:`launch_chromium` starts the system's Chromium through Playwright with
+  background networking off (Playwright cannot download its own browser here).
+- :class:`LabNotebook` opens a notebook in a page, runs all cells, reads every
+  cell's outputs from JupyterLab's own model, and moves the widgets.
+
+JupyterLab is driven through its application object (exposed with
+``--LabApp.expose_app_in_browser``) for opening and running, and through the
+DOM like a learner (keyboard on a slider, a choice in a dropdown) for widgets.
+Every wait is on an explicit state; nothing sleeps for a fixed time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+CHROMIUM_ENV = "DLCORE_CHROMIUM"
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+# No sandbox (root in containers), no GPU, and nothing that phones home.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--disable-domain-reliability",
+    "--metrics-recording-only",
+]
+INSTALL_HINT = (
+    "the browser tests need Chromium at {path}: install it (Debian/Ubuntu: `sudo apt-get install -y chromium`, "
+    "which `make test` does by itself when run as root), or point {env} at a Chromium binary. "
+    "For a local run without a browser only, set DLCORE_SKIP_BROWSER_TESTS=1."
+)
+
+# JupyterLab settings for the test server: no news, no toasts over the widgets,
+# and every cell attached to the DOM (no virtual scrolling) so that widgets
+# below the fold exist to be found.
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false", "checkForUpdates": False, "doNotDisturbMode": True,
+    },
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+}
+
+
+def chromium_path() -> str:
+    return os.environ.get(CHROMIUM_ENV) or DEFAULT_CHROMIUM
+
+
+def chromium_problem() -> str | None:
+    """Why Chromium cannot be used, or None if it can."""
+    path = chromium_path()
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        return INSTALL_HINT.format(path=path, env=CHROMIUM_ENV)
+    return None
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LabServer:
+    """``jupyter lab`` serving ``root`` (a scratch folder), stopped with everything it started."""
+
+    START_TIMEOUT_S = 90
+    ATTEMPTS = 3  # a free port can be taken between choosing it and binding it
+
+    def __init__(self, root: Path, state: Path, log_path: Path) -> None:
+        self.root = root
+        self.state = state
+        self.log_path = log_path
+        self.token = secrets.token_hex(16)
+        self.port = 0
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, path: str) -> str:
+        separator = "&" if "?" in path else "?"
+        return f"{self.base_url}/{path.lstrip('/')}{separator}token={self.token}"
+
+    def _environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        # Like `make lab`: kernels use the inline backend, not the tests' Agg.
+        env.pop("MPLBACKEND", None)
+        env["JUPYTER_CONFIG_DIR"] = str(self.state / "config")
+        env["JUPYTER_RUNTIME_DIR"] = str(self.state / "runtime")
+        env["JUPYTER_PLATFORM_DIRS"] = "1"
+        return env
+
+    def _write_settings(self) -> Path:
+        settings = self.state / "settings"
+        for name, values in LAB_SETTINGS.items():
+            path = settings / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(values))
+        (self.state / "workspaces").mkdir(parents=True, exist_ok=True)
+        return settings
+
+    def _command(self, settings: Path) -> list[str]:
+        return [
+            sys.executable, "-m", "jupyterlab",
+            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}", "--ServerApp.open_browser=False",
+            f"--ServerApp.root_dir={self.root}", "--ServerApp.terminals_enabled=False",
+            "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={self.state / 'workspaces'}",
+            "--LabApp.expose_app_in_browser=True", "--LabApp.extension_manager=readonly",
+            "--ServerApp.allow_root=True",  # CI containers run as root
+        ]
+
+    def start(self) -> "LabServer":
+        settings = self._write_settings()
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        for attempt in range(1, self.ATTEMPTS + 1):
+            self.port = free_port()
+            log = open(self.log_path, "ab")
+            log.write(f"--- start attempt {attempt} on port {self.port}\n".encode())
+            log.flush()
+            # A session of its own, so that stop() can end the server and any child it left.
+            self.process = subprocess.Popen(self._command(settings), cwd=self.root, env=self._environment(),
+                                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                            start_new_session=True)
+            log.close()
+            if self._wait_until_ready():
+                return self
+            self.stop()
+        raise RuntimeError(f"JupyterLab did not start in {self.ATTEMPTS} attempts; its log:\n{self.log_tail()}")
+
+    def _wait_until_ready(self) -> bool:
+        deadline = time.monotonic() + self.START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False  # exited: most likely the port was taken meanwhile
+            try:
+                with urllib.request.urlopen(self.url("api/status"), timeout=5) as response:
+                    if response.status == 200:
+                        return True
+            except OSError:
+                pass
+            time.sleep(0.25)
+        return False
+
+    def api(self, path: str, method: str = "GET"):
+        request = urllib.request.Request(self.url(path), method=method)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def shutdown_kernels(self) -> None:
+        try:
+            for kernel in self.api("api/kernels"):
+                self.api(f"api/kernels/{kernel['id']}", method="DELETE")
+        except OSError:
+            pass  # the server is gone already; its kernels exit with their parent
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        self.shutdown_kernels()
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=20)
+        except ProcessLookupError:
+            pass
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+def copy_notebooks(source: Path, target: Path) -> list[Path]:
+    target.mkdir(parents=True, exist_ok=True)
+    copies = []
+    for path in sorted(source.glob("[0-9][0-9]*.ipynb")):
+        copies.append(Path(shutil.copy2(path, target / path.name)))
+    return copies
+
+
+@dataclass
+class CellReport:
+    """One code cell as JupyterLab's model holds it after Run All."""
+
+    index: int
+    source: str
+    tags: list[str]
+    execution_count: int | None
+    errors: list[tuple[str, str]]  # (ename, evalue)
+    explorers: int  # explorer widgets among the outputs
+
+    @property
+    def is_check(self) -> bool:
+        return "exercise-check" in self.tags
+
+    def describe(self) -> str:
+        first = self.source.strip().splitlines()[0] if self.source.strip() else ""
+        return f"cell {self.index} ({first[:70]!r})"
+
+
+@dataclass
+class WidgetMove:
+    """What moving one explorer's control did."""
+
+    explorer: int
+    control: str
+    changed: bool
+
+
+# JavaScript run in the page. `window.jupyterapp` is JupyterLab itself.
+_OPEN = """async (path) => {
+  const app = window.jupyterapp;
+  await app.started;
+  await app.restored;
+  const panel = await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+  await panel.context.ready;
+  await panel.sessionContext.ready;
+  app.shell.activateById(panel.id);
+  // Count each comm message the kernel has finished with (its 'idle' status):
+  // after one, the widget updates it caused have reached the page.
+  window.dlcoreLab = {panel, commIdle: 0, run: null};
+  panel.sessionContext.iopubMessage.connect((_, msg) => {
+    if (msg.header.msg_type === 'status' && msg.content.execution_state === 'idle'
+        && msg.parent_header && msg.parent_header.msg_type === 'comm_msg') {
+      window.dlcoreLab.commIdle += 1;
+    }
+  });
+  return panel.id;
+}"""
+
+_KERNEL_READY = """() => {
+  const kernel = window.dlcoreLab.panel.sessionContext.session?.kernel;
+  return !!kernel && kernel.connectionStatus === 'connected' && kernel.status === 'idle';
+}"""
+
+# Run All: JupyterLab resolves its own promise at the first error (and marks the
+# cells still queued as idle), so completion is counted on the kernel's messages
+# instead: every execute request ends with an execute_reply on the shell channel
+# and an 'idle' status on iopub, aborted ones included.
+_RUN_ALL = """() => {
+  const lab = window.dlcoreLab;
+  const kernel = lab.panel.sessionContext.session.kernel;
+  const expected = lab.panel.content.widgets.filter(
+    (cell) => cell.model.type === 'code' && cell.model.sharedModel.getSource().trim() !== '').length;
+  const run = lab.run = {expected, sent: 0, replies: 0, idle: 0, aborted: 0, kernel};
+  kernel.anyMessage.connect((_, {msg, direction}) => {
+    const type = msg.header.msg_type;
+    if (direction === 'send' && type === 'execute_request') run.sent += 1;
+    if (direction === 'recv' && type === 'execute_reply') {
+      run.replies += 1;
+      if (msg.content.status === 'aborted') run.aborted += 1;
+    }
+    if (direction === 'recv' && type === 'status' && msg.content.execution_state === 'idle'
+        && msg.parent_header && msg.parent_header.msg_type === 'execute_request') run.idle += 1;
+  });
+  window.jupyterapp.shell.activateById(lab.panel.id);
+  window.jupyterapp.commands.execute('notebook:run-all-cells');
+  return expected;
+}"""
+
+_RUN_FINISHED = """() => {
+  const lab = window.dlcoreLab;
+  const run = lab.run;
+  if (run.kernel.status === 'dead' || run.kernel.connectionStatus === 'disconnected') return 'kernel died';
+  if (run.sent < run.expected || run.replies < run.sent || run.idle < run.sent) return false;
+  // All replies are in; wait for JupyterLab to have written the last counts into its model.
+  const pending = lab.panel.content.widgets.some((cell) => cell.model.type === 'code'
+    && cell.model.sharedModel.getSource().trim() !== '' && cell.model.executionCount === null);
+  return run.aborted > 0 || !pending ? 'finished' : false;
+}"""
+
+_CELLS = """() => window.dlcoreLab.panel.content.widgets.map((cell, index) => {
+  const model = cell.model;
+  if (model.type !== 'code') return null;
+  const outputs = model.outputs.toJSON();
+  return {
+    index, source: model.sharedModel.getSource(), tags: model.getMetadata('tags') || [],
+    execution_count: model.executionCount,
+    errors: outputs.filter((o) => o.output_type === 'error').map((o) => [o.ename, o.evalue]),
+    // An explorer (dlcore.widgets.base.Explorer) shows as a live widget with a still image beside it.
+    explorers: outputs.filter((o) => o.data && o.data['application/vnd.jupyter.widget-view+json']
+      && o.data['image/png']).length,
+  };
+}).filter((cell) => cell !== null)"""
+
+# Explorers: a widget box with an image as a direct child (dlcore.widgets.base.Explorer).
+_MARK_EXPLORERS = """(expected) => {
+  const root = document.getElementById(window.dlcoreLab.panel.id);
+  const boxes = [...root.querySelectorAll('.jp-OutputArea-output .widget-vbox')]
+    .filter((box) => [...box.children].some((child) => child.matches('img.widget-image[src]')));
+  if (boxes.length < expected) return false;  // not all rendered yet
+  boxes.forEach((box, index) => box.setAttribute('data-dlcore-explorer', String(index)));
+  return boxes.length;
+}"""
+
+_EXPLORER_SNAPSHOT = """(index) => {
+  const box = document.querySelector(`[data-dlcore-explorer="${index}"]`);
+  const image = [...box.children].find((child) => child.matches('img.widget-image'));
+  const html = [...box.children].filter((child) => child.matches('.widget-html'))
+    .map((child) => child.innerText).join('\\n');
+  return {src: image.getAttribute('src') || '', html};
+}"""
+
+_EXPLORER_CHANGED = """([index, before, commIdleBefore, settledMs]) => {
+  const box = document.querySelector(`[data-dlcore-explorer="${index}"]`);
+  const image = [...box.children].find((child) => child.matches('img.widget-image'));
+  const html = [...box.children].filter((child) => child.matches('.widget-html'))
+    .map((child) => child.innerText).join('\\n');
+  if ((image.getAttribute('src') || '') !== before.src || html !== before.html) return 'changed';
+  // The kernel has handled the control's message and time has passed for its
+  // updates to be drawn, and nothing changed: this control is a no-op here.
+  const lab = window.dlcoreLab;
+  if (lab.commIdle > commIdleBefore) {
+    lab.settledSince = lab.settledSince || performance.now();
+    if (performance.now() - lab.settledSince > settledMs) return 'unchanged';
+  }
+  return false;
+}"""
+
+_SHUTDOWN = """async () => {
+  const lab = window.dlcoreLab;
+  if (lab && lab.panel && lab.panel.sessionContext.session) {
+    await lab.panel.sessionContext.shutdown();
+  }
+}"""
+
+
+class LabNotebook:
+    """One notebook open in one JupyterLab page."""
+
+    LOAD_TIMEOUT_MS = 120_000
+    KERNEL_TIMEOUT_MS = 120_000
+    RUN_TIMEOUT_MS = 300_000
+    CONTROL_TIMEOUT_MS = 60_000  # a widget callback is ~0.1 s; this is for a loaded CI machine
+    SETTLED_MS = 2_000
+
+    def __init__(self, page, server: LabServer, path: str, workspace: str) -> None:
+        self.page = page
+        self.server = server
+        self.path = path
+        self.workspace = workspace
+
+    def open(self) -> None:
+        page = self.page
+        page.goto(self.server.url(f"lab/workspaces/{self.workspace}?reset"), wait_until="domcontentloaded",
+                  timeout=self.LOAD_TIMEOUT_MS)
+        page.wait_for_function("() => window.jupyterapp !== undefined", timeout=self.LOAD_TIMEOUT_MS)
+        page.evaluate(_OPEN, self.path)
+        page.wait_for_function(_KERNEL_READY, timeout=self.KERNEL_TIMEOUT_MS, polling=250)
+
+    def run_all(self) -> list[CellReport]:
+        self.page.evaluate(_RUN_ALL)
+        outcome = self.page.wait_for_function(_RUN_FINISHED, timeout=self.RUN_TIMEOUT_MS, polling=250).json_value()
+        if outcome != "finished":
+            raise AssertionError(f"{self.path}: Run All did not finish: {outcome}")
+        return [CellReport(**cell) for cell in self.page.evaluate(_CELLS)]
+
+    def explorers(self, expected: int) -> int:
+        """Wait until the ``expected`` explorers have rendered, mark them on the page, count them."""
+        if expected == 0:
+            return 0
+        handle = self.page.wait_for_function(_MARK_EXPLORERS, arg=expected, timeout=self.LOAD_TIMEOUT_MS, polling=250)
+        return handle.json_value()
+
+    def explorer(self, index: int):
+        return self.page.locator(f'[data-dlcore-explorer="{index}"]')
+
+    def _wait_for_output(self, index: int, before: dict, comm_idle_before: int) -> bool:
+        self.page.evaluate("() => { window.dlcoreLab.settledSince = null; }")
+        handle = self.page.wait_for_function(
+            _EXPLORER_CHANGED, arg=[index, before, comm_idle_before, self.SETTLED_MS],
+            timeout=self.CONTROL_TIMEOUT_MS, polling=100)
+        return handle.json_value() == "changed"
+
+    def _controls(self, index: int) -> list[tuple[str, object]]:
+        """The explorer's own controls, sliders first, then dropdowns, then buttons."""
+        box = self.explorer(index)
+        controls = []
+        sliders = box.locator(".widget-slider")
+        for k in range(sliders.count()):
+            controls.append(("slider", sliders.nth(k)))
+        dropdowns = box.locator(".widget-dropdown select")
+        for k in range(dropdowns.count()):
+            controls.append(("dropdown", dropdowns.nth(k)))
+        buttons = box.locator("button.widget-button")
+        for k in range(buttons.count()):
+            controls.append(("button", buttons.nth(k)))
+        return controls
+
+    def _press_slider(self, slider) -> str:
+        """Move a slider one step with the keyboard; return a description of the move."""
+        label = slider.locator(".widget-label").inner_text().strip()
+        handle = slider.locator(".noUi-handle").first
+        readout = slider.locator(".widget-readout").first
+        before = readout.inner_text()
+        at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+        key = "ArrowLeft" if at_max else "ArrowRight"
+        for _ in range(3):  # focus can be taken by JupyterLab between the focus and the key press
+            handle.focus()
+            handle.press(key)
+            try:
+                self.page.wait_for_function("([el, before]) => el.innerText !== before",
+                                            arg=[readout.element_handle(), before], timeout=5_000, polling=100)
+                return f"slider {label!r}: {before} -> {readout.inner_text()} ({key})"
+            except Exception:  # noqa: BLE001 - retried, then reported below
+                continue
+        raise AssertionError(f"{self.path}: pressing {key} on slider {label!r} did not move it")
+
+    def move_controls(self, index: int) -> WidgetMove:
+        """Move the explorer's controls one by one until its figure or summary changes."""
+        box = self.explorer(index)
+        box.scroll_into_view_if_needed()
+        tried = []
+        for kind, control in self._controls(index):
+            # A control an explorer disables has no effect in its current state.
+            disabled = control.evaluate("(el) => el.disabled === true || !!el.querySelector('[disabled]')")
+            if disabled or not control.is_visible():
+                continue
+            before = self.page.evaluate(_EXPLORER_SNAPSHOT, index)
+            comm_idle = self.page.evaluate("() => window.dlcoreLab.commIdle")
+            if kind == "slider":
+                what = self._press_slider(control)
+            elif kind == "dropdown":
+                options = control.locator("option")
+                current = control.input_value()
+                values = [options.nth(k).get_attribute("value") for k in range(options.count())]
+                choice = next((v for v in values if v != current), None)
+                if choice is None:
+                    continue
+                control.select_option(value=choice)
+                what = f"dropdown: {options.nth(values.index(current)).inner_text() if current in values else current!r} -> " \
+                       f"{options.nth(values.index(choice)).inner_text()!r}"
+            else:
+                what = f"button {control.inner_text().strip()!r}"
+                control.click()
+            changed = self._wait_for_output(index, before, comm_idle)
+            tried.append(what)
+            if changed:
+                return WidgetMove(index, what, True)
+        return WidgetMove(index, "; ".join(tried) or "no control found", False)
+
+    def screenshot(self, path: Path, index: int | None = None) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if index is not None:
+            self.explorer(index).scroll_into_view_if_needed()
+        self.page.screenshot(path=str(path))
+
+    def shutdown_kernel(self) -> None:
+        try:
+            self.page.evaluate(_SHUTDOWN)
+        except Exception:  # noqa: BLE001 - the server's teardown ends the kernel anyway
+            pass
