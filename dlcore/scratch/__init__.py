@@ -4,6 +4,22 @@ Each mechanism is a pair of plain functions, ``*_forward(...) -> (out, cache)``
 and ``*_backward(dout, cache) -> gradients``, plus a small module class that
 holds parameters and calls them. Shape glossary: N batch, D input features,
 M output features, K classes.
+
+The modules, in the order the course meets them (import them by name, e.g.
+``from dlcore.scratch.losses import mse_forward``; the basic layers below are
+also re-exported here):
+
+- ``polynomial``        polynomial features and ridge fits (chapter 01)
+- ``module``, ``linear`` Module/Parameter/Sequential and the affine layer (02)
+- ``perceptron``        the perceptron rule and its convergence bound (02)
+- ``activations``       activation functions and softmax (03)
+- ``depth_statistics``  what activations do through depth (03)
+- ``losses``            MSE, cross-entropies, exponential loss (04)
+- ``descent``           batch, stochastic and mini-batch gradient descent (04)
+- ``autograd``          a scalar automatic-differentiation engine (05)
+- ``train``             the minimal training loop (05)
+- ``surfaces``, ``optim``, ``schedules``  test surfaces, optimizers, schedules (06)
+- ``init``, ``batchnorm``, ``dropout``, ``regularization``  training deep networks (07)
 """
 
 from dlcore.scratch.activations import (
