@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # The browser tests drive this Chromium through Playwright (which cannot download its own here).
 CHROMIUM ?= $(or $(DLCORE_CHROMIUM),/usr/bin/chromium)
 
-.PHONY: help lab test test-fast notebooks outputs student student-check bench chromium clean-venv
+.PHONY: help lab test test-fast notebooks outputs student student-check bench grade progress chromium clean-venv
 
 help:
 	@echo "make lab       open the course in JupyterLab (creates $(VENV) if missing)"
@@ -16,6 +16,8 @@ help:
 	@echo "make outputs   re-execute solutions/ and store their outputs (instructors)"
 	@echo "make student   regenerate chapters/ from solutions/ (instructors)"
 	@echo "make bench     write the benchmark report (bench-report.md)"
+	@echo "make grade SUBMISSIONS=folder   run and grade students' notebooks (grades.json, grades.csv)"
+	@echo "make progress  which of your exercises pass, from chapters/ (progress.html)"
 
 # The environment is rebuilt when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -56,6 +58,16 @@ student-check: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m dlcore.tools.bench --output bench-report.md
+
+# Instructors: one subfolder per student, e.g. submissions/alice/04_losses_gradient_descent.ipynb.
+SUBMISSIONS ?=
+GRADE_TIMEOUT ?= 300
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder (one subfolder of notebooks per student)"; exit 2; }
+	$(PY) -m dlcore.tools.grade $(SUBMISSIONS) --output grades.json --csv grades.csv --timeout $(GRADE_TIMEOUT)
+
+progress: $(STAMP)
+	$(PY) -m dlcore.tools.progress chapters/ --output progress.html
 
 clean-venv:
 	rm -rf $(VENV)

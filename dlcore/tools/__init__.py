@@ -1,2 +1,3 @@
 """Course tooling, run with ``python -m``: ``student`` (generate chapters/),
-``outputs`` (re-execute solutions/), ``bench`` (benchmark report)."""
+``outputs`` (re-execute solutions/), ``bench`` (benchmark report), ``grade``
+(grade students' notebooks) and ``progress`` (a learner's own progress page)."""

@@ -1,0 +1,253 @@
+"""Grade students' notebooks by running them: ``make grade SUBMISSIONS=folder``.
+
+    python -m dlcore.tools.grade submissions/ [--output grades.json] [--csv grades.csv] [--timeout 300]
+
+Each notebook (or every ``*.ipynb`` under a folder) runs top to bottom in a
+fresh kernel, in its own folder, errors allowed, within a time limit for the
+whole notebook. After each cell tagged ``exercise-check`` the grader asks the
+kernel, silently (a ``user_expressions`` request: nothing is added to the
+notebook or its namespace), for the verdicts that
+:data:`dlcore.exercises.core.results` has recorded so far. An exercise is then
+
+- ``passed``: its check recorded a pass;
+- ``wrong``: its check recorded a failure (the diagnosis is kept);
+- ``not done``: its check raised NotImplementedError (the stub is still there);
+- ``error``: its check raised something else and recorded nothing (for example
+  a NameError because the exercise cell itself failed);
+- ``timed out``: the notebook's time ran out in its check cell;
+- ``not run``: the notebook timed out or its kernel died before its check;
+- ``no check``: the check cell was deleted, or ran without reaching a verdict.
+
+A notebook that loops or crashes is reported as such and the batch goes on.
+The exit status is 0 once the batch is graded, wrong answers or not.
+
+Students' notebooks run arbitrary code with your permissions: grade them in a
+throwaway container or virtual machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from dlcore.tools.notebooks import read_notebook
+from dlcore.tools.student import CHECK_TAG, EXERCISE_LINE
+
+__all__ = ["ExerciseGrade", "NotebookGrade", "grade_notebook", "grade_paths", "find_notebooks", "main"]
+
+DEFAULT_TIMEOUT_S = 300.0
+PASSED, WRONG, NOT_DONE, ERROR, TIMED_OUT, NOT_RUN, NO_CHECK = (
+    "passed", "wrong", "not done", "error", "timed out", "not run", "no check")
+
+# Evaluated in the kernel after each check cell: every verdict recorded so far, as a
+# Python literal; an empty list if the notebook never imported the checks.
+_RESULTS_EXPRESSION = (
+    "[(r.label, bool(r.passed), str(r.message)) for r in "
+    "getattr(__import__('sys').modules.get('dlcore.exercises.core'), 'results', [])]"
+)
+
+
+@dataclass
+class ExerciseGrade:
+    label: str  # as in the exercise cell's first line, "# Exercise 4.2"
+    status: str = NO_CHECK
+    message: str = ""
+    cell: int | None = None  # index of its check cell
+
+
+@dataclass
+class NotebookGrade:
+    path: str
+    student: str
+    notebook: str
+    status: str = "completed"  # completed | timed out | kernel died | could not run
+    problem: str = ""
+    seconds: float = 0.0
+    exercises: list[ExerciseGrade] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)  # errors in cells other than checks
+
+    @property
+    def passed(self) -> int:
+        return sum(exercise.status == PASSED for exercise in self.exercises)
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["passed"] = self.passed
+        data["total"] = len(self.exercises)
+        return data
+
+
+def _exercises(nb) -> tuple[list[ExerciseGrade], dict[int, ExerciseGrade]]:
+    """The exercises in cell order, and which check cell belongs to which exercise."""
+    exercises: list[ExerciseGrade] = []
+    checks: dict[int, ExerciseGrade] = {}
+    waiting: ExerciseGrade | None = None  # the last exercise still without its check
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        match = EXERCISE_LINE.match(cell.source.strip().split("\n")[0].strip())
+        if match:
+            waiting = ExerciseGrade(match.group(1))
+            exercises.append(waiting)
+        elif CHECK_TAG in cell.metadata.get("tags", []):
+            if waiting is None:  # a check with no exercise cell before it: named by its verdict later
+                waiting = ExerciseGrade(f"cell {index}")
+                exercises.append(waiting)
+            waiting.cell = index
+            checks[index] = waiting
+            waiting = None
+    return exercises, checks
+
+
+def _recorded(client) -> list[tuple[str, bool, str]]:
+    from jupyter_core.utils import ensure_async, run_sync
+
+    async def ask():
+        return await ensure_async(client.kc.execute("", silent=True, store_history=False, reply=True, timeout=60,
+                                                    user_expressions={"results": _RESULTS_EXPRESSION}))
+
+    reply = run_sync(ask)()
+    value = reply["content"].get("user_expressions", {}).get("results", {})
+    if value.get("status") != "ok":
+        return []
+    return [tuple(item) for item in ast.literal_eval(value["data"]["text/plain"])]
+
+
+def _judge(exercise: ExerciseGrade, cell, new: list[tuple[str, bool, str]]) -> None:
+    """Set the exercise's status from what its check cell recorded and raised."""
+    if new:
+        failed = [message for _, ok, message in new if not ok]
+        exercise.status, exercise.message = (WRONG, failed[0]) if failed else (PASSED, new[-1][2])
+        if exercise.label.startswith("cell "):
+            exercise.label = new[-1][0]
+        return
+    errors = [output for output in cell.outputs if output.output_type == "error"]
+    if not errors:
+        exercise.status, exercise.message = NO_CHECK, "the check cell ran but gave no verdict"
+    elif errors[0].ename == "NotImplementedError":
+        exercise.status, exercise.message = NOT_DONE, errors[0].evalue
+    elif errors[0].ename == "ExerciseFailed":
+        exercise.status, exercise.message = WRONG, errors[0].evalue
+    else:
+        exercise.status, exercise.message = ERROR, f"{errors[0].ename}: {errors[0].evalue}"
+
+
+def grade_notebook(path: Path, student: str = "", notebook: str = "", timeout: float = DEFAULT_TIMEOUT_S) -> NotebookGrade:
+    """Run one notebook in a fresh kernel and grade each of its exercises."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    grade = NotebookGrade(str(path), student or path.parent.name, notebook or path.name)
+    start = time.monotonic()
+    try:
+        nb = read_notebook(path)
+    except Exception as error:  # noqa: BLE001 - an unreadable file is reported, not fatal
+        grade.status, grade.problem = "could not run", f"not a readable notebook: {error}"
+        return grade
+    grade.exercises, checks = _exercises(nb)
+    deadline = start + timeout
+    client = NotebookClient(
+        nb, kernel_name="python3", resources={"metadata": {"path": str(path.parent.resolve())}},
+        allow_errors=True, store_widget_state=False, record_timing=False, interrupt_on_timeout=False,
+        shutdown_kernel="immediate", timeout_func=lambda cell: max(1.0, deadline - time.monotonic()),
+    )
+    client.reset_execution_trackers()
+    current, recorded = None, 0
+    try:
+        with client.setup_kernel(stderr=subprocess.DEVNULL):
+            deadline = time.monotonic() + timeout  # the kernel's start-up is not the student's time
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type != "code":
+                    continue
+                current = index
+                client.execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
+                if index in checks:
+                    results = _recorded(client)
+                    _judge(checks[index], cell, results[recorded:])
+                    recorded = len(results)
+                elif any(output.output_type == "error" for output in cell.outputs):
+                    error = next(output for output in cell.outputs if output.output_type == "error")
+                    grade.errors.append({"cell": index, "ename": error.ename, "evalue": error.evalue})
+            current = None
+    except CellTimeoutError:
+        grade.status, grade.problem = TIMED_OUT, f"cell {current} was still running after {timeout:g} s"
+    except DeadKernelError:
+        grade.status, grade.problem = "kernel died", f"the kernel died in cell {current}"
+    except Exception as error:  # noqa: BLE001 - one bad notebook must not stop the batch
+        grade.status, grade.problem = "could not run", f"{type(error).__name__}: {error}"
+    for exercise in grade.exercises:
+        if exercise.status == NO_CHECK and exercise.cell is not None and grade.status != "completed":
+            if exercise.cell == current:
+                exercise.status, exercise.message = (TIMED_OUT if grade.status == TIMED_OUT else NOT_RUN), grade.problem
+            elif current is None or exercise.cell > current:
+                exercise.status, exercise.message = NOT_RUN, f"never reached ({grade.status}: {grade.problem})"
+        elif exercise.cell is None:
+            exercise.message = "no check cell (tagged exercise-check) follows this exercise"
+    grade.seconds = round(time.monotonic() - start, 1)
+    return grade
+
+
+def find_notebooks(argument: Path) -> list[tuple[Path, str, str]]:
+    """(path, student, notebook) for a notebook, or for every notebook under a folder.
+
+    In a folder, ``alice/04_losses.ipynb`` is Alice's chapter 04; a notebook
+    directly in the folder is named after its file.
+    """
+    if argument.is_file():
+        return [(argument, argument.resolve().parent.name, argument.name)]
+    found = []
+    for path in sorted(argument.rglob("*.ipynb")):
+        relative = path.relative_to(argument)
+        if any(part.startswith(".") for part in relative.parts):  # .ipynb_checkpoints and the like
+            continue
+        if len(relative.parts) > 1:
+            found.append((path, relative.parts[0], str(Path(*relative.parts[1:]))))
+        else:
+            found.append((path, path.stem, path.name))
+    return found
+
+
+def grade_paths(arguments: list[Path], timeout: float = DEFAULT_TIMEOUT_S, echo=print) -> list[NotebookGrade]:
+    grades = []
+    for argument in arguments:
+        for path, student, notebook in find_notebooks(argument):
+            echo(f"grading {path} ...", flush=True)
+            grade = grade_notebook(path, student, notebook, timeout)
+            echo(f"  {grade.passed}/{len(grade.exercises)} passed, {grade.status}, {grade.seconds:.1f} s", flush=True)
+            grades.append(grade)
+    return grades
+
+
+def main(argv: list[str] | None = None) -> int:
+    from dlcore.tools import grade_report
+
+    parser = argparse.ArgumentParser(prog="python -m dlcore.tools.grade", description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="+", type=Path, help="notebooks, or folders of them (one subfolder per student)")
+    parser.add_argument("--output", type=Path, default=Path("grades.json"), help="the JSON report (default grades.json)")
+    parser.add_argument("--csv", type=Path, help="also write one row per notebook and exercise here")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S,
+                        help=f"seconds for each whole notebook (default {DEFAULT_TIMEOUT_S:g})")
+    args = parser.parse_args(argv)
+    missing = [str(path) for path in args.paths if not path.exists()]
+    if missing:
+        parser.error(f"no such file or folder: {', '.join(missing)}")
+    grades = grade_paths(args.paths, args.timeout)
+    if not grades:
+        parser.error("no notebooks found in " + ", ".join(map(str, args.paths)))
+    print()
+    print(grade_report.table(grades))
+    grade_report.write_json(grades, args.output, args.timeout)
+    print(f"\nwrote {args.output}")
+    if args.csv:
+        grade_report.write_csv(grades, args.csv)
+        print(f"wrote {args.csv}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,241 @@
+"""The grader and the progress page, on chapter 01 submitted five ways.
+
+A folder of submissions is graded once per module: a correct notebook (the
+solution), a partly wrong one (two exercise cells edited to plausible wrong
+answers), a not-done one (the student version) and a broken one (an unrelated
+error, and an exercise cell that does not compile). Small notebooks made from
+the chapter's cells then loop forever or kill their kernel, under a short time
+limit. Each must give the right table, JSON and CSV, and the batch must go on.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from dlcore.tools import grade, grade_report, progress
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTER = "01_landscape.ipynb"
+SOLUTION = ROOT / "solutions" / CHAPTER
+STUDENT = ROOT / "chapters" / CHAPTER
+# Generous: a notebook takes ~10 s; a loaded CI machine may take several times that.
+TIMEOUT_S = 300
+# For the notebook that loops: what runs before the loop takes ~2 s.
+SHORT_TIMEOUT_S = 20
+
+WRONG_ANSWERS = {
+    # np.vander puts the highest power first: a mistake the check diagnoses.
+    "1.1": "# Exercise 1.1\ndef polynomial_features(t, degree):\n    return np.vander(t, degree + 1)\n",
+    # The degree with the lowest training error, not test error.
+    "1.2": "# Exercise 1.2\ndef my_prediction():\n    return 15, True\n",
+}
+
+
+def _exercise_cell(nb, label: str):
+    return next(cell for cell in nb.cells if cell.cell_type == "code" and cell.source.startswith(f"# Exercise {label}\n"))
+
+
+def _check_cell(nb, label: str):
+    cells = nb.cells
+    start = cells.index(_exercise_cell(nb, label))
+    return next(cell for cell in cells[start:] if "exercise-check" in cell.metadata.get("tags", []))
+
+
+def _write(nb, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+    return path
+
+
+def _small_notebook(middle: str):
+    """Imports, exercise 1.1 and its check, then ``middle``, then exercise 1.3 and its check."""
+    solution = nbformat.read(str(SOLUTION), as_version=4)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = solution.metadata
+    nb.cells = [nbformat.v4.new_code_cell("import numpy as np\nfrom dlcore.exercises import ch01"),
+                _exercise_cell(solution, "1.1"), _check_cell(solution, "1.1"),
+                nbformat.v4.new_code_cell(middle),
+                _exercise_cell(solution, "1.3"), _check_cell(solution, "1.3")]
+    for index, cell in enumerate(nb.cells):  # nbformat 4.5 wants an id on every cell
+        cell["id"] = f"cell-{index}"
+    return nb
+
+
+@pytest.fixture(scope="module")
+def submissions(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("submissions")
+    (folder / "alice").mkdir()
+    shutil.copy(SOLUTION, folder / "alice" / CHAPTER)
+
+    partly_wrong = nbformat.read(str(SOLUTION), as_version=4)
+    for label, source in WRONG_ANSWERS.items():
+        _exercise_cell(partly_wrong, label).source = source
+    _write(partly_wrong, folder / "bob" / CHAPTER)
+
+    (folder / "carol").mkdir()
+    shutil.copy(STUDENT, folder / "carol" / CHAPTER)
+
+    broken = nbformat.read(str(SOLUTION), as_version=4)
+    at = broken.cells.index(_check_cell(broken, "1.1")) + 1
+    broken.cells.insert(at, nbformat.v4.new_code_cell("raise RuntimeError('an unrelated mistake')"))
+    _exercise_cell(broken, "1.3").source = "# Exercise 1.3\ndef bias_variance(predictions, truth)\n    return 0, 0\n"
+    _write(broken, folder / "dave" / CHAPTER)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def graded(submissions) -> dict[str, grade.NotebookGrade]:
+    grades = grade.grade_paths([submissions], timeout=TIMEOUT_S, echo=lambda *args, **kwargs: None)
+    return {g.student: g for g in grades}
+
+
+def _statuses(notebook_grade: grade.NotebookGrade) -> dict[str, str]:
+    return {exercise.label: exercise.status for exercise in notebook_grade.exercises}
+
+
+def test_correct_notebook_passes_every_exercise(graded):
+    alice = graded["alice"]
+    assert alice.status == "completed" and not alice.errors
+    assert _statuses(alice) == {"1.1": "passed", "1.2": "passed", "1.3": "passed"}
+    assert alice.notebook == CHAPTER
+
+
+def test_wrong_answers_are_reported_with_the_checks_diagnosis(graded):
+    bob = graded["bob"]
+    assert _statuses(bob) == {"1.1": "wrong", "1.2": "wrong", "1.3": "passed"}
+    messages = {exercise.label: exercise.message for exercise in bob.exercises}
+    assert "reverse order" in messages["1.1"] and "np.vander" in messages["1.1"]
+    assert "Hint:" in messages["1.1"]
+    assert "TRAINING error" in messages["1.2"]
+    assert bob.status == "completed" and not bob.errors  # a wrong answer is not an error elsewhere
+
+
+def test_student_version_is_not_done(graded):
+    carol = graded["carol"]
+    assert _statuses(carol) == {"1.1": "not done", "1.2": "not done", "1.3": "not done"}
+    assert all("not done yet" in exercise.message for exercise in carol.exercises)
+    assert carol.status == "completed" and not carol.errors
+
+
+def test_unrelated_errors_are_listed_and_a_failed_exercise_cell_makes_its_check_an_error(graded):
+    dave = graded["dave"]
+    assert dave.status == "completed"
+    assert _statuses(dave) == {"1.1": "passed", "1.2": "passed", "1.3": "error"}
+    errors = {(error["ename"], error["evalue"]) for error in dave.errors}
+    assert ("RuntimeError", "an unrelated mistake") in errors
+    assert any(name == "SyntaxError" for name, _ in errors)
+    assert next(e for e in dave.exercises if e.label == "1.3").message.startswith("NameError")
+
+
+def test_table_has_a_row_per_student_and_a_column_per_exercise(graded):
+    text = grade_report.table(list(graded.values()))
+    lines = text.splitlines()
+    assert lines[0] == CHAPTER
+    header = lines[2].split()
+    assert header[:4] == ["student", "1.1", "1.2", "1.3"]
+    rows = {line.split()[0]: line for line in lines[3:7]}
+    assert rows["alice"].split()[1:5] == ["passed", "passed", "passed", "3/3"]
+    assert rows["bob"].split()[1:5] == ["wrong", "wrong", "passed", "1/3"]
+    assert "not done  not done  not done" in rows["carol"]
+    assert "other cell error" in rows["dave"]
+    assert "bob / 01_landscape.ipynb / 1.1: wrong" in text  # the details name who and what
+
+
+def test_json_and_csv_reports(graded, tmp_path):
+    grades = list(graded.values())
+    grade_report.write_json(grades, tmp_path / "grades.json", TIMEOUT_S)
+    report = json.loads((tmp_path / "grades.json").read_text())
+    by_student = {entry["student"]: entry for entry in report["notebooks"]}
+    assert set(by_student) == {"alice", "bob", "carol", "dave"}
+    assert by_student["bob"]["passed"] == 1 and by_student["bob"]["total"] == 3
+    assert [e["status"] for e in by_student["bob"]["exercises"]] == ["wrong", "wrong", "passed"]
+    assert report["timeout_s"] == TIMEOUT_S
+    grade_report.write_csv(grades, tmp_path / "grades.csv")
+    rows = list(csv.DictReader(open(tmp_path / "grades.csv", encoding="utf-8")))
+    assert len(rows) == 12
+    assert {(r["student"], r["exercise"], r["status"]) for r in rows if r["student"] == "carol"} == {
+        ("carol", label, "not done") for label in ("1.1", "1.2", "1.3")}
+
+
+def test_a_notebook_that_never_ends_is_stopped_and_reported(tmp_path):
+    path = _write(_small_notebook("while True:\n    pass"), tmp_path / "erin" / CHAPTER)
+    looping = grade.grade_notebook(path, "erin", CHAPTER, timeout=SHORT_TIMEOUT_S)
+    assert looping.status == "timed out"
+    assert "cell 3" in looping.problem and f"{SHORT_TIMEOUT_S}" in looping.problem
+    assert _statuses(looping) == {"1.1": "passed", "1.3": "not run"}
+    assert looping.seconds < SHORT_TIMEOUT_S + 60
+
+
+def test_a_crashing_kernel_is_reported_and_the_batch_goes_on(tmp_path, capsys):
+    _write(_small_notebook("import os\nos._exit(1)"), tmp_path / "batch" / "frank" / CHAPTER)
+    _write(_small_notebook("x = 1"), tmp_path / "batch" / "grace" / CHAPTER)
+    output = tmp_path / "out" / "grades.json"
+    status = grade.main([str(tmp_path / "batch"), "--output", str(output), "--csv", str(tmp_path / "out" / "g.csv"),
+                         "--timeout", "120"])
+    assert status == 0
+    report = {entry["student"]: entry for entry in json.loads(output.read_text())["notebooks"]}
+    assert report["frank"]["status"] == "kernel died"
+    assert [e["status"] for e in report["frank"]["exercises"]] == ["passed", "not run"]
+    assert report["grace"]["status"] == "completed"
+    assert [e["status"] for e in report["grace"]["exercises"]] == ["passed", "passed"]
+    printed = capsys.readouterr().out
+    assert "KERNEL DIED" in printed and "grace" in printed
+
+
+def test_the_grader_never_writes_the_notebooks(submissions, graded):
+    assert (submissions / "alice" / CHAPTER).read_bytes() == SOLUTION.read_bytes()
+    assert (submissions / "carol" / CHAPTER).read_bytes() == STUDENT.read_bytes()
+
+
+def test_find_notebooks_names_students_by_folder(tmp_path):
+    for name in ("alice/01_a.ipynb", "alice/.ipynb_checkpoints/01_a-checkpoint.ipynb", "bob.ipynb"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("{}")
+    found = [(student, notebook) for _, student, notebook in grade.find_notebooks(tmp_path)]
+    assert found == [("alice", "01_a.ipynb"), ("bob", "bob.ipynb")]
+    single = grade.find_notebooks(tmp_path / "alice" / "01_a.ipynb")
+    assert [(s, n) for _, s, n in single] == [("alice", "01_a.ipynb")]
+
+
+def test_a_check_without_its_exercise_cell_and_an_exercise_without_a_check():
+    nb = nbformat.v4.new_notebook()
+    check = nbformat.v4.new_code_cell("check()")
+    check.metadata["tags"] = ["exercise-check"]
+    nb.cells = [check, nbformat.v4.new_code_cell("# Exercise 9.1\ndef f(): pass")]
+    exercises, checks = grade._exercises(nb)
+    assert [e.label for e in exercises] == ["cell 0", "9.1"]
+    assert list(checks) == [0] and exercises[1].cell is None
+
+
+def test_an_unreadable_file_is_reported(tmp_path):
+    path = tmp_path / "zoe" / "broken.ipynb"
+    path.parent.mkdir()
+    path.write_text("not json")
+    result = grade.grade_notebook(path)
+    assert result.status == "could not run" and "not a readable notebook" in result.problem
+
+
+def test_progress_page_and_summary(graded, tmp_path):
+    grades = [graded["bob"], graded["carol"]]
+    page = progress.render_html(grades)
+    assert page.startswith("<!DOCTYPE html>") and "<script" not in page and "http" not in page
+    assert "Your progress: 1 of 6 exercises pass" in page
+    assert "reverse order" in page
+    text = progress.summary(grades)
+    assert "01_landscape.ipynb: 1/3 passed (1.1 wrong, 1.2 wrong, 1.3 passed)" in text
+    assert text.splitlines()[-1] == "In all: 1 of 6 exercises pass."
+
+
+def test_progress_command_writes_the_page(tmp_path, capsys):
+    folder = tmp_path / "chapters"
+    _write(_small_notebook("x = 1"), folder / CHAPTER)
+    output = tmp_path / "progress.html"
+    assert progress.main([str(folder), "--output", str(output), "--timeout", "120"]) == 0
+    assert "2 of 2 exercises pass" in output.read_text()
+    assert "In all: 2 of 2 exercises pass." in capsys.readouterr().out
