@@ -238,13 +238,17 @@ class WidgetMove:
 
 
 # JavaScript run in the page. `window.jupyterapp` is JupyterLab itself.
-_OPEN = """async (path) => {
+# Promises awaited in the page are raced against a timer: Playwright's evaluate() has no timeout.
+_WITHIN = """const within = (ms, what, promise) => Promise.race([promise, new Promise((_, reject) =>
+  setTimeout(() => reject(new Error(`${what}: no answer in ${ms / 1000} s`)), ms))]);"""
+
+_OPEN = """async ([path, ms]) => {
+  %s
   const app = window.jupyterapp;
-  await app.started;
-  await app.restored;
-  const panel = await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
-  await panel.context.ready;
-  await panel.sessionContext.ready;
+  await within(ms, 'JupyterLab start-up', Promise.all([app.started, app.restored]));
+  const panel = await within(ms, 'opening ' + path,
+    app.commands.execute('docmanager:open', {path, factory: 'Notebook'}));
+  await within(ms, 'loading ' + path, Promise.all([panel.context.ready, panel.sessionContext.ready]));
   app.shell.activateById(panel.id);
   // Count each comm message the kernel has finished with (its 'idle' status):
   // after one, the widget updates it caused have reached the page.
@@ -256,7 +260,7 @@ _OPEN = """async (path) => {
     }
   });
   return panel.id;
-}"""
+}""" % _WITHIN
 
 _KERNEL_READY = """() => {
   const kernel = window.dlcoreLab.panel.sessionContext.session?.kernel;
@@ -272,7 +276,7 @@ _RUN_ALL = """() => {
   const kernel = lab.panel.sessionContext.session.kernel;
   const expected = lab.panel.content.widgets.filter(
     (cell) => cell.model.type === 'code' && cell.model.sharedModel.getSource().trim() !== '').length;
-  const run = lab.run = {expected, sent: 0, replies: 0, idle: 0, aborted: 0, kernel};
+  const run = lab.run = {expected, sent: 0, replies: 0, idle: 0, aborted: 0, kernel, started: performance.now()};
   kernel.anyMessage.connect((_, {msg, direction}) => {
     const type = msg.header.msg_type;
     if (direction === 'send' && type === 'execute_request') run.sent += 1;
@@ -284,7 +288,8 @@ _RUN_ALL = """() => {
         && msg.parent_header && msg.parent_header.msg_type === 'execute_request') run.idle += 1;
   });
   window.jupyterapp.shell.activateById(lab.panel.id);
-  window.jupyterapp.commands.execute('notebook:run-all-cells');
+  // widgetId names this notebook, so the command does not depend on which widget has the focus.
+  window.jupyterapp.commands.execute('notebook:run-all-cells', {widgetId: lab.panel.id});
   return expected;
 }"""
 
@@ -292,6 +297,7 @@ _RUN_FINISHED = """() => {
   const lab = window.dlcoreLab;
   const run = lab.run;
   if (run.kernel.status === 'dead' || run.kernel.connectionStatus === 'disconnected') return 'kernel died';
+  if (run.sent === 0 && performance.now() - run.started > 60000) return 'Run All sent no cell to the kernel';
   if (run.sent < run.expected || run.replies < run.sent || run.idle < run.sent) return false;
   // All replies are in; wait for JupyterLab to have written the last counts into its model.
   const pending = lab.panel.content.widgets.some((cell) => cell.model.type === 'code'
@@ -348,11 +354,12 @@ _EXPLORER_CHANGED = """([index, before, commIdleBefore, settledMs]) => {
 }"""
 
 _SHUTDOWN = """async () => {
+  %s
   const lab = window.dlcoreLab;
   if (lab && lab.panel && lab.panel.sessionContext.session) {
-    await lab.panel.sessionContext.shutdown();
+    await within(30000, 'kernel shutdown', lab.panel.sessionContext.shutdown());
   }
-}"""
+}""" % _WITHIN
 
 
 class LabNotebook:
@@ -371,11 +378,13 @@ class LabNotebook:
         self.workspace = workspace
 
     def open(self) -> None:
+        """Load JupyterLab in a fresh workspace, open the notebook, wait for its kernel."""
         page = self.page
         page.goto(self.server.url(f"lab/workspaces/{self.workspace}?reset"), wait_until="domcontentloaded",
                   timeout=self.LOAD_TIMEOUT_MS)
         page.wait_for_function("() => window.jupyterapp !== undefined", timeout=self.LOAD_TIMEOUT_MS)
-        page.evaluate(_OPEN, self.path)
+        page.set_default_timeout(60_000)
+        page.evaluate(_OPEN, [self.path, self.LOAD_TIMEOUT_MS])
         page.wait_for_function(_KERNEL_READY, timeout=self.KERNEL_TIMEOUT_MS, polling=250)
 
     def run_all(self) -> list[CellReport]:
@@ -419,20 +428,27 @@ class LabNotebook:
 
     def _press_slider(self, slider) -> str:
         """Move a slider one step with the keyboard; return a description of the move."""
-        label = slider.locator(".widget-label").inner_text().strip()
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout  # imported late: see conftest
+
+        label = slider.locator(".widget-label").first.inner_text().strip()
         handle = slider.locator(".noUi-handle").first
-        readout = slider.locator(".widget-readout").first
-        before = readout.inner_text()
-        at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
-        key = "ArrowLeft" if at_max else "ArrowRight"
+        # The readout shows the value at the widget's precision; noUiSlider's aria-valuenow is
+        # rounded to one decimal, so both are watched (a slider may have no readout).
+        state = """(slider) => [slider.querySelector('.noUi-handle').getAttribute('aria-valuenow'),
+                                slider.querySelector('.noUi-handle').getAttribute('aria-valuetext'),
+                                (slider.querySelector('.widget-readout') || {}).innerText || '']"""
+        before = slider.evaluate(state)
+        key = "ArrowLeft" if before[0] == handle.get_attribute("aria-valuemax") else "ArrowRight"
         for _ in range(3):  # focus can be taken by JupyterLab between the focus and the key press
             handle.focus()
             handle.press(key)
             try:
-                self.page.wait_for_function("([el, before]) => el.innerText !== before",
-                                            arg=[readout.element_handle(), before], timeout=5_000, polling=100)
-                return f"slider {label!r}: {before} -> {readout.inner_text()} ({key})"
-            except Exception:  # noqa: BLE001 - retried, then reported below
+                self.page.wait_for_function(f"([slider, before]) => JSON.stringify(({state})(slider)) !== before",
+                                            arg=[slider.element_handle(), json.dumps(before)], timeout=5_000,
+                                            polling=100)
+                after = slider.evaluate(state)
+                return f"slider {label!r}: {before[2] or before[1]} -> {after[2] or after[1]} ({key})"
+            except PlaywrightTimeout:
                 continue
         raise AssertionError(f"{self.path}: pressing {key} on slider {label!r} did not move it")
 
