@@ -6,8 +6,8 @@ Each notebook (or every ``*.ipynb`` under a folder) runs top to bottom in a
 fresh kernel, in its own folder, errors allowed, within a time limit for the
 whole notebook. After each cell tagged ``exercise-check`` the grader asks the
 kernel, silently (a ``user_expressions`` request: nothing is added to the
-notebook or its namespace), for the verdicts that
-:data:`dlcore.exercises.core.results` has recorded so far. An exercise is then
+notebook or its namespace), for the verdicts recorded in
+:data:`dlcore.exercises.core.results` while that cell ran. An exercise is then
 
 - ``passed``: its check recorded a pass;
 - ``wrong``: its check recorded a failure (the diagnosis is kept);
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import subprocess
 import sys
 import time
@@ -44,11 +45,12 @@ DEFAULT_TIMEOUT_S = 300.0
 PASSED, WRONG, NOT_DONE, ERROR, TIMED_OUT, NOT_RUN, NO_CHECK = (
     "passed", "wrong", "not done", "error", "timed out", "not run", "no check")
 
-# Evaluated in the kernel after each check cell: every verdict recorded so far, as a
-# Python literal; an empty list if the notebook never imported the checks.
+# Evaluated in the kernel after each check cell: the verdicts recorded since the
+# first `{start}`, as a JSON string (a string's repr is never abbreviated, unlike a
+# long list's); none if the notebook never imported the checks.
 _RESULTS_EXPRESSION = (
-    "[(r.label, bool(r.passed), str(r.message)) for r in "
-    "getattr(__import__('sys').modules.get('dlcore.exercises.core'), 'results', [])]"
+    "__import__('json').dumps([(r.label, bool(r.passed), str(r.message)) for r in "
+    "getattr(__import__('sys').modules.get('dlcore.exercises.core'), 'results', [])[{start}:]])"
 )
 
 
@@ -104,18 +106,20 @@ def _exercises(nb) -> tuple[list[ExerciseGrade], dict[int, ExerciseGrade]]:
     return exercises, checks
 
 
-def _recorded(client) -> list[tuple[str, bool, str]]:
+def _recorded(client, start: int) -> list[tuple[str, bool, str]]:
+    """The verdicts the kernel has recorded after the first ``start``."""
     from jupyter_core.utils import ensure_async, run_sync
 
     async def ask():
+        expression = _RESULTS_EXPRESSION.format(start=start)
         return await ensure_async(client.kc.execute("", silent=True, store_history=False, reply=True, timeout=60,
-                                                    user_expressions={"results": _RESULTS_EXPRESSION}))
+                                                    user_expressions={"results": expression}))
 
     reply = run_sync(ask)()
     value = reply["content"].get("user_expressions", {}).get("results", {})
     if value.get("status") != "ok":
         return []
-    return [tuple(item) for item in ast.literal_eval(value["data"]["text/plain"])]
+    return [tuple(item) for item in json.loads(ast.literal_eval(value["data"]["text/plain"]))]
 
 
 def _judge(exercise: ExerciseGrade, cell, new: list[tuple[str, bool, str]]) -> None:
@@ -167,9 +171,9 @@ def grade_notebook(path: Path, student: str = "", notebook: str = "", timeout: f
                 current = index
                 client.execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
                 if index in checks:
-                    results = _recorded(client)
-                    _judge(checks[index], cell, results[recorded:])
-                    recorded = len(results)
+                    new = _recorded(client, recorded)
+                    _judge(checks[index], cell, new)
+                    recorded += len(new)
                 elif any(output.output_type == "error" for output in cell.outputs):
                     error = next(output for output in cell.outputs if output.output_type == "error")
                     grade.errors.append({"cell": index, "ename": error.ename, "evalue": error.evalue})
