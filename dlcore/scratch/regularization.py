@@ -72,7 +72,7 @@ def soft_threshold(w: np.ndarray, threshold: float) -> np.ndarray:
     """
     threshold = _check_strength("soft_threshold", "threshold", threshold)
     w = as_float_array("soft_threshold", "w", w)
-    return np.sign(w) * np.maximum(np.abs(w) - threshold, 0.0)
+    return np.sign(w) * np.maximum(np.abs(w) - threshold, 0.0) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 def add_penalty(parameters: Iterable[Parameter], kind: str, strength: float, l1_ratio: float = 0.5) -> float:
@@ -151,7 +151,7 @@ def fit_linear_regularized(X: np.ndarray, y: np.ndarray, strength: float, l1_rat
         smooth_grad = gram @ w - Xty + l2 * w
         if method == "proximal":  # soft thresholding, inlined: this loop runs thousands of times
             moved = w - step * smooth_grad
-            w = np.sign(moved) * np.maximum(np.abs(moved) - step * l1, 0.0)
+            w = np.sign(moved) * np.maximum(np.abs(moved) - step * l1, 0.0) + 0.0
         else:
             w = w - step * (smooth_grad + l1 * np.sign(w))
     return RegularizedFit(w, float(y_mean - x_mean @ w), objective)
