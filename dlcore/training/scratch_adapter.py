@@ -70,6 +70,7 @@ class ScratchAdapter:
         watched = [layer for layer in layers if _is_watched(layer)]
         self.layer_names = tuple(f"layer {k}" for k in range(1, len(watched) + 1))
         self._watched = {id(layer): name for layer, name in zip(watched, self.layer_names)}
+        self._params = model.parameters()  # the model's structure is fixed: walk it once, not every step
         self._weights = [p for name, p in model.named_parameters() if p.name == "W" and p.value.ndim >= 2]
         self.weight_names = tuple(f"W{k}" for k in range(1, len(self._weights) + 1))
 
@@ -78,7 +79,8 @@ class ScratchAdapter:
     def forward_backward(self, x: np.ndarray, y: np.ndarray, capture: bool) -> StepOutput:
         model = self.model
         model.train()
-        model.zero_grad()
+        for parameter in self._params:
+            parameter.grad[...] = 0.0
         activations: dict[str, np.ndarray] = {}
         grads: dict[str, np.ndarray] = {}
         capture = capture and isinstance(model, Sequential)
@@ -104,7 +106,7 @@ class ScratchAdapter:
 
     def grad_norm(self, max_norm: float | None) -> float:
         """The total gradient norm; if ``max_norm`` is given, clip to it (as torch's clip_grad_norm_)."""
-        params = self.model.parameters()
+        params = self._params
         if max_norm is None:
             return float(np.sqrt(sum(float(np.sum(p.grad * p.grad)) for p in params)))
         return clip_grad_norm(params, max_norm)
@@ -137,10 +139,10 @@ class ScratchAdapter:
 
     def state(self) -> list[np.ndarray]:
         """A copy of every parameter and buffer (running statistics)."""
-        return [p.value.copy() for p in self.model.parameters()] + [b.copy() for b in self._buffers()]
+        return [p.value.copy() for p in self._params] + [b.copy() for b in self._buffers()]
 
     def load_state(self, state: list[np.ndarray]) -> None:
-        for target, value in zip([p.value for p in self.model.parameters()] + self._buffers(), state):
+        for target, value in zip([p.value for p in self._params] + self._buffers(), state):
             target[...] = value
 
     def buffers_state(self) -> list[np.ndarray]:
