@@ -42,6 +42,8 @@ def as_float_array(func: str, name: str, value: Any) -> np.ndarray:
     Integer and boolean input is converted to float64; float32 and float64
     are kept as they are. The caller's array is never modified.
     """
+    if isinstance(value, np.ndarray) and value.dtype in (np.float64, np.float32):
+        return value  # the common case, checked first: training loops call this every step
     try:
         array = np.asarray(value)
     except Exception as error:  # e.g. ragged nested lists
