@@ -467,15 +467,14 @@ class LabNotebook:
             if kind == "slider":
                 what = self._press_slider(control)
             elif kind == "dropdown":
-                options = control.locator("option")
                 current = control.input_value()
-                values = [options.nth(k).get_attribute("value") for k in range(options.count())]
-                choice = next((v for v in values if v != current), None)
+                values = control.locator("option").evaluate_all("(options) => options.map((o) => o.value)")
+                choice = next((value for value in values if value != current), None)
                 if choice is None:
                     continue
                 control.select_option(value=choice)
-                what = f"dropdown: {options.nth(values.index(current)).inner_text() if current in values else current!r} -> " \
-                       f"{options.nth(values.index(choice)).inner_text()!r}"
+                label = control.evaluate("(el) => el.parentElement.querySelector('.widget-label')?.innerText || ''")
+                what = f"dropdown {label.strip()!r}: {current!r} -> {choice!r}"
             else:
                 what = f"button {control.inner_text().strip()!r}"
                 control.click()
