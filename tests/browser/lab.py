@@ -76,6 +76,17 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
 
 
+def _end_with_parent() -> None:
+    """In the server's process before it starts (Linux): SIGTERM it if the test process dies,
+    so that not even a killed test run leaves a server behind."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: stop() still ends it on every normal or failed run
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -145,7 +156,8 @@ class LabServer:
             # A session of its own, so that stop() can end the server and any child it left.
             self.process = subprocess.Popen(self._command(settings), cwd=self.root, env=self._environment(),
                                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            start_new_session=True)
+                                            start_new_session=True,
+                                            preexec_fn=_end_with_parent if sys.platform == "linux" else None)
             log.close()
             if self._wait_until_ready():
                 return self
