@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import lab
+from tests.browser import server
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -42,7 +42,7 @@ def browser_available():
     except ImportError:
         pytest.fail("the browser tests need Playwright's Python package: run `make test` "
                     "(or `.venv/bin/pip install -e '.[test]'`)", pytrace=False)
-    problem = lab.chromium_problem()
+    problem = server.chromium_problem()
     if problem:
         pytest.fail(problem, pytrace=False)
 
@@ -54,16 +54,16 @@ def lab_server(browser_available, tmp_path_factory):
     # JupyterLab autosaves what it opens: it serves copies, from outside the repository.
     assert ROOT.resolve() not in scratch.resolve().parents, f"{scratch} is inside the repository"
     for folder in ("solutions", "chapters"):
-        lab.copy_notebooks(ROOT / folder, scratch / "root" / folder)
-    server = lab.LabServer(scratch / "root", scratch / "state", scratch / "jupyterlab.log")
+        server.copy_notebooks(ROOT / folder, scratch / "root" / folder)
+    lab = server.LabServer(scratch / "root", scratch / "state", scratch / "jupyterlab.log")
     try:
-        server.start()
-        yield server
+        lab.start()
+        yield lab
     finally:
-        server.stop()
+        lab.stop()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        if server.log_path.exists():
-            shutil.copy(server.log_path, ARTIFACTS / "jupyterlab.log")
+        if lab.log_path.exists():
+            shutil.copy(lab.log_path, ARTIFACTS / "jupyterlab.log")
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +72,7 @@ def chromium(browser_available):
 
     playwright = sync_playwright().start()
     try:
-        browser = lab.launch_chromium(playwright)
+        browser = server.launch_chromium(playwright)
         try:
             yield browser
         finally:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import lab
+from tests.browser.notebook import CellReport, LabNotebook, WidgetMove
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -25,8 +25,8 @@ NOTEBOOKS = [f"{folder}/{path.name}" for folder in ("solutions", "chapters")
 _workspaces = itertools.count()
 
 
-def _run(lab_page, lab_server, path: str) -> tuple[lab.LabNotebook, list[lab.CellReport]]:
-    notebook = lab.LabNotebook(lab_page, lab_server, path, workspace=f"test{next(_workspaces)}")
+def _run(lab_page, lab_server, path: str) -> tuple[LabNotebook, list[CellReport]]:
+    notebook = LabNotebook(lab_page, lab_server, path, workspace=f"test{next(_workspaces)}")
     notebook.open()
     cells = notebook.run_all()
     not_run = [cell.describe() for cell in cells if cell.source.strip() and cell.execution_count is None]
@@ -34,7 +34,7 @@ def _run(lab_page, lab_server, path: str) -> tuple[lab.LabNotebook, list[lab.Cel
     return notebook, cells
 
 
-def _unexpected_errors(path: str, cells: list[lab.CellReport]) -> list[str]:
+def _unexpected_errors(path: str, cells: list[CellReport]) -> list[str]:
     student = path.startswith("chapters/")
     problems = []
     for cell in cells:
@@ -48,7 +48,7 @@ def _unexpected_errors(path: str, cells: list[lab.CellReport]) -> list[str]:
     return problems
 
 
-def _move_every_explorer(notebook: lab.LabNotebook, path: str, cells: list[lab.CellReport]) -> list[lab.WidgetMove]:
+def _move_every_explorer(notebook: LabNotebook, path: str, cells: list[CellReport]) -> list[WidgetMove]:
     expected = sum(cell.explorers for cell in cells)
     assert expected > 0, f"{path}: no explorer widget in the notebook's outputs (every chapter has one)"
     found = notebook.explorers(expected)
