@@ -1,0 +1,190 @@
+"""Multi-head attention, sinusoidal positional encoding and one Transformer encoder block, in
+NumPy, forward only (chapter 12). Built on :mod:`dlcore.scratch.attention`.
+
+Row-vector convention as in the rest of dlcore: x (N, T, E) times W (E, M). PyTorch stores
+``nn.Linear`` weights as (M, E); the ``*_from_torch`` helpers transpose them, so both compute
+the same function from the same numbers.
+
+Multi-head attention with h heads, d = E / h:
+
+    Q = x_q W_q + b_q,  K = x_k W_k + b_k,  V = x_v W_v + b_v          (N, T, E) each
+    split E into h heads of size d:  Q_i = Q[..., i d:(i+1) d]          (N, h, T, d)
+    head_i = softmax(Q_i K_i^T / sqrt(d)) V_i;  out = concat_i(head_i) W_o + b_o
+
+The encoder block is **post-norm** by default, as the original Transformer and
+``nn.TransformerEncoderLayer(norm_first=False)``, PyTorch's default:
+
+    post-norm:  x = LN_1(x + MHA(x));      x = LN_2(x + FFN(x))
+    pre-norm:   x = x + MHA(LN_1(x));      x = x + FFN(LN_2(x))      (norm_first=True)
+    FFN(x) = relu(x W_1 + b_1) W_2 + b_2
+
+Dropout is left out (it is the identity in evaluation mode, which is what the parity
+tests compare).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from dlcore.errors import ShapeError, as_float_array, format_shape
+from dlcore.scratch.attention import scaled_dot_product_attention_forward
+
+__all__ = [
+    "sinusoidal_positional_encoding", "layer_norm_forward", "MultiHeadParams", "multi_head_attention_forward",
+    "mha_params_from_torch", "EncoderBlockParams", "transformer_encoder_block_forward",
+    "encoder_block_params_from_torch",
+]
+
+
+def sinusoidal_positional_encoding(T: int, E: int, base: float = 10000.0) -> np.ndarray:
+    """(T, E): PE[p, 2i] = sin(p / base^(2i/E)), PE[p, 2i+1] = cos(p / base^(2i/E)).
+
+    Column pair i is a rotation with angular frequency base^(-2i/E) (wavelengths 2 pi .. 2 pi base),
+    so PE[p + k] is a fixed linear map (a rotation per pair) of PE[p], whatever p.
+    """
+    if T < 0 or E < 1:
+        raise ValueError(f"sinusoidal_positional_encoding: need T >= 0 and E >= 1, got T={T}, E={E}")
+    positions = np.arange(T, dtype=np.float64)[:, None]  # (T, 1)
+    frequencies = base ** (-np.arange(0, E, 2, dtype=np.float64) / E)  # (ceil(E/2),)
+    angles = positions * frequencies  # (T, ceil(E/2))
+    pe = np.zeros((T, E))
+    pe[:, 0::2] = np.sin(angles)
+    pe[:, 1::2] = np.cos(angles[:, :E // 2])  # odd E: the last sine has no cosine partner
+    return pe
+
+
+def layer_norm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float = 1e-5) -> np.ndarray:
+    """Normalise each position's E features (not the batch, unlike batch norm): gamma (x - mu) / sqrt(var + eps) + beta."""
+    mean = x.mean(axis=-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)  # biased, as in nn.LayerNorm
+    return (x - mean) / np.sqrt(var + eps) * gamma + beta
+
+
+class MultiHeadParams(NamedTuple):
+    """Weights of multi-head attention, row-vector convention: every W is (E, E), every b (E,)."""
+
+    W_q: np.ndarray
+    W_k: np.ndarray
+    W_v: np.ndarray
+    W_o: np.ndarray
+    b_q: np.ndarray
+    b_k: np.ndarray
+    b_v: np.ndarray
+    b_o: np.ndarray
+
+
+def _split_heads(x: np.ndarray, num_heads: int) -> np.ndarray:
+    N, T, E = x.shape
+    return x.reshape(N, T, num_heads, E // num_heads).transpose(0, 2, 1, 3)  # (N, h, T, d)
+
+
+def multi_head_attention_forward(query: np.ndarray, key: np.ndarray, value: np.ndarray, params: MultiHeadParams,
+                                 num_heads: int, *, key_padding_mask: np.ndarray | None = None,
+                                 attn_mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Multi-head attention (self-attention when query, key and value are the same array).
+
+    Args:
+        query: (N, Tq, E); key, value: (N, Tk, E).
+        params: the eight arrays of :class:`MultiHeadParams`.
+        num_heads: h, which must divide E.
+        key_padding_mask: (N, Tk) bool, True at REAL keys (e.g. padding_mask(lengths, Tk)).
+        attn_mask: (Tq, Tk) bool, True = may attend (e.g. causal_mask(T)).
+        (Both True = allowed, the opposite of nn.MultiheadAttention's boolean masks.)
+
+    Returns:
+        out (N, Tq, E) and the weights of every head (N, h, Tq, Tk).
+    """
+    func = "multi_head_attention_forward"
+    query, key, value = (as_float_array(func, n, a) for n, a in (("query", query), ("key", key), ("value", value)))
+    if query.ndim != 3 or key.shape != value.shape or key.ndim != 3 or key.shape[::2] != query.shape[::2]:
+        raise ShapeError(f"{func}: query {format_shape(query.shape)}, key {format_shape(key.shape)}, value "
+                         f"{format_shape(value.shape)}; expected (N, Tq, E), (N, Tk, E), (N, Tk, E)")
+    N, Tq, E = query.shape
+    Tk = key.shape[1]
+    if E % num_heads:
+        raise ValueError(f"{func}: num_heads = {num_heads} must divide the embedding size E = {E}")
+    if params.W_q.shape != (E, E):
+        raise ShapeError(f"{func}: params.W_q has shape {format_shape(params.W_q.shape)} but expected (E, E) = "
+                         f"({E}, {E}) with E = query.shape[2]")
+    mask = np.ones((N, 1, Tq, Tk), dtype=bool)
+    if key_padding_mask is not None:
+        if np.shape(key_padding_mask) != (N, Tk):
+            raise ShapeError(f"{func}: key_padding_mask has shape {format_shape(np.shape(key_padding_mask))} but "
+                             f"expected (N, Tk) = ({N}, {Tk})")
+        mask = mask & np.asarray(key_padding_mask, dtype=bool)[:, None, None, :]
+    if attn_mask is not None:
+        if np.shape(attn_mask) != (Tq, Tk):
+            raise ShapeError(f"{func}: attn_mask has shape {format_shape(np.shape(attn_mask))} but expected "
+                             f"(Tq, Tk) = ({Tq}, {Tk})")
+        mask = mask & np.asarray(attn_mask, dtype=bool)
+    q = _split_heads(query @ params.W_q + params.b_q, num_heads)  # (N, h, Tq, d)
+    k = _split_heads(key @ params.W_k + params.b_k, num_heads)  # (N, h, Tk, d)
+    v = _split_heads(value @ params.W_v + params.b_v, num_heads)  # (N, h, Tk, d)
+    heads, cache = scaled_dot_product_attention_forward(q, k, v, mask)  # (N, h, Tq, d)
+    concat = heads.transpose(0, 2, 1, 3).reshape(N, Tq, E)  # (N, Tq, h*d): the heads side by side
+    return concat @ params.W_o + params.b_o, cache.weights
+
+
+def mha_params_from_torch(module) -> MultiHeadParams:
+    """The float64 NumPy weights of a ``torch.nn.MultiheadAttention`` (same kdim/vdim as E, with biases)."""
+    E = module.embed_dim
+    W = module.in_proj_weight.detach().double().numpy()  # (3E, E): rows of W_q, W_k, W_v stacked
+    b = module.in_proj_bias.detach().double().numpy()  # (3E,)
+    W_o = module.out_proj.weight.detach().double().numpy()
+    b_o = module.out_proj.bias.detach().double().numpy()
+    return MultiHeadParams(W[:E].T.copy(), W[E:2 * E].T.copy(), W[2 * E:].T.copy(), W_o.T.copy(),
+                           b[:E].copy(), b[E:2 * E].copy(), b[2 * E:].copy(), b_o.copy())
+
+
+class EncoderBlockParams(NamedTuple):
+    """One encoder block: attention, feed-forward (E -> F -> E, row-vector W's) and two layer norms."""
+
+    attention: MultiHeadParams
+    W_1: np.ndarray  # (E, F)
+    b_1: np.ndarray  # (F,)
+    W_2: np.ndarray  # (F, E)
+    b_2: np.ndarray  # (E,)
+    gamma_1: np.ndarray  # (E,)
+    beta_1: np.ndarray
+    gamma_2: np.ndarray
+    beta_2: np.ndarray
+    eps: float = 1e-5
+
+
+def transformer_encoder_block_forward(x: np.ndarray, params: EncoderBlockParams, num_heads: int, *,
+                                      key_padding_mask: np.ndarray | None = None,
+                                      attn_mask: np.ndarray | None = None, norm_first: bool = False) -> np.ndarray:
+    """One encoder block on x (N, T, E) -> (N, T, E); post-norm unless norm_first (see the module docstring)."""
+    p = params
+
+    def attention(h):
+        return multi_head_attention_forward(h, h, h, p.attention, num_heads, key_padding_mask=key_padding_mask,
+                                            attn_mask=attn_mask)[0]
+
+    def feed_forward(h):
+        return np.maximum(h @ p.W_1 + p.b_1, 0.0) @ p.W_2 + p.b_2
+
+    def norm_1(h):
+        return layer_norm_forward(h, p.gamma_1, p.beta_1, p.eps)
+
+    def norm_2(h):
+        return layer_norm_forward(h, p.gamma_2, p.beta_2, p.eps)
+
+    if norm_first:
+        x = x + attention(norm_1(x))
+        return x + feed_forward(norm_2(x))
+    x = norm_1(x + attention(x))
+    return norm_2(x + feed_forward(x))
+
+
+def encoder_block_params_from_torch(layer) -> EncoderBlockParams:
+    """The float64 NumPy weights of a ``torch.nn.TransformerEncoderLayer`` (ReLU activation)."""
+    def numpy(t):
+        return t.detach().double().numpy().copy()
+
+    return EncoderBlockParams(mha_params_from_torch(layer.self_attn), numpy(layer.linear1.weight).T,
+                              numpy(layer.linear1.bias), numpy(layer.linear2.weight).T, numpy(layer.linear2.bias),
+                              numpy(layer.norm1.weight), numpy(layer.norm1.bias), numpy(layer.norm2.weight),
+                              numpy(layer.norm2.bias), float(layer.norm1.eps))
