@@ -6,6 +6,7 @@ Nothing here touches the network. Every generator takes an explicit
 
 from dlcore.data.bundled import load_diabetes, load_digits, load_iris
 from dlcore.data.glyphs import make_digits28
+from dlcore.data.idx import load_idx_dataset
 from dlcore.data.synthetic import (
     make_blobs,
     make_circles,
@@ -17,6 +18,6 @@ from dlcore.data.synthetic import (
 )
 
 __all__ = [
-    "load_diabetes", "load_digits", "load_iris", "make_blobs", "make_circles", "make_digits28", "make_moons",
+    "load_diabetes", "load_digits", "load_iris", "load_idx_dataset", "make_blobs", "make_circles", "make_digits28", "make_moons",
     "make_noisy_function", "make_spirals", "make_xor", "train_test_split",
 ]
