@@ -1,0 +1,197 @@
+"""Autoencoders, denoising autoencoders and the variational autoencoder in PyTorch (chapter 13).
+
+Shapes: x is (N, D) with D = flattened pixels in [0, 1]; the code z is (N, L) (L = latent size).
+
+- :class:`Autoencoder`: x -> encoder -> z -> decoder -> x_hat, trained to make x_hat close to x.
+  With ``linear=True`` (no non-linearity anywhere) and the squared error, its optimum spans the
+  same subspace as the top-L principal components (chapter 13 shows it).
+- Denoising: the same network, fed a corrupted x~ (:func:`add_noise`) and asked for the clean x.
+- :class:`VAE`: the encoder outputs the mean and log-variance of q(z | x) = N(mu, diag sigma^2);
+  z = mu + sigma * eps (:func:`reparameterize`), and the decoder outputs Bernoulli logits of
+  p(x | z). Training minimises the negative ELBO (:func:`negative_elbo`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+from torch import nn
+
+__all__ = [
+    "Autoencoder", "VAE", "reparameterize", "gaussian_kl", "gaussian_kl_monte_carlo", "bernoulli_nll",
+    "negative_elbo", "add_noise", "train_autoencoder", "train_vae", "batches",
+]
+
+
+def _mlp(sizes: Sequence[int], *, linear: bool) -> nn.Sequential:
+    """Linear layers between consecutive sizes, ReLU between them (none after the last, none if linear)."""
+    layers: list[nn.Module] = []
+    for position, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if not linear and position < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+class Autoencoder(nn.Module):
+    """Encoder D -> hidden... -> L, decoder L -> ...hidden -> D (sigmoid output unless ``linear``)."""
+
+    def __init__(self, input_size: int = 64, latent_size: int = 2, hidden_sizes: Sequence[int] = (64,), *,
+                 linear: bool = False) -> None:
+        super().__init__()
+        hidden = list(hidden_sizes)
+        self.linear = linear
+        self.encoder = _mlp([input_size, *hidden, latent_size], linear=linear)
+        self.decoder = _mlp([latent_size, *reversed(hidden), input_size], linear=linear)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, D) -> (N, L) codes."""
+        return self.encoder(x)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """(N, L) -> (N, D) reconstructions (in [0, 1] unless linear)."""
+        out = self.decoder(z)
+        return out if self.linear else torch.sigmoid(out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+
+class VAE(nn.Module):
+    """Gaussian encoder q(z | x) = N(mu(x), diag exp(logvar(x))), Bernoulli decoder p(x | z), prior N(0, I)."""
+
+    def __init__(self, input_size: int = 64, latent_size: int = 2, hidden_sizes: Sequence[int] = (128,)) -> None:
+        super().__init__()
+        hidden = list(hidden_sizes)
+        self.body = nn.Sequential(_mlp([input_size, *hidden], linear=False), nn.ReLU())
+        self.mean = nn.Linear(hidden[-1], latent_size)
+        self.logvar = nn.Linear(hidden[-1], latent_size)
+        self.decoder = _mlp([latent_size, *reversed(hidden), input_size], linear=False)
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(N, D) -> mu (N, L) and log sigma^2 (N, L)."""
+        features = self.body(x)
+        return self.mean(features), self.logvar(features)
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """(N, L) -> (N, D) Bernoulli logits of p(x | z)."""
+        return self.decoder(z)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """(N, L) -> (N, D) pixel means sigmoid(logits): what one shows as the decoded image."""
+        return torch.sigmoid(self.decoder(z))
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None):
+        """Returns (logits (N, D), mu, logvar, z) for one reparameterized sample z per example."""
+        mu, logvar = self.encode(x)
+        eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype)
+        z = reparameterize(mu, logvar, eps)
+        return self.decode_logits(z), mu, logvar, z
+
+
+def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+    """z = mu + sigma * eps with sigma = exp(logvar / 2) and eps ~ N(0, I) drawn by the caller.
+
+    The randomness sits in eps, which does not depend on the parameters, so dz/dmu = 1 and
+    dz/dlogvar = sigma * eps / 2: gradients flow through the sample. All (N, L).
+    """
+    if mu.shape != logvar.shape or mu.shape != eps.shape:
+        raise ValueError(f"reparameterize: mu {tuple(mu.shape)}, logvar {tuple(logvar.shape)} and eps "
+                         f"{tuple(eps.shape)} must have the same shape (N, L)")
+    return mu + torch.exp(0.5 * logvar) * eps
+
+
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, diag sigma^2) || N(0, I)) per example, in closed form.
+
+    KL = 1/2 sum_l (mu_l^2 + sigma_l^2 - 1 - log sigma_l^2)
+
+    Args: mu, logvar: (N, L). Returns: (N,) non-negative, 0 exactly when mu = 0 and sigma = 1.
+    """
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1)
+
+
+def gaussian_kl_monte_carlo(mu: torch.Tensor, logvar: torch.Tensor, num_samples: int,
+                            generator: torch.Generator | None = None) -> torch.Tensor:
+    """The same KL estimated as E_q[log q(z) - log p(z)] from ``num_samples`` draws per example: (N,)."""
+    std = torch.exp(0.5 * logvar)
+    eps = torch.randn((num_samples, *mu.shape), generator=generator, dtype=mu.dtype)  # (S, N, L)
+    z = mu + std * eps
+    log_q = (-0.5 * eps.pow(2) - torch.log(std) - 0.5 * math.log(2 * math.pi)).sum(dim=2)  # (S, N)
+    log_p = (-0.5 * z.pow(2) - 0.5 * math.log(2 * math.pi)).sum(dim=2)
+    return (log_q - log_p).mean(dim=0)
+
+
+def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """-log p(x | z) for Bernoulli pixels with means sigmoid(logits), summed over pixels: (N,).
+
+    -log p = -sum_d [x_d log s_d + (1 - x_d) log(1 - s_d)], s = sigmoid(logits), computed
+    from the logits for stability. Grey levels x in [0, 1] are used as soft targets.
+    """
+    return nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=1)
+
+
+def negative_elbo(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
+                  beta: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """-ELBO = E_q[-log p(x | z)] + beta KL(q(z | x) || p(z)), averaged over the batch.
+
+    The expectation is estimated with the one z behind ``logits``; the KL is exact.
+    Returns (loss, mean reconstruction term, mean KL term), each a scalar tensor.
+    """
+    reconstruction = bernoulli_nll(logits, x).mean()
+    kl = gaussian_kl(mu, logvar).mean()
+    return reconstruction + beta * kl, reconstruction, kl
+
+
+def add_noise(x: torch.Tensor, noise_std: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """x + N(0, noise_std^2) noise, clipped to [0, 1]: the corruption a denoising autoencoder undoes."""
+    return (x + noise_std * torch.randn(x.shape, generator=generator, dtype=x.dtype)).clamp(0.0, 1.0)
+
+
+def batches(num_examples: int, batch_size: int, generator: torch.Generator):
+    """Index tensors of a fresh random permutation, ``batch_size`` at a time."""
+    order = torch.randperm(num_examples, generator=generator)
+    return order.split(batch_size)
+
+
+def train_autoencoder(model: Autoencoder, X: torch.Tensor, *, num_epochs: int, generator: torch.Generator,
+                      batch_size: int = 64, learning_rate: float = 1e-2, noise_std: float = 0.0) -> list[float]:
+    """Adam on the mean squared error ||x_hat - x||^2 / D; with noise_std > 0 the input is corrupted (denoising).
+
+    Returns the epoch-mean training losses.
+    """
+    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    losses = []
+    for _ in range(num_epochs):
+        total = 0.0
+        for index in batches(len(X), batch_size, generator):
+            clean = X[index]
+            noisy = add_noise(clean, noise_std, generator) if noise_std > 0 else clean
+            loss = nn.functional.mse_loss(model(noisy), clean)  # the target is always the CLEAN input
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(index)
+        losses.append(total / len(X))
+    return losses
+
+
+def train_vae(model: VAE, X: torch.Tensor, *, num_epochs: int, generator: torch.Generator, batch_size: int = 64,
+              learning_rate: float = 3e-3, beta: float = 1.0) -> dict[str, list[float]]:
+    """Adam on the negative ELBO; returns per-epoch means of 'loss', 'reconstruction' and 'kl' (nats per example)."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    history: dict[str, list[float]] = {"loss": [], "reconstruction": [], "kl": []}
+    for _ in range(num_epochs):
+        sums = torch.zeros(3, dtype=torch.float64)
+        for index in batches(len(X), batch_size, generator):
+            logits, mu, logvar, _ = model(X[index], generator)
+            loss, reconstruction, kl = negative_elbo(logits, X[index], mu, logvar, beta)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            sums += torch.tensor([loss.item(), reconstruction.item(), kl.item()], dtype=torch.float64) * len(index)
+        for key, value in zip(history, (sums / len(X)).tolist()):
+            history[key].append(value)
+    return history
