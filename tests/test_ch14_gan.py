@@ -1,0 +1,153 @@
+"""Chapter 14: toy 2-D distributions, the PyTorch GAN (dlcore.models.gan) and its diagnostics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from dlcore.data.toy2d import TOY_DISTRIBUTIONS, ring_centers, sample_ring, sample_toy, toy_centers, toy_mode_std
+from dlcore.errors import ShapeError
+from dlcore.models.gan import Gan, discriminator_loss, generator_loss, mlp_discriminator, mlp_generator
+from dlcore.models.gan_diagnostics import (
+    discriminator_field, gan_value, generator_gradients, jensen_shannon, mode_coverage, optimal_discriminator,
+)
+
+
+@pytest.mark.parametrize("name", TOY_DISTRIBUTIONS)
+def test_toy_samplers_are_deterministic_2d_and_finite(name):
+    a, b = sample_toy(name, 50, seed=3), sample_toy(name, 50, seed=3)
+    assert a.shape == (50, 2) and a.dtype == np.float64 and np.all(np.isfinite(a))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, sample_toy(name, 50, seed=4))
+    assert np.abs(a).max() < 3.0  # inside the explorer's plane
+
+
+def test_toy_sampler_errors():
+    with pytest.raises(ValueError, match="name must be one of"):
+        sample_toy("circle", 10)
+    with pytest.raises(ValueError, match="num_samples must be an int >= 1"):
+        sample_ring(0)
+    with pytest.raises(ValueError, match="seed must be a non-negative int"):
+        sample_ring(5, seed=-1)
+
+
+def test_mode_coverage_counts_modes():
+    centers, std = toy_centers("ring"), toy_mode_std("ring")
+    full = mode_coverage(sample_ring(800, seed=0), centers, std)
+    assert full.modes_covered == 8 and full.high_quality > 0.95 and full.counts.sum() <= 800
+    collapsed = mode_coverage(np.repeat(centers[:2], 50, axis=0), centers, std)
+    assert collapsed.modes_covered == 2 and collapsed.high_quality == 1.0
+    nowhere = mode_coverage(np.zeros((30, 2)), centers, std)  # the centre of the ring is far from every mode
+    assert nowhere.modes_covered == 0 and nowhere.high_quality == 0.0
+    with pytest.raises(ShapeError, match="mode_coverage"):
+        mode_coverage(np.zeros((4, 3)), centers, std)
+
+
+def test_models_have_the_documented_shapes():
+    g = mlp_generator(latent_dim=5, output_dim=64, hidden=16, output="sigmoid")
+    d = mlp_discriminator(input_dim=64, hidden=16)
+    out = g(torch.randn(3, 5))
+    assert out.shape == (3, 64) and out.min().item() > 0 and out.max().item() < 1
+    assert d(out).shape == (3, 1)
+    with pytest.raises(ValueError, match="output must be"):
+        mlp_generator(output="tanh")
+
+
+def test_losses_at_d_one_half():
+    logits = torch.zeros(4)
+    assert abs(discriminator_loss(logits, logits).item() - 2 * np.log(2)) < 1e-6
+    assert abs(float(generator_loss(logits, "minimax")) + np.log(2)) < 1e-6
+    assert abs(float(generator_loss(logits, "non_saturating")) - np.log(2)) < 1e-6
+    with pytest.raises(ValueError, match="kind must be one of"):
+        generator_loss(logits, "hinge")
+
+
+def _ring_gan(**kwargs):
+    torch.manual_seed(0)
+    return Gan(lambda n, rng: sample_toy("ring", n, rng), mlp_generator(2, 2, 16), mlp_discriminator(2, 16),
+               batch_size=32, seed=0, **kwargs)
+
+
+def test_steps_train_only_their_own_network():
+    gan = _ring_gan()
+    g_before = [p.detach().clone() for p in gan.generator.parameters()]
+    d_before = [p.detach().clone() for p in gan.discriminator.parameters()]
+    gan.discriminator_step()
+    assert all(torch.equal(a, b) for a, b in zip(g_before, gan.generator.parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(d_before, gan.discriminator.parameters()))
+    d_after = [p.detach().clone() for p in gan.discriminator.parameters()]
+    gan.generator_step()
+    assert all(torch.equal(a, b) for a, b in zip(d_after, gan.discriminator.parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(g_before, gan.generator.parameters()))
+    assert (gan.d_steps_done, gan.g_steps_done) == (1, 1)
+
+
+def test_discriminator_alone_learns_to_reject_the_fakes():
+    gan = _ring_gan(lr_d=5e-3)
+    first = gan.discriminator_step()
+    for _ in range(60):
+        last = gan.discriminator_step()
+    assert last["d_loss"] < first["d_loss"] and last["d_real"] > 0.5 > last["d_fake"]
+
+
+def test_fit_records_history_and_is_deterministic():
+    histories = [_ring_gan().fit(12, d_steps=2, g_steps=1, record_every=5, keep_samples=7) for _ in range(2)]
+    h = histories[0]
+    assert h.rounds == [5, 10, 12] and len(h.d_loss) == len(h.grad_norm) == len(h.samples) == 3
+    assert h.samples[0].shape == (7, 2)
+    np.testing.assert_array_equal(h.d_loss, histories[1].d_loss)
+    np.testing.assert_array_equal(h.samples[-1], histories[1].samples[-1])
+    assert set(h.as_arrays()) == {"rounds", "d_loss", "g_loss", "d_real", "d_fake", "grad_norm"}
+
+
+def test_array_data_snapshot_and_learning_rates():
+    data = np.random.default_rng(0).random((40, 6))
+    torch.manual_seed(0)
+    gan = Gan(data, mlp_generator(3, 6, 8, output="sigmoid"), mlp_discriminator(6, 8), latent_dim=3, batch_size=5,
+              optimizer="sgd")
+    assert gan.sample_real().shape == (5, 6) and gan.generate(4).shape == (4, 6)
+    saved = gan.snapshot()
+    gan.fit(3)
+    assert not torch.equal(saved["generator"]["0.weight"], gan.generator.state_dict()["0.weight"])
+    gan.restore(saved)
+    assert torch.equal(saved["generator"]["0.weight"], gan.generator.state_dict()["0.weight"])
+    gan.set_learning_rates(0.5, 0.25)
+    assert gan.opt_d.param_groups[0]["lr"] == 0.5 and gan.opt_g.param_groups[0]["lr"] == 0.25
+    with pytest.raises(ValueError, match="optimizer must be"):
+        Gan(data, gan.generator, gan.discriminator, optimizer="rmsprop")
+
+
+def test_generator_gradients_point_uphill_in_d_and_match_finite_differences():
+    torch.manual_seed(1)
+    d = mlp_discriminator(2, 8).double()
+    points = np.array([[0.3, -0.2], [1.0, 0.5]])
+    for kind in ("minimax", "non_saturating"):
+        push = generator_gradients(d.float(), points, kind)
+        d.double()
+        step = 1e-5
+
+        def per_sample_loss(x):
+            return generator_loss(d(torch.tensor(x)), kind).item()  # one point: the mean is its loss
+
+        for i, x in enumerate(points):
+            numeric = [-(per_sample_loss(x[None] + step * e) - per_sample_loss(x[None] - step * e)) / (2 * step)
+                       for e in np.eye(2)]
+            np.testing.assert_allclose(push[i], numeric, rtol=1e-3, atol=1e-5)
+    field = discriminator_field(d.float(), (-1, 1), (-2, 2), resolution=5)
+    assert field.shape == (5, 5) and np.all((field > 0) & (field < 1))
+
+
+def test_optimal_discriminator_and_jensen_shannon_identity():
+    x = np.linspace(-8, 8, 4001)
+    dx = x[1] - x[0]
+    gauss = lambda mu, s: np.exp(-0.5 * ((x - mu) / s) ** 2) / (s * np.sqrt(2 * np.pi))
+    p_data, p_g = gauss(0.0, 1.0), gauss(1.5, 0.7)
+    d_star = optimal_discriminator(p_data, p_g)
+    value = gan_value(d_star, p_data, p_g, dx)
+    np.testing.assert_allclose(value, -np.log(4) + 2 * jensen_shannon(p_data, p_g, dx), rtol=1e-6)
+    assert value > gan_value(np.full_like(x, 0.5), p_data, p_g, dx) - 1e-9  # D* beats any other D, e.g. 1/2
+    assert abs(jensen_shannon(p_data, p_data, dx)) < 1e-12
+    np.testing.assert_allclose(optimal_discriminator(np.array([1.0, 0.0, 0.0]), np.array([0.0, 2.0, 0.0])),
+                               [1.0, 0.0, 0.5])
+    assert ring_centers().shape == (8, 2)
