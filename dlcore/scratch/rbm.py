@@ -87,8 +87,14 @@ def hidden_probabilities(v: np.ndarray, W: np.ndarray, c: np.ndarray) -> np.ndar
 
 def visible_probabilities(h: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
     """p(v = 1 | h) = sigmoid(h W^T + b): (N, Hh) hidden -> (N, D) probabilities."""
-    h, WT, _, b = _check("visible_probabilities", h, np.asarray(W).T, np.zeros(np.shape(W)[1]), b)
-    return _sigmoid(h @ WT + b)
+    func = "visible_probabilities"
+    h, W, b = as_float_array(func, "h", h), as_float_array(func, "W", W), as_float_array(func, "b", b)
+    expect_ndim(func, "W", W, 2, "(D, Hh)")
+    D, Hh = W.shape
+    expect_ndim(func, "h", h, 2, "(N, Hh): one hidden vector per row")
+    expect_shape(func, "h", h, (None, Hh), "(N, Hh)", f"Hh = W.shape[1] = {Hh}")
+    expect_shape(func, "b", b, (D,), "(D,)", f"D = W.shape[0] = {D}")
+    return _sigmoid(h @ W.T + b)
 
 
 def sample_bernoulli(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:

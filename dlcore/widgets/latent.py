@@ -92,7 +92,7 @@ class LatentExplorer(Explorer):
         if self.codes.shape[1] != 2:
             raise ValueError(f"LatentExplorer: the model's latent space must be 2-D, got {self.codes.shape[1]}-D")
         # one representative per class: the example whose code is nearest its class's median code
-        self.examples = {}
+        self.examples: dict[int, int] = {}
         for digit in np.unique(self.labels):
             members = np.flatnonzero(self.labels == digit)
             centre = np.median(self.codes[members], axis=0)
@@ -102,6 +102,9 @@ class LatentExplorer(Explorer):
         self.z1 = widgets.FloatSlider(value=0.0, min=-limit, max=limit, step=0.1, description="z1", style=style)
         self.z2 = widgets.FloatSlider(value=0.0, min=-limit, max=limit, step=0.1, description="z2", style=style)
         options = [(f"digit {d}", d) for d in self.examples]
+        classes = list(self.examples)
+        start = start if start in self.examples else classes[0]
+        end = end if end in self.examples else classes[-1]
         self.start = widgets.Dropdown(options=options, value=start, description="from", style=style)
         self.end = widgets.Dropdown(options=options, value=end, description="to", style=style)
         self.t = widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="t", style=style)
