@@ -184,7 +184,7 @@ class GradientFlowExplorer(Explorer):
         style = {"description_width": "initial"}
         self.length = widgets.IntSlider(value=length, min=5, max=100, step=5, description="sequence length T",
                                         style=style)
-        self.recurrent_scale = widgets.FloatSlider(value=recurrent_scale, min=0.25, max=3.0, step=0.25,
+        self.recurrent_scale = widgets.FloatSlider(value=recurrent_scale, min=0.25, max=4.0, step=0.25,
                                                    description="recurrent weight scale", style=style)
         self.memory_bias = widgets.FloatSlider(value=memory_bias, min=0.0, max=5.0, step=0.5,
                                                description="forget/update gate bias", style=style)
