@@ -1,0 +1,13 @@
+"""Deep learning in practice (chapter 15), one concept per module.
+
+- ``common``        the digits data as tensors, a small MLP, a short training loop, accuracy, model size
+- ``augment``       label-preserving image augmentations drawn with an explicit generator
+- ``transfer``      pretrain on digits 0-4, fine-tune on 5-9: frozen features, full fine-tuning, from scratch
+- ``search``        grid search, random search and successive halving on a fixed budget
+- ``pruning``       global and layer-wise magnitude pruning with ``torch.nn.utils.prune``; sparsity accounting
+- ``quantization``  affine and symmetric int8 from scratch; dynamic and static int8 linear layers
+- ``distill``       knowledge distillation: the loss, its gradient, a student trained on a teacher
+- ``ddp``           a DistributedDataParallel script (gloo, launched with ``torch.distributed.run``)
+
+Nothing is imported here: ``import dlcore.practice`` stays free of torch.
+"""

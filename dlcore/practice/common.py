@@ -1,0 +1,124 @@
+"""What the chapter's experiments share: digits as tensors, a small MLP, a short training loop (chapter 15).
+
+Every function takes its randomness as an explicit ``seed`` and leaves PyTorch's
+global generator alone (``torch.random.fork_rng``), so experiments can run in
+any order and give the same numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from dlcore.data import load_digits, train_test_split
+
+__all__ = ["DigitsSplit", "digits_split", "as_tensors", "make_mlp", "make_cnn", "fit", "accuracy", "tensor_bytes",
+           "default_device"]
+
+
+class DigitsSplit(NamedTuple):
+    """Images (N, H, W) float32 in [0, 1] and labels (N,) int64, for training and testing."""
+
+    images_train: np.ndarray
+    y_train: np.ndarray
+    images_test: np.ndarray
+    y_test: np.ndarray
+
+
+def digits_split(test_fraction: float = 0.3, seed: int = 0) -> DigitsSplit:
+    """scikit-learn's 1,797 8x8 digits, split once into training and test images."""
+    images, y = load_digits()
+    train_x, test_x, train_y, test_y = train_test_split(images.astype(np.float32), y, test_fraction=test_fraction,
+                                                        seed=seed)
+    return DigitsSplit(train_x, train_y, test_x, test_y)
+
+
+def as_tensors(images: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N, H, W) images and (N,) labels -> float32 (N, H*W) inputs and int64 labels."""
+    x = torch.as_tensor(np.asarray(images, dtype=np.float32).reshape(len(images), -1))  # (N, H*W)
+    return x, torch.as_tensor(np.asarray(y, dtype=np.int64))
+
+
+def make_mlp(in_features: int = 64, hidden: int = 64, num_classes: int = 10, *, seed: int = 0,
+             depth: int = 2) -> nn.Sequential:
+    """``depth`` hidden layers Linear -> ReLU, then a Linear to the class scores; weights from ``seed``."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        layers: list[nn.Module] = []
+        width = in_features
+        for _ in range(depth):
+            layers += [nn.Linear(width, hidden), nn.ReLU()]
+            width = hidden
+        layers.append(nn.Linear(width, num_classes))
+        return nn.Sequential(*layers)
+
+
+def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, num_epochs: int, learning_rate: float = 1e-2,
+        batch_size: int = 64, seed: int = 0, weight_decay: float = 0.0,
+        parameters: Sequence[torch.Tensor] | None = None, evaluate: tuple | None = None,
+        loss_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        augment: Callable[[torch.Tensor], torch.Tensor] | None = None) -> list[float]:
+    """Adam on mini-batches for ``num_epochs``; returns the accuracy on ``evaluate=(x, y)`` after each epoch.
+
+    ``parameters`` restricts what is trained (frozen layers are simply left out);
+    ``loss_fn(logits, y, index)`` replaces cross-entropy (distillation passes the
+    teacher's logits for the batch ``index``); ``augment(x)`` returns a fresh
+    augmented copy of the training inputs at the start of every epoch.
+    """
+    params = list(model.parameters()) if parameters is None else list(parameters)
+    optimizer = torch.optim.Adam(params, lr=learning_rate, weight_decay=weight_decay)
+    generator = torch.Generator().manual_seed(seed)
+    curve = []
+    for _ in range(num_epochs):
+        model.train()
+        inputs = x if augment is None else augment(x)
+        order = torch.randperm(len(x), generator=generator)
+        for start in range(0, len(x), batch_size):
+            index = order[start:start + batch_size]
+            logits = model(inputs[index])
+            loss = nn.functional.cross_entropy(logits, y[index]) if loss_fn is None else loss_fn(logits, y[index], index)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        if evaluate is not None:
+            curve.append(accuracy(model, *evaluate))
+    return curve
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """Fraction of ``x`` classified as ``y`` (evaluation mode, no gradients)."""
+    model.eval()
+    return float((model(x).argmax(dim=1) == y).float().mean())
+
+
+def tensor_bytes(model: nn.Module) -> int:
+    """Bytes of everything the model stores (parameters and buffers, e.g. int8 weights and their scales)."""
+    return sum(t.numel() * t.element_size() for t in model.state_dict().values() if isinstance(t, torch.Tensor))
+
+
+def default_device() -> torch.device:
+    """CUDA if present, else Apple's MPS if present, else the CPU: code written against it runs anywhere."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def make_cnn(num_classes: int = 10, *, channels: int = 16, seed: int = 0, image_size: int = 8) -> nn.Sequential:
+    """Two 3x3 convolution + ReLU + 2x2 max-pool blocks on (N, H*W) inputs, then a Linear to the class scores."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        side = image_size // 4  # two 2x2 poolings
+        return nn.Sequential(
+            nn.Unflatten(1, (1, image_size, image_size)),  # (N, H*W) -> (N, 1, H, W)
+            nn.Conv2d(1, channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(channels, 2 * channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(),  # (N, 2C * side * side)
+            nn.Linear(2 * channels * side * side, num_classes),
+        )
