@@ -1,0 +1,112 @@
+"""ResNet (He, Zhang, Ren and Sun, 2015) and small plain/residual networks for experiments (chapter 10).
+
+:class:`ResNet` builds ResNet-18/34 (basic blocks) and ResNet-50 (bottlenecks) in torchvision's
+layout: a 7×7 stride-2 stem and a max pool, four stages of blocks (64, 128, 256, 512 channels;
+each later stage halves H and W in its first block, whose shortcut is a strided 1×1 projection),
+a global average pool and one linear layer. Parameters at 1000 classes: 11,689,512 (18),
+21,797,672 (34), 25,557,032 (50).
+
+:class:`SmallConvNet` is a CIFAR-style network for small images: a 3×3 stem, then ``num_blocks``
+basic blocks in three stages (widths w, 2w, 4w), with or without shortcuts, so that a *plain* and
+a *residual* network of the same depth have the same layers and the same parameter count.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from dlcore.models.blocks import BasicBlock, Bottleneck, ConvBNReLU
+
+__all__ = ["ResNet", "SmallConvNet", "STAGES", "weight_gradient_norms"]
+
+# depth: (block class, blocks per stage)
+STAGES = {18: (BasicBlock, (2, 2, 2, 2)), 34: (BasicBlock, (3, 4, 6, 3)), 50: (Bottleneck, (3, 4, 6, 3)),
+          101: (Bottleneck, (3, 4, 23, 3)), 152: (Bottleneck, (3, 8, 36, 3))}
+
+
+def _stage(block, in_channels: int, channels: int, num_blocks: int, stride: int, **kwargs) -> nn.Sequential:
+    blocks = [block(in_channels, channels, stride, **kwargs)]
+    blocks += [block(channels * block.expansion, channels, 1, **kwargs) for _ in range(num_blocks - 1)]
+    return nn.Sequential(*blocks)
+
+
+class ResNet(nn.Module):
+    """ResNet-``depth`` (18, 34, 50, 101 or 152): (N, in_channels, 224, 224) → (N, num_classes) logits."""
+
+    def __init__(self, depth: int = 18, num_classes: int = 1000, in_channels: int = 3) -> None:
+        super().__init__()
+        if depth not in STAGES:
+            raise ValueError(f"ResNet: depth must be one of {sorted(STAGES)}, got {depth!r}")
+        block, counts = STAGES[depth]
+        self.stem = nn.Sequential(ConvBNReLU(in_channels, 64, 7, stride=2, padding=3),
+                                  nn.MaxPool2d(3, stride=2, padding=1))
+        stages, channels = [], 64
+        for index, (width, count) in enumerate(zip((64, 128, 256, 512), counts)):
+            stages.append(_stage(block, channels, width, count, stride=1 if index == 0 else 2))
+            channels = width * block.expansion
+        self.layer1, self.layer2, self.layer3, self.layer4 = stages
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(channels, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))  # (N, 512 * expansion)
+
+
+class SmallConvNet(nn.Module):
+    """A plain or residual CNN for small images: (N, in_channels, H, W) → (N, num_classes).
+
+    Layers with weights: 1 (stem) + 2·num_blocks (convolutions) + 1 (linear), as in He et al.'s
+    CIFAR networks (num_blocks = 3n gives depth 6n + 2; n = 3 is ResNet-20).
+
+    Args:
+        num_blocks: basic blocks in all, spread over three stages as evenly as possible.
+        residual: True for shortcuts (a ResNet), False for the plain network of the same layers.
+        width: channels of the first stage (then 2·width, 4·width, each stage halving H and W).
+        batch_norm: batch norm after each convolution (He et al.'s plain nets had it too).
+    """
+
+    def __init__(self, num_blocks: int = 3, *, residual: bool = True, width: int = 8, in_channels: int = 1,
+                 num_classes: int = 10, batch_norm: bool = True) -> None:
+        super().__init__()
+        if num_blocks < 1:
+            raise ValueError(f"SmallConvNet: num_blocks must be at least 1, got {num_blocks}")
+        self.stem = ConvBNReLU(in_channels, width, 3, padding=1, batch_norm=batch_norm)
+        counts = [num_blocks // 3 + (1 if i < num_blocks % 3 else 0) for i in range(3)]
+        blocks, channels = [], width
+        for index, count in enumerate(counts):
+            for k in range(count):
+                out_channels = width * 2 ** index
+                stride = 2 if index > 0 and k == 0 else 1
+                blocks.append(BasicBlock(channels, out_channels, stride, residual=residual, batch_norm=batch_norm))
+                channels = out_channels
+        self.blocks = nn.Sequential(*blocks)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(channels, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.pool(self.blocks(self.stem(x)))
+        return self.fc(torch.flatten(x, 1))  # (N, channels)
+
+
+def weight_gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[list[str], np.ndarray]:
+    """‖∂L/∂W‖ of every convolution and linear layer after one forward and backward pass (training mode).
+
+    Shortcut projections are left out, so the list follows the main path from input to output.
+
+    Args:
+        model: any classifier; its gradients are zeroed first and left filled.
+        x: (N, C, H, W) inputs; y: (N,) integer labels (cross-entropy loss).
+
+    Returns:
+        (names, norms): the layer names and a float array of their gradient norms, input side first.
+    """
+    model.train()
+    model.zero_grad()
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    layers = [(name, m) for name, m in model.named_modules()
+              if isinstance(m, (nn.Conv2d, nn.Linear)) and "shortcut" not in name]
+    return [name for name, _ in layers], np.array([float(m.weight.grad.norm()) for _, m in layers])
