@@ -29,7 +29,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from dlcore.data.translation import EOS, PAD, SOS, EncodedPairs, Vocabulary, batches, encode_pairs
 
 __all__ = ["AdditiveAttention", "DotAttention", "Encoder", "Decoder", "Seq2Seq", "sequence_loss", "train_seq2seq",
-           "translate", "exact_match", "accuracy_by_length"]
+           "translate", "exact_match", "accuracy_by_length", "train_small_model"]
 
 
 class AdditiveAttention(nn.Module):
@@ -212,3 +212,18 @@ def accuracy_by_length(model: Seq2Seq, data: EncodedPairs) -> dict[int, float]:
     """Exact-match accuracy for every source length present in ``data``."""
     correct = exact_match(model, data)
     return {int(n): float(correct[data.source_lengths == n].mean()) for n in np.unique(data.source_lengths)}
+
+
+def train_small_model(task: str = "reverse", *, num_pairs: int = 2000, num_epochs: int = 4, hidden_size: int = 48,
+                      attention: str | None = "additive", seed: int = 0,
+                      **task_options) -> tuple[Seq2Seq, EncodedPairs]:
+    """A model trained for a second or two of CPU time (the default explorer's model); returns it and its data."""
+    from dlcore.data.translation import make_pairs
+
+    if task == "reverse":
+        task_options = {"min_length": 3, "max_length": 8, **task_options}
+    data = encode_pairs(make_pairs(task, num_pairs, seed=seed, **task_options))
+    model = Seq2Seq(len(data.source_vocab), len(data.target_vocab), embedding_size=32, hidden_size=hidden_size,
+                    attention=attention, seed=seed)
+    train_seq2seq(model, data, num_epochs=num_epochs, batch_size=64, learning_rate=1e-2, seed=seed)
+    return model, data
