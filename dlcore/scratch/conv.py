@@ -149,7 +149,8 @@ def conv2d_backward(dout: np.ndarray, cache: Conv2dCache) -> tuple[np.ndarray, n
     dout_m = dout.transpose(1, 0, 2, 3).reshape(F, N * Ho * Wo)  # (F, N*Ho*Wo), a copy
     db = dout_m.sum(axis=1)  # (F,)
     dw = (dout_m @ cols.T).reshape(w.shape)  # (F, C*kh*kw) -> (F, C, kh, kw)
-    dcols = w.reshape(F, -1).T @ dout_m  # (C*kh*kw, N*Ho*Wo)
+    w_t = np.ascontiguousarray(w.reshape(F, -1).T)  # (C*kh*kw, F); BLAS is much slower on the strided transpose
+    dcols = w_t @ dout_m  # (C*kh*kw, N*Ho*Wo)
     ph, pw = spec.padding
     padded_shape = (N, C, H + 2 * ph, W + 2 * pw)
     dx_pad = col2im(dcols, padded_shape, spec.kernel, spec.stride, spec.dilation, spec.out_size)

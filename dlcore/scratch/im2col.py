@@ -77,16 +77,18 @@ def col2im(cols: np.ndarray, x_pad_shape: tuple[int, int, int, int], kernel: tup
            stride: tuple[int, int], dilation: tuple[int, int], out_size: tuple[int, int]) -> np.ndarray:
     """Adjoint of :func:`im2col`: add each entry of cols (C*kh*kw, N*Ho*Wo) back to its position.
 
-    Returns a new array of ``x_pad_shape`` (N, C, Hp, Wp). One strided addition
+    Returns an array of ``x_pad_shape`` (N, C, Hp, Wp) (a transposed view of new memory). One strided addition
     per kernel offset (i, j): kh*kw vectorised steps, not one per window.
     """
     (kh, kw), (sh, sw), (dh, dw), (Ho, Wo) = kernel, stride, dilation, out_size
-    N, C = x_pad_shape[:2]
+    N, C, Hp, Wp = x_pad_shape
     grid = cols.reshape(C, kh, kw, N, Ho, Wo)
-    dx_pad = np.zeros(x_pad_shape, dtype=cols.dtype)
+    # Accumulate in (C, N, Hp, Wp) order, the order of cols' rows: each addition then walks both
+    # arrays row by row. One transpose at the end restores (N, C, Hp, Wp).
+    dx_pad = np.zeros((C, N, Hp, Wp), dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
             rows = slice(i * dh, i * dh + sh * (Ho - 1) + 1, sh)
             columns = slice(j * dw, j * dw + sw * (Wo - 1) + 1, sw)
-            dx_pad[:, :, rows, columns] += grid[:, i, j].transpose(1, 0, 2, 3)  # (N, C, Ho, Wo)
-    return dx_pad
+            dx_pad[:, :, rows, columns] += grid[:, i, j]  # (C, N, Ho, Wo)
+    return dx_pad.transpose(1, 0, 2, 3)  # (N, C, Hp, Wp), a view
