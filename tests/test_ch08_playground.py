@@ -208,3 +208,10 @@ def test_learner_model_with_one_logit_and_float64():
 def test_learner_model_with_a_wrong_output_shape_is_refused():
     with pytest.raises(ShapeError, match="expected"):
         Playground(model=nn.Sequential(nn.Linear(2, 2), nn.Flatten(0)))
+
+
+def test_run_trains_many_steps_with_one_redraw():
+    playground = Playground(dataset="xor", learning_rate=0.3)
+    before = playground.renders
+    playground.run(200)
+    assert playground.state.step == 200 and playground.renders == before + 1

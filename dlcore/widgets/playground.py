@@ -76,7 +76,7 @@ class Playground(Explorer):
     """Train a small network on 2-D data and watch its boundary, its first layer and its losses."""
 
     def __init__(self, model=None, dataset: str = "spirals", noise: float = 0.1, hidden_layers: int = 2,
-                 units: int = 6, activation: str = "tanh", learning_rate: float = 0.03, l2: float = 0.0,
+                 units: int = 6, activation: str = "tanh", learning_rate: float = 0.1, l2: float = 0.0,
                  batch_size: int = 10, seed: int = 0) -> None:
         from dlcore.plots.style import use_course_style
         from matplotlib.figure import Figure
@@ -136,6 +136,12 @@ class Playground(Explorer):
     def step(self, num_steps: int = STEPS_PER_TICK) -> None:
         """Train ``num_steps`` mini-batch steps (bounded), then redraw."""
         self.session.train(min(int(num_steps), 10 * STEPS_PER_TICK), int(self.batch_size.value))
+        self.update()
+
+    def run(self, num_steps: int) -> None:
+        """Train ``num_steps`` steps, then redraw once (for scripts and notebooks, not a callback)."""
+        for _ in range(int(num_steps) // STEPS_PER_TICK):
+            self.session.train(STEPS_PER_TICK, int(self.batch_size.value))
         self.update()
 
     def reset(self) -> None:
@@ -201,10 +207,11 @@ class Playground(Explorer):
         self.maps_image = self.ax_maps.imshow(_mosaic(None), origin="upper", cmap=cmap, vmin=-1, vmax=1)
         self.ax_maps.set_axis_off()
         self.ax_maps.set_title("First hidden layer", fontsize=10)
-        self.train_line, = self.ax_loss.plot([], [], label="training loss")
-        self.test_line, = self.ax_loss.plot([], [], "--", label="test loss")
+        # a marker on the latest point only: visible from the first step on, cheap to draw
+        self.train_line, = self.ax_loss.plot([], [], marker="o", markersize=3, markevery=[-1], label="training loss")
+        self.test_line, = self.ax_loss.plot([], [], "--", marker="o", markersize=3, markevery=[-1], label="test loss")
         self.ax_loss.set(xlabel="step", ylabel="cross-entropy", title="Loss")
-        self.ax_loss.legend(loc="upper right", fontsize=8)
+        self.ax_loss.legend(loc="lower left", fontsize=8)
         self._shown_data = None
 
     def _draw_points(self) -> None:
