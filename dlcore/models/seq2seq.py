@@ -29,7 +29,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from dlcore.data.translation import EOS, PAD, SOS, EncodedPairs, Vocabulary, batches, encode_pairs
 
 __all__ = ["AdditiveAttention", "DotAttention", "Encoder", "Decoder", "Seq2Seq", "sequence_loss", "train_seq2seq",
-           "translate", "exact_match", "accuracy_by_length", "train_small_model"]
+           "translate", "exact_match", "accuracy_by_length", "position_accuracy", "train_small_model"]
 
 
 class AdditiveAttention(nn.Module):
@@ -212,6 +212,25 @@ def accuracy_by_length(model: Seq2Seq, data: EncodedPairs) -> dict[int, float]:
     """Exact-match accuracy for every source length present in ``data``."""
     correct = exact_match(model, data)
     return {int(n): float(correct[data.source_lengths == n].mean()) for n in np.unique(data.source_lengths)}
+
+
+@torch.no_grad()
+def position_accuracy(model: Seq2Seq, data: EncodedPairs, *, teacher_forcing: bool) -> np.ndarray:
+    """(Tt - 1,) fraction of right characters at each output position (<eos> included, <pad> excluded).
+
+    teacher_forcing=True: each step reads the TRUE previous character (as in training);
+    False: greedy decoding, each step reads the model's own previous output (as in use).
+    """
+    source, lengths, target = _tensors(data)
+    wanted = target[:, 1:]  # (N, Tt - 1)
+    model.eval()
+    if teacher_forcing:
+        predicted = model(source, lengths, target[:, :-1])[0].argmax(-1)
+    else:
+        predicted = model.greedy_decode(source, lengths, wanted.shape[1])[0]
+        predicted = nn.functional.pad(predicted, (0, wanted.shape[1] - predicted.shape[1]), value=PAD)
+    real = wanted != PAD
+    return ((predicted == wanted) & real).sum(0).double().numpy() / np.maximum(real.sum(0).double().numpy(), 1)
 
 
 def train_small_model(task: str = "reverse", *, num_pairs: int = 2000, num_epochs: int = 4, hidden_size: int = 48,

@@ -69,13 +69,13 @@ class AttentionExplorer(Explorer):
         fig, self.ax = new_figure(width=5.6, height=4.4)
         fig.set_dpi(72)
         fig.set_layout_engine("none")
-        self.ax.set_position([0.2, 0.12, 0.62, 0.72])
+        self.ax.set_position([0.16, 0.12, 0.8, 0.76])
         self.ax.grid(False)
         self.heatmap = self.ax.imshow(np.zeros((1, 1)), vmin=0.0, vmax=1.0, cmap="viridis", aspect="auto",
                                       interpolation="nearest")
-        colorbar = fig.colorbar(self.heatmap, cax=fig.add_axes([0.86, 0.12, 0.03, 0.72]))
-        colorbar.set_label("attention weight α")
-        self.ax.set_xlabel("input character (key)")
+        # no colour bar: its axis would double the drawing time of every redraw; the scale is fixed instead
+        self.ax.set_xlabel("input character (key); colour: weight α from 0 (dark) to 1 (yellow)", fontsize=8)
+        self.ax.tick_params(length=0)
         self.ax.set_ylabel("output character (query step)")
         self.message = self.ax.text(0.5, 0.5, "", transform=self.ax.transAxes, ha="center", va="center")
         super().__init__(fig, [self.example, self.text])
