@@ -83,3 +83,23 @@ def test_public_fail_and_passed_record_results(capsys):
     with pytest.raises(ExerciseFailed, match="Exercise 9.3: wrong sign\nHint: look at the minus"):
         fail("9.3", "wrong sign", "look at the minus")
     assert results[-1].passed is False and results[-1].label == "9.3"
+
+
+def test_matches_recognises_a_mistake_and_ignores_one_that_cannot_be_computed():
+    from dlcore.exercises.core import matches
+
+    got = np.array([1.0, np.nan])
+    assert matches(lambda: np.array([1.0 + 1e-12, np.nan]), got)
+    assert not matches(lambda: np.array([1.1, np.nan]), got)
+    assert not matches(lambda: np.array([[1.0, np.nan]]), got), "a different shape is a different mistake"
+    assert not matches(lambda: 1 / 0, got)
+
+
+def test_mistake_diagnosis_names_the_first_mistake_that_reproduces_the_answer():
+    from dlcore.exercises.core import mistake_diagnosis
+
+    diagnose = mistake_diagnosis([(lambda x: x * 3, "tripled"), (lambda x: x * 2, "doubled"),
+                                  (lambda x: x + x, "also doubled")])
+    case = Case((np.array([1.0, 2.0]),), description="x = [1, 2]")
+    assert diagnose(np.array([2.0, 4.0]), None, case) == "doubled (on x = [1, 2])"
+    assert diagnose(np.array([5.0, 5.0]), None, case) is None

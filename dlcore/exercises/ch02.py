@@ -14,8 +14,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from dlcore.errors import ShapeError, format_shape
-from dlcore.exercises.core import Case, CheckResult, ExerciseFailed, check_array_function, check_value, results
+from dlcore.errors import format_shape
+from dlcore.exercises.core import Case, CheckResult, ExerciseFailed, check_array_function, check_value, results, matches
 from dlcore.scratch.activations import sigmoid
 from dlcore.scratch.linear import linear_forward
 from dlcore.scratch.perceptron import GATES, make_gate, novikoff_bound, perceptron_train, perceptron_update
@@ -44,14 +44,6 @@ def _call(label: str, learner: Callable, *args: Any, **kwargs: Any) -> tuple[boo
         return False, error
 
 
-def _matches(got: np.ndarray, candidate: Callable[[], np.ndarray]) -> bool:
-    try:
-        with np.errstate(all="ignore"):
-            value = np.asarray(candidate(), dtype=np.float64)
-    except (ValueError, ShapeError):
-        return False
-    return value.shape == got.shape and np.allclose(got, value, rtol=1e-6, atol=1e-8)
-
 
 # ---------------------------------------------------------------- 2.1
 
@@ -78,7 +70,7 @@ _LAYER_MISTAKES = (
 def _layer_diagnosis(got: np.ndarray, expected: np.ndarray, case: Case) -> str | None:
     x, W, b = case.args
     for candidate, message in _LAYER_MISTAKES:
-        if _matches(got, lambda: candidate(x, W, b)):
+        if matches(lambda: candidate(x, W, b), got):
             return f"{message} (on {case.describe()})"
     return None
 
@@ -156,7 +148,7 @@ def _update_diagnosis(got: np.ndarray, expected: np.ndarray, case: Case) -> str 
     where = f" (on {case.describe()})"
     if z == 0:
         flipped = np.append(w + lr * (y - 1) * x, b + lr * (y - 1))
-        if _matches(got, lambda: flipped):
+        if matches(lambda: flipped, got):
             return ("you treated z = 0 as class 1; the course's step is strict, step(0) = 0, so a point on the line "
                     "counts as class 0" + where)
     if error == 0 and not np.allclose(got, old):
@@ -174,7 +166,7 @@ def _update_diagnosis(got: np.ndarray, expected: np.ndarray, case: Case) -> str 
          "is lr (y - y_hat), not lr (y - y_hat) sum(x)"),
     )
     for candidate, message in candidates:
-        if _matches(got, lambda: candidate):
+        if matches(lambda: candidate, got):
             return message + where
     return None
 

@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, check_array_function, check_value, fail
+from dlcore.exercises.core import Case, CheckResult, check_array_function, check_value, fail, matches
 from dlcore.scratch.activations import Sigmoid, sigmoid, softmax
 from dlcore.scratch.depth_statistics import depth_statistics
 from dlcore.scratch.linear import Linear
@@ -25,15 +25,6 @@ __all__ = [
     "measure_sigmoid_chain_gradient", "measure_dead_relu_shares", "CHAIN_CASES", "DEAD_RELU_BIASES",
 ]
 
-
-def _matches(candidate: Callable[[], np.ndarray], got: np.ndarray) -> bool:
-    """True if ``got`` equals what a plausible mistake would produce (errors in the mistake itself ignored)."""
-    try:
-        with np.errstate(all="ignore"):
-            wrong = np.asarray(candidate(), dtype=np.float64)
-    except Exception:  # the mistake is not even computable for this input: it is not this one
-        return False
-    return wrong.shape == got.shape and bool(np.allclose(got, wrong, rtol=1e-6, atol=1e-8, equal_nan=True))
 
 
 # ---------------------------------------------------------------- 3.1 stable sigmoid
@@ -55,12 +46,12 @@ def check_stable_sigmoid(stable_sigmoid: Callable[[np.ndarray], np.ndarray]) -> 
 
     def derivative(got, expected, case):
         s = sigmoid(case.args[0])
-        if _matches(lambda: s * (1 - s), got):
+        if matches(lambda: s * (1 - s), got):
             return "you returned the derivative σ(x)(1 − σ(x)) instead of σ(x) itself"
         return None
 
     def sign(got, expected, case):
-        if _matches(lambda: sigmoid(-case.args[0]), got):
+        if matches(lambda: sigmoid(-case.args[0]), got):
             return ("you computed σ(−x) = 1 / (1 + e^{x}): the exponent's sign is flipped "
                     "(σ(0.5) should be above 1/2)")
         return None
@@ -120,7 +111,7 @@ def check_tanh_derivative(tanh_derivative: Callable[[np.ndarray], np.ndarray]) -
 
     def known_mistake(got, expected, case):
         for wrong, message in mistakes:
-            if _matches(lambda: wrong(case.args[0]), got):
+            if matches(lambda: wrong(case.args[0]), got):
                 return message
         return None
 
@@ -158,7 +149,7 @@ def check_stable_softmax(stable_softmax: Callable[[np.ndarray], np.ndarray]) -> 
     def wrong_axis(got, expected, case):
         x = case.args[0]
         for axis in range(x.ndim - 1):
-            if _matches(lambda: softmax(x, axis=axis), got):
+            if matches(lambda: softmax(x, axis=axis), got):
                 return (f"you normalised over axis {axis}; the classes are on the last axis "
                         f"(axis=-1), so each row (the last index) must sum to 1")
         return None
@@ -168,14 +159,14 @@ def check_stable_softmax(stable_softmax: Callable[[np.ndarray], np.ndarray]) -> 
         if x.ndim != 2:
             return None
         e = np.exp(x - x.max(axis=-1, keepdims=True))
-        if _matches(lambda: softmax(x - x.max(axis=-1)), got) or _matches(lambda: e / e.sum(axis=-1), got):
+        if matches(lambda: softmax(x - x.max(axis=-1)), got) or matches(lambda: e / e.sum(axis=-1), got):
             return ("a maximum or sum without keepdims=True has shape (N,) and broadcasts along the wrong axis "
                     "(on a square batch silently): use keepdims=True so it has shape (N, 1)")
         return None
 
     def not_normalised(got, expected, case):
         x = case.args[0]
-        if _matches(lambda: np.exp(x - x.max(axis=-1, keepdims=True)), got) or _matches(lambda: np.exp(x), got):
+        if matches(lambda: np.exp(x - x.max(axis=-1, keepdims=True)), got) or matches(lambda: np.exp(x), got):
             return "your rows do not sum to 1: divide the exponentials by their sum over the last axis"
         return None
 

@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, check_array_function, fail, passed
+from dlcore.exercises.core import Case, CheckResult, check_array_function, fail, passed, matches
 from dlcore.scratch.activations import softmax
 from dlcore.scratch.descent import gradient_descent_path
 from dlcore.scratch.losses import (
@@ -27,15 +27,6 @@ __all__ = [
     "check_minibatch_indices", "run_descent_experiment", "QUADRATIC", "LEARNING_RATES", "BEHAVIOURS",
 ]
 
-
-def _matches(candidate: Callable[[], np.ndarray], got: np.ndarray) -> bool:
-    """True if ``got`` equals what a plausible mistake would produce (a mistake that cannot be computed is not it)."""
-    try:
-        with np.errstate(all="ignore"):
-            wrong = np.asarray(candidate(), dtype=np.float64)
-    except Exception:
-        return False
-    return wrong.shape == got.shape and bool(np.allclose(got, wrong, rtol=1e-6, atol=1e-9))
 
 
 def _cases() -> list[Case]:
@@ -85,24 +76,24 @@ def check_softmax_cross_entropy(softmax_cross_entropy: Callable[[np.ndarray, np.
         rows = np.arange(N)
         if not np.all(np.isfinite(got)):
             return "your loss is inf or nan for large logits. " + _STABILITY_HINT
-        if N > 1 and _matches(lambda: expected * N, got):
+        if N > 1 and matches(lambda: expected * N, got):
             return f"your loss is {N} times too large on {case.describe()}: you summed over the batch instead of taking the mean (divide by N)"
-        if _matches(lambda: expected / K, got):
+        if matches(lambda: expected / K, got):
             return (f"your loss is {K} times too small: you averaged over all N*K entries (e.g. np.mean(onehot * -log_probs)); "
                     "sum over the classes, then average over the N examples")
-        if _matches(lambda: -expected, got):
+        if matches(lambda: -expected, got):
             return "your loss has the wrong sign: cross-entropy is MINUS the mean log-probability of the true class, so it is >= 0"
         for shift in (-1, 1):
-            if _matches(lambda: -np.mean(log_softmax(logits)[rows, (labels + shift) % K]), got):
+            if matches(lambda: -np.mean(log_softmax(logits)[rows, (labels + shift) % K]), got):
                 return (f"you picked the logit of class y {'-' if shift < 0 else '+'} 1 instead of class y: the labels are "
                         "already 0-based indices into each row, use logits[np.arange(N), labels]")
-        if N == K and any(_matches(variant, got) for variant in _axis0_variants(logits, labels)):
+        if N == K and any(matches(variant, got) for variant in _axis0_variants(logits, labels)):
             return ("you normalised over the wrong axis: softmax runs over the classes of each example (axis=1, "
                     "with keepdims=True), not over the examples of the batch (axis=0)")
-        if _matches(lambda: -np.mean(softmax(logits)[rows, labels]), got) or _matches(lambda: np.mean(softmax(logits)[rows, labels]), got):
+        if matches(lambda: -np.mean(softmax(logits)[rows, labels]), got) or matches(lambda: np.mean(softmax(logits)[rows, labels]), got):
             return "you averaged the probability of the true class itself: the loss uses its negative LOG"
         for base, name in ((2.0, "log2"), (10.0, "log10")):
-            if _matches(lambda: expected / np.log(base), got):
+            if matches(lambda: expected / np.log(base), got):
                 return f"you used {name}; cross-entropy in deep learning (and in PyTorch) uses the natural log, np.log"
         return None
 
@@ -136,23 +127,23 @@ def check_softmax_cross_entropy_gradient(
         probs, target = softmax(logits), one_hot(labels, K)
         if not np.all(np.isfinite(got)):
             return "your gradient has inf or nan for large logits: compute softmax with each row's maximum subtracted first"
-        if N > 1 and _matches(lambda: expected * N, got):
+        if N > 1 and matches(lambda: expected * N, got):
             return (f"your gradient is {N} times too large: that is the gradient of the SUM of the losses; the loss is "
                     "their mean, so every entry carries a factor 1/N")
-        if _matches(lambda: expected / K, got):
+        if matches(lambda: expected / K, got):
             return f"your gradient is {K} times too small: divide by N (the examples), not by N*K (all entries)"
-        if _matches(lambda: -expected, got):
+        if matches(lambda: -expected, got):
             return ("sign error: you returned (onehot - softmax) / N, the direction that INCREASES the loss; "
                     "dL/dz = (softmax(z) - onehot(y)) / N (raising the true class's logit lowers the loss, so its entry is negative)")
-        if _matches(lambda: probs / N, got) or _matches(lambda: probs, got):
+        if matches(lambda: probs / N, got) or matches(lambda: probs, got):
             return ("you returned the softmax without subtracting the one-hot labels: the true class's entry must be "
                     "p_y - 1 (negative), the others p_k")
         for shift in (-1, 1):
-            if _matches(lambda: (probs - one_hot((labels + shift) % K, K)) / N, got):
+            if matches(lambda: (probs - one_hot((labels + shift) % K, K)) / N, got):
                 return "the 1 is subtracted one class off: labels are 0-based, subtract at [np.arange(N), labels]"
-        if N == K and _matches(lambda: expected.T, got):
+        if N == K and matches(lambda: expected.T, got):
             return "you returned the transpose: the gradient has one row per example, like the logits (N, K)"
-        if N == K and _matches(lambda: (softmax(logits, axis=0) - target) / N, got):
+        if N == K and matches(lambda: (softmax(logits, axis=0) - target) / N, got):
             return "you took the softmax over the batch axis (axis=0); it runs over the classes of each row (axis=1)"
         return None
 

@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, check_array_function, fail, passed
+from dlcore.exercises.core import Case, CheckResult, check_array_function, fail, passed, matches
 from dlcore.scratch.optim import SGD, Adam, AdamState, RMSprop, adam_update
 from dlcore.scratch.surfaces import descend, elongated_quadratic
 
@@ -21,15 +21,6 @@ __all__ = [
     "reference_adam_step", "run_valley_race", "RACE_SETTINGS",
 ]
 
-
-def _matches(candidate: Callable[[], np.ndarray], got: np.ndarray) -> bool:
-    """True if ``got`` equals what a plausible mistake would produce."""
-    try:
-        with np.errstate(all="ignore"):
-            wrong = np.asarray(candidate(), dtype=np.float64)
-    except Exception:  # the mistake cannot even be computed for this input: it is not this one
-        return False
-    return wrong.shape == got.shape and bool(np.allclose(got, wrong, rtol=1e-6, atol=1e-10, equal_nan=True))
 
 
 # ---------------------------------------------------------------- 6.1 one Adam step
@@ -108,9 +99,9 @@ def check_adam_step(adam_step: Callable) -> CheckResult:
     def diagnose(got, expected, case):
         kwargs = dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8) | case.kwargs
         for mistake, message in ADAM_MISTAKES:
-            if _matches(lambda: _adam_variant(*case.args, **kwargs, **mistake), got):
+            if matches(lambda: _adam_variant(*case.args, **kwargs, **mistake), got):
                 return f"{message} (on {case.description})"
-        if _matches(lambda: np.stack([2 * case.args[0] - expected[0], expected[1], expected[2]]), got):
+        if matches(lambda: np.stack([2 * case.args[0] - expected[0], expected[1], expected[2]]), got):
             return f"the step has the wrong sign: move against the gradient, theta − lr m̂ / (√v̂ + ε) (on {case.description})"
         return None
 
@@ -155,7 +146,7 @@ def check_bias_correction(bias_correction: Callable) -> CheckResult:
 
     def diagnose(got, expected, case):
         for mistake, message in mistakes:
-            if _matches(lambda: mistake(*case.args), got):
+            if matches(lambda: mistake(*case.args), got):
                 return f"{message} (on {case.description})"
         return None
 
@@ -199,7 +190,7 @@ def check_adagrad_step_size(adagrad_step_size: Callable) -> CheckResult:
 
     def diagnose(got, expected, case):
         for mistake, message in mistakes:
-            if _matches(lambda: mistake(*case.args), got):
+            if matches(lambda: mistake(*case.args), got):
                 return f"{message} (on {case.description})"
         return None
 

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, check_array_function, fail, passed
+from dlcore.exercises.core import Case, CheckResult, check_array_function, fail, passed, matches
 from dlcore.scratch.batchnorm import batchnorm_backward, batchnorm_forward
 from dlcore.scratch.init import kaiming_std, xavier_std
 
@@ -26,19 +26,10 @@ __all__ = [
 ]
 
 
-def _matches(candidate: Callable[[], np.ndarray], got: np.ndarray) -> bool:
-    """True if ``got`` equals what a plausible mistake would produce (errors in the mistake itself ignored)."""
-    try:
-        with np.errstate(all="ignore"):
-            wrong = np.asarray(candidate(), dtype=np.float64)
-    except Exception:
-        return False
-    return wrong.shape == got.shape and bool(np.allclose(got, wrong, rtol=1e-6, atol=1e-10, equal_nan=True))
-
 
 def _first_match(mistakes, got, case) -> str | None:
     for mistake, message in mistakes:
-        if _matches(lambda: mistake(*case.args, **case.kwargs), got):
+        if matches(lambda: mistake(*case.args, **case.kwargs), got):
             return f"{message} (on {case.description})"
     return None
 
@@ -198,7 +189,7 @@ def check_batchnorm_forward(batchnorm_forward_train: Callable) -> CheckResult:
     """
     def diagnose(got, expected, case):
         for mistake, message in _BN_FORWARD_MISTAKES:
-            if _matches(lambda: _bn_variant(*case.args, **case.kwargs, **mistake), got):
+            if matches(lambda: _bn_variant(*case.args, **case.kwargs, **mistake), got):
                 return f"{message} (on {case.description})"
         return None
 
@@ -279,7 +270,7 @@ def check_batchnorm_backward(batchnorm_backward_train: Callable) -> CheckResult:
 
     def diagnose(got, expected, case):
         for mistake, message in _BN_BACKWARD_MISTAKES:
-            if _matches(lambda: np.vstack([np.atleast_2d(a) for a in
+            if matches(lambda: np.vstack([np.atleast_2d(a) for a in
                                            _bn_backward_variant(*case.args, **case.kwargs, **mistake)]), got):
                 return f"{message} (on {case.description})"
         return None

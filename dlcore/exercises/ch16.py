@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, check_array_function, fail, passed
+from dlcore.exercises.core import Case, CheckResult, check_array_function, fail, mistake_diagnosis, passed
 from dlcore.rl.dqn import dqn_targets
 from dlcore.rl.gridworld import GridWorld
 from dlcore.rl.tabular import discounted_returns, value_iteration
@@ -21,20 +21,6 @@ __all__ = ["check_discounted_returns", "check_finite_horizon_value", "check_dqn_
            "check_behaviour_prediction", "reference_finite_horizon_value", "policy_outcome",
            "PREDICTION_REWARDS", "OUTCOMES"]
 
-
-def _diagnose(mistakes):
-    """A diagnosis that recognises ``got`` as the output of one of the (mistake, message) pairs."""
-    def diagnose(got, expected, case):
-        for mistake, message in mistakes:
-            try:
-                with np.errstate(all="ignore"):
-                    wrong = np.asarray(mistake(*case.args), dtype=np.float64)
-            except Exception:
-                continue
-            if wrong.shape == got.shape and np.allclose(got, wrong, rtol=1e-6, atol=1e-9):
-                return f"{message} (on {case.describe()})"
-        return None
-    return diagnose
 
 
 # ---------------------------------------------------------------- 16.1 discounted returns
@@ -69,7 +55,7 @@ def check_discounted_returns(learner: Callable) -> CheckResult:
         Case((np.ones(50), 1.0), description="50 rewards of 1, γ = 1"),
     ]
     return check_array_function("16.1", learner, discounted_returns, cases,
-                                diagnoses=[_diagnose(_RETURN_MISTAKES)],
+                                diagnoses=[mistake_diagnosis(_RETURN_MISTAKES)],
                                 hint="walk backwards: G = 0; for t from T-1 down to 0: G = r_t + γ G; store G",
                                 success="returns-to-go are what REINFORCE weights each log-probability by.")
 
@@ -109,7 +95,7 @@ def check_finite_horizon_value(learner: Callable) -> CheckResult:
         Case((1.0, 1.0, 7), description="r = 1, γ = 1, T = 7 (no discount)"),
     ]
     return check_array_function("16.2", learner, reference_finite_horizon_value, cases,
-                                diagnoses=[_diagnose(_HORIZON_MISTAKES)],
+                                diagnoses=[mistake_diagnosis(_HORIZON_MISTAKES)],
                                 hint="write S = r + γ r + ... + γ^(T−1) r, subtract γ S and solve for S; "
                                      "treat γ = 1 separately (the formula divides by zero there)",
                                 success="a 0.99 discount makes the horizon about 1 / (1 − γ) = 100 steps.")
@@ -141,7 +127,7 @@ def check_dqn_targets(learner: Callable) -> CheckResult:
              description="6 random transitions with 3 actions"),
         Case((np.array([0.0]), np.array([[1.0, 2.0]]), np.array([0.0]), 0.5), description="one transition"),
     ]
-    return check_array_function("16.3", learner, dqn_targets, cases, diagnoses=[_diagnose(_TARGET_MISTAKES)],
+    return check_array_function("16.3", learner, dqn_targets, cases, diagnoses=[mistake_diagnosis(_TARGET_MISTAKES)],
                                 hint="y = r + γ (1 − terminated) max_a' Q_target(s', a'), one number per transition",
                                 success="these are the regression targets of every DQN update.")
 

@@ -23,7 +23,8 @@ import numpy as np
 
 from dlcore.errors import format_shape
 
-__all__ = ["ExerciseFailed", "CheckResult", "Case", "check_array_function", "check_value", "fail", "passed", "results"]
+__all__ = ["ExerciseFailed", "CheckResult", "Case", "check_array_function", "check_value", "fail", "passed", "results",
+           "matches", "mistake_diagnosis"]
 
 
 class ExerciseFailed(AssertionError):
@@ -103,6 +104,38 @@ def passed(label: str, success: str = "") -> CheckResult:
 
 
 _fail = fail
+
+
+def matches(candidate: Callable[[], Any], got: Any, *, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
+    """True if ``got`` equals what ``candidate()``, a plausible mistake, computes.
+
+    Used by diagnoses: "is the learner's answer exactly what forgetting the
+    bias would give?". NaN matches NaN. A mistake that cannot even be computed
+    for this input (it raises) is not the learner's mistake.
+    """
+    try:
+        with np.errstate(all="ignore"):
+            wrong = np.asarray(candidate(), dtype=np.float64)
+        got = np.asarray(got, dtype=np.float64)
+    except Exception:
+        return False
+    return wrong.shape == got.shape and bool(np.allclose(got, wrong, rtol=rtol, atol=atol, equal_nan=True))
+
+
+def mistake_diagnosis(mistakes: Sequence[tuple[Callable[..., Any], str]], *, rtol: float = 1e-6,
+                      atol: float = 1e-9) -> Diagnosis:
+    """A diagnosis for :func:`check_array_function` from ``(mistake, message)`` pairs.
+
+    Each mistake takes the case's arguments and computes what that mistake
+    would return; the first one that reproduces the learner's answer names it.
+    """
+    def diagnose(got: Any, expected: Any, case: Case) -> str | None:
+        for mistake, message in mistakes:
+            if matches(lambda: mistake(*case.args, **case.kwargs), got, rtol=rtol, atol=atol):
+                return f"{message} (on {case.describe()})"
+        return None
+
+    return diagnose
 
 
 def check_array_function(
