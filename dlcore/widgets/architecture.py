@@ -6,7 +6,9 @@
 - :class:`ResidualExplorer`: pick a depth; see ‖∂L/∂W‖ layer by layer at initialisation for a plain
   network and for the residual network with the same layers, with or without batch norm.
 
-:func:`compare_depths` trains plain and residual networks of several depths for the notebook's curves.
+:func:`compare_depths` trains plain and residual networks of several depths for the notebook's curves
+(a loop of its own, a few lines: the networks are tiny and the course's Trainer would spend as much time
+evaluating the whole training set after every epoch as it spends training).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from dlcore.plots import COLORS, new_figure
 from dlcore.widgets.base import Explorer
 
 __all__ = ["ARCHITECTURES", "INPUT_SIZES", "ArchitectureExplorer", "ArchitectureState", "build_on_meta",
-           "ResidualExplorer", "ResidualState", "digit_images", "compare_depths"]
+           "ResidualExplorer", "ResidualState", "digit_images", "compare_depths", "DepthRun"]
 
 # name: (builder, input channels, the size it was designed for)
 ARCHITECTURES: dict[str, tuple[Callable[[], torch.nn.Module], int, int]] = {
@@ -110,11 +112,14 @@ class ArchitectureExplorer(Explorer):
     def draw(self, state: ArchitectureState) -> None:
         rows = [r for r in state.summary.rows if r.kind in WEIGHT_LAYERS] if state.summary else []
         index = np.arange(1, len(rows) + 1)
-        series = ([max(r.params, 1) for r in rows], [max(r.macs, 1) for r in rows], [r.rf for r in rows])
-        for ax, line, values in zip(self.axes, self.lines, series):
-            line.set_data(index, values)
+        spatial = np.array([r.rf > 0 for r in rows], dtype=bool)  # flattened outputs have no receptive field
+        fields = np.array([r.rf for r in rows], dtype=float)[spatial]
+        series = ((index, [max(r.params, 1) for r in rows]), (index, [max(r.macs, 1) for r in rows]),
+                  (index[spatial], fields))
+        for ax, line, (x, values) in zip(self.axes, self.lines, series):
+            line.set_data(x, values)
             ax.set_xlim(0, max(len(rows), 1) + 1)
-        self.axes[2].set_ylim(0, max(series[2] + [state.size]) * 1.1)
+        self.axes[2].set_ylim(0, max(fields.max(initial=0), state.size) * 1.1)
         self.message.set_text("" if state.summary else f"{state.size}×{state.size} does not fit {state.model}")
         if state.summary:
             total = state.summary
@@ -212,23 +217,41 @@ class ResidualExplorer(Explorer):
                 f"residual {state.spread(state.residual):.3g} (1 means every layer gets a gradient of the same size).")
 
 
-def compare_depths(block_counts=(1, 8), *, num_steps: int = 40, batch_size: int = 32, learning_rate: float = 0.05,
-                   num_train: int = 640, size: int = 16, seed: int = 0) -> dict[tuple[int, bool], "History"]:
-    """Train a plain and a residual :class:`SmallConvNet` for each block count; return their histories.
+@dataclass(frozen=True)
+class DepthRun:
+    """One network of :func:`compare_depths`: its training losses per step and ‖∂L/∂W‖ per layer at step 0."""
 
-    SGD with momentum 0.9 on the drawn digits; both networks of a depth start from the same weights.
-    Keys are (num_blocks, residual). Each history records per-layer statistics at the first and last step.
+    num_blocks: int
+    residual: bool
+    losses: np.ndarray
+    initial_grad_norms: np.ndarray
+
+
+def compare_depths(block_counts=(3, 16), *, num_steps: int = 50, batch_size: int = 32, learning_rate: float = 0.05,
+                   num_train: int = 800, size: int = 12, seed: int = 0) -> dict[tuple[int, bool], DepthRun]:
+    """Train a plain and a residual :class:`SmallConvNet` of each block count on the drawn digits.
+
+    SGD with momentum 0.9, the same mini-batches and the same initial weights for the plain and residual
+    network of a depth. Keys are (num_blocks, residual).
     """
-    from dlcore.training.loop import Trainer
-
     X, y = digit_images(num_train, size=size, seed=seed)
-    histories = {}
+    x_all, y_all = torch.as_tensor(X), torch.as_tensor(y)
+    order = np.random.default_rng(seed).permutation(np.resize(np.arange(num_train), num_steps * batch_size))
+    runs = {}
     for blocks in block_counts:
         for residual in (False, True):
             torch.manual_seed(seed)
             model = SmallConvNet(blocks, residual=residual)
             optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate, momentum=0.9)
-            trainer = Trainer(model, optimizer, loss="softmax_cross_entropy", record_every=num_steps)
-            histories[(blocks, residual)] = trainer.fit(X, y, num_epochs=num_steps, batch_size=batch_size,
-                                                        max_steps=num_steps, rng=np.random.default_rng(seed))
-    return histories
+            losses = []
+            for step in range(num_steps):
+                batch = order[step * batch_size:(step + 1) * batch_size]
+                optimizer.zero_grad()
+                loss = torch.nn.functional.cross_entropy(model(x_all[batch]), y_all[batch])
+                loss.backward()
+                if step == 0:
+                    norms = weight_gradient_norms(model, x_all[batch], y_all[batch])[1]
+                optimizer.step()
+                losses.append(loss.item())
+            runs[(blocks, residual)] = DepthRun(blocks, residual, np.array(losses), norms)
+    return runs

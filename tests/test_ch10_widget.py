@@ -1,0 +1,92 @@
+"""Chapter 10's explorers, headless, driven through their controls."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from threadpoolctl import threadpool_limits
+
+from dlcore.widgets.architecture import (ARCHITECTURES, INPUT_SIZES, ArchitectureExplorer, ResidualExplorer,
+                                         compare_depths)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Small convolutions run faster on one thread, as in the notebook (seed_everything(threads=1))."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with threadpool_limits(1):
+        yield
+    torch.set_num_threads(threads)
+
+
+def plotted_finite(fig) -> bool:
+    return all(np.all(np.isfinite(np.asarray(values, dtype=float)))
+               for ax in fig.axes for line in ax.get_lines() for values in line.get_data())
+
+
+def test_architecture_explorer_reports_reference_totals():
+    explorer = ArchitectureExplorer(model="ResNet-18 (2015)", size=224)
+    assert explorer.state.summary.total_params == 11_689_512
+    assert explorer.state.summary.receptive_field.r == 435
+    explorer.model.value = "VGG-16 (2014)"
+    assert explorer.state.summary.total_params == 138_357_544
+    assert "138,357,544" in explorer.summary.value and "features.0.0" in explorer.summary.value
+    assert explorer.image.value and plotted_finite(explorer.fig)
+
+
+def test_architecture_explorer_input_size_changes_compute_not_parameters():
+    explorer = ArchitectureExplorer(model="VGG-16 (2014)", size=224)
+    big = explorer.state.summary
+    explorer.size.value = 32
+    small = explorer.state.summary
+    assert small.total_params == big.total_params
+    conv = lambda s: sum(r.macs for r in s.rows if r.kind == "Conv2d")
+    assert conv(big) == 49 * conv(small)
+
+
+def test_architecture_explorer_survives_every_model_at_extreme_sizes():
+    explorer = ArchitectureExplorer(model="LeNet-5 (1998)", size=32)
+    explorer.size.value = min(INPUT_SIZES)
+    for name in ARCHITECTURES:  # at the smallest size most do not fit: a message, no exception
+        explorer.model.value = name
+        assert plotted_finite(explorer.fig)
+    explorer.size.value = max(INPUT_SIZES)
+    assert explorer.state.summary.total_params == 25_557_032 and plotted_finite(explorer.fig)
+    explorer.model.value = "AlexNet (2012)"
+    explorer.size.value = 28
+    assert explorer.state.summary is None and "too small" in explorer.state.error
+    assert "does not fit" in explorer.message.get_text()
+    assert "designed for 224×224" in explorer.summary.value
+    explorer.model.value = "LeNet-5 (1998)"
+    explorer.size.value = 224
+    assert explorer.state.summary is None
+
+
+def test_residual_explorer_shows_the_spread_of_plain_gradients():
+    explorer = ResidualExplorer(num_blocks=12)
+    state = explorer.state
+    assert state.depth == 26 and len(state.plain) == len(state.residual) == 26
+    assert state.spread(state.plain) > 3 * state.spread(state.residual)
+    explorer.batch_norm.value = False
+    assert explorer.state.spread(explorer.state.plain) < 1e-6 < explorer.state.spread(explorer.state.residual)
+    assert "plain" in explorer.summary.value
+
+
+@pytest.mark.parametrize("blocks, batch_norm", [(1, True), (1, False), (20, False), (20, True)])
+def test_residual_explorer_extremes_plot_finite_values(blocks, batch_norm):
+    explorer = ResidualExplorer(num_blocks=2)
+    explorer.num_blocks.value = blocks
+    explorer.batch_norm.value = batch_norm
+    assert len(explorer.plain_line.get_xdata()) == 2 * blocks + 2
+    assert plotted_finite(explorer.fig)
+
+
+def test_compare_depths_is_deterministic_and_residual_trains_deep():
+    runs = compare_depths((1,), num_steps=6, num_train=96)
+    again = compare_depths((1,), num_steps=6, num_train=96)
+    assert set(runs) == {(1, False), (1, True)}
+    for key in runs:
+        np.testing.assert_array_equal(runs[key].losses, again[key].losses)
+        assert runs[key].losses.shape == (6,) and len(runs[key].initial_grad_norms) == 4
