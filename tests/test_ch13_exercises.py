@@ -126,3 +126,35 @@ def test_pca_prediction_diagnoses(wrong, message):
 def test_pca_prediction_not_done():
     with pytest.raises(NotImplementedError, match="13.4 is not done yet"):
         ch13.check_pca_error_prediction(...)
+
+
+# ---------------------------------------------------------------- 13.5
+
+def test_denoiser_prediction_passes():
+    assert ch13.check_denoiser_prediction(ch13.reference_denoiser(ch13.DENOISER_PROBES)).passed
+    assert ch13.check_denoiser_prediction((0.0, 1.0, -1.0)).passed  # within 0.05 of tanh
+
+
+@pytest.mark.parametrize("wrong, message", [
+    ((0.0, 3.0, -5.0), "you predicted the identity"),
+    ((0.0, 2.0, -1.0), "outside \\[-1, 1\\]"),
+    ((1.0, 1.0, -1.0), "their MEAN, 0"),
+    ((0.0, 0.5, -0.5), "is not right"),
+    ((0.0, 1.0), "shape"),
+])
+def test_denoiser_prediction_diagnoses(wrong, message):
+    with pytest.raises(ExerciseFailed, match=message):
+        ch13.check_denoiser_prediction(wrong)
+
+
+def test_denoiser_prediction_not_done():
+    with pytest.raises(NotImplementedError, match="13.5 is not done yet"):
+        ch13.check_denoiser_prediction(...)
+
+
+def test_reference_denoiser_is_the_posterior_mean():
+    rng = np.random.default_rng(0)
+    x = rng.choice([-1.0, 1.0], 400_000)
+    noisy = x + rng.standard_normal(x.shape)
+    near = np.abs(noisy - 0.8) < 0.02
+    assert abs(x[near].mean() - ch13.reference_denoiser(0.8)) < 0.03

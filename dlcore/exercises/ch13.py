@@ -4,6 +4,7 @@
 - 13.2 derive the KL divergence between two univariate Gaussians  -> :func:`check_kl_two_gaussians`
 - 13.3 implement the free energy of a Bernoulli RBM               -> :func:`check_free_energy`
 - 13.4 predict the reconstruction error of PCA with k components  -> :func:`check_pca_error_prediction`
+- 13.5 predict what an ideal denoising autoencoder outputs        -> :func:`check_denoiser_prediction`
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dlcore.scratch.rbm import free_energy
 __all__ = [
     "check_reparameterize", "check_kl_two_gaussians", "check_free_energy", "check_pca_error_prediction",
     "reference_reparameterize", "reference_kl_two_gaussians", "PCA_EIGENVALUES", "PCA_CODE_SIZE",
+    "check_denoiser_prediction", "reference_denoiser", "DENOISER_PROBES",
 ]
 
 
@@ -223,4 +225,56 @@ def check_pca_error_prediction(predicted_error) -> CheckResult:
         hint="The best rank-k reconstruction keeps the top-k principal directions; the squared error it "
              "makes is the variance along the others.",
         success="the error is the sum of the discarded eigenvalues, 1.5 + 0.3 + 0.2 = 2.0 (Eckart-Young).",
+    )
+
+
+# ---------------------------------------------------------------- 13.5 what a denoiser outputs
+
+DENOISER_PROBES = (0.0, 3.0, -5.0)  # noisy inputs x~ at which the learner predicts the ideal denoiser's output
+
+
+def reference_denoiser(noisy, noise_std: float = 1.0):
+    """E[x | x~] for x = ±1 with probability 1/2 each and x~ = x + N(0, noise_std²): tanh(x~ / noise_std²)."""
+    return np.tanh(np.asarray(noisy, dtype=np.float64) / noise_std ** 2)
+
+
+def check_denoiser_prediction(prediction) -> CheckResult:
+    """Exercise 13.5: the ideal squared-error denoiser's outputs at x~ = 0, 3, -5 for clean x = ±1 (equally likely)
+    and unit Gaussian noise; answers within 0.05 of tanh(x~) pass.
+
+    Recognises: the identity (a denoiser that returns its input), the most likely clean value
+    (sign or nearest of ±1, which is what a 0-1 loss would give, not the squared error), outputs
+    outside [-1, 1], and a wrong number of values.
+    """
+    label = "13.5"
+    if prediction is Ellipsis:
+        raise NotImplementedError("Exercise 13.5 is not done yet: return your three predicted outputs.")
+    expected = reference_denoiser(DENOISER_PROBES)
+    try:
+        got = np.asarray(prediction, dtype=np.float64)
+    except (TypeError, ValueError):
+        got = None
+    if got is None or got.shape != expected.shape:
+        return check_value(label, prediction, expected, name="your prediction",
+                           hint="return three numbers, the outputs at x~ = 0, 3 and -5, e.g. (0.1, 0.2, 0.3)")
+    messages = []
+    if np.allclose(got, DENOISER_PROBES, atol=0.05):
+        messages.append("you predicted the identity, r(x~) = x~: the network was trained to output the CLEAN x, "
+                        "and every clean value is ±1, so its output is an average of ±1")
+    elif np.any(np.abs(got) > 1.05):
+        messages.append("an output outside [-1, 1]: the squared-error optimum is E[x | x~], an average of clean "
+                        "values, and every clean value is ±1")
+    elif abs(got[0]) > 0.5:
+        messages.append("at x~ = 0 the clean values +1 and -1 are equally likely; the squared error is minimised by "
+                        "their MEAN, 0, not by either one (picking the most likely value is what a 0-1 loss does)")
+
+    def diagnose(_got, _expected):
+        return messages[0] if messages else None
+
+    return check_value(
+        label, tuple(got), tuple(expected), name="your prediction", diagnoses=[diagnose], atol=0.05, rtol=0.0,
+        hint="The minimiser of E||x - r(x~)||² is r(x~) = E[x | x~]; weigh +1 and -1 by their posterior "
+             "probabilities given x~ (Bayes' rule with Gaussian likelihoods).",
+        success="r*(x~) = E[x | x~] = tanh(x~) here: 0 where the two clean values are equally likely, and ±1 "
+                "(not x~) far from 0.",
     )
