@@ -62,8 +62,8 @@ class LeNet5(nn.Module):
         if pooling not in _POOLS:
             raise ValueError(f"LeNet5: pooling must be one of {sorted(_POOLS)}, got {pooling!r}")
         act, pool = _ACTIVATIONS[activation], _POOLS[pooling]
-        self.input_size = input_size
-        self.in_channels = in_channels
+        self.input_size, self.in_channels, self.num_classes = input_size, in_channels, num_classes
+        self.activation, self.pooling = activation, pooling
         self.features = nn.Sequential(
             nn.Conv2d(in_channels, 6, 5, padding=_PADDING_FOR_SIZE[input_size]), act(),  # C1 (N, 6, 28, 28)
             pool(2),                                                                      # S2 (N, 6, 14, 14)

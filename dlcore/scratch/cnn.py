@@ -19,7 +19,8 @@ from dlcore.scratch.linear import Linear
 from dlcore.scratch.module import Module, Parameter, Sequential
 from dlcore.scratch.pooling import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
 
-__all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "scratch_lenet5", "copy_lenet_to_torch"]
+__all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "scratch_lenet5", "copy_lenet_to_torch",
+           "scratch_lenet5_from_torch"]
 
 
 def _need_forward(owner: str, cache) -> None:
@@ -171,3 +172,21 @@ def copy_lenet_to_torch(scratch: Sequential, model) -> None:
                                  f"{format_shape(tuple(target.weight.shape))}")
             target.weight.copy_(torch.as_tensor(weight))
             target.bias.copy_(torch.as_tensor(layer.b.value))
+
+
+def scratch_lenet5_from_torch(model) -> Sequential:
+    """A :func:`scratch_lenet5` holding a copy of a trained :class:`dlcore.models.lenet.LeNet5`'s weights (float64)."""
+    import torch
+
+    scratch = scratch_lenet5(model.num_classes, model.in_channels, model.input_size, activation=model.activation,
+                             pooling=model.pooling, rng=np.random.default_rng(0))
+    ours = [layer for layer in scratch.layers if isinstance(layer, (Conv2d, Linear))]
+    theirs = [layer for layer in model.modules() if isinstance(layer, (torch.nn.Conv2d, torch.nn.Linear))]
+    for layer, source in zip(ours, theirs):
+        weight = source.weight.detach().double().numpy()
+        if isinstance(layer, Conv2d):
+            layer.w.value[...] = weight
+        else:
+            layer.W.value[...] = weight.T  # torch (M, D) -> dlcore (D, M)
+        layer.b.value[...] = source.bias.detach().double().numpy()
+    return scratch

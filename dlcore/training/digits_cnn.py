@@ -1,0 +1,116 @@
+"""Digit images for LeNet-5 and two short training loops, NumPy and PyTorch (chapter 09).
+
+The loops are deliberately plain (shuffle, mini-batch, Adam, mean loss per
+epoch), so the NumPy and the PyTorch versions read line for line alike.
+:class:`dlcore.training.loop.Trainer` does the same with per-layer statistics
+and events; here nothing is recorded but the loss, to keep the chapter fast.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["digit_images", "to_pad_style", "train_scratch_cnn", "scratch_accuracy", "train_torch_cnn",
+           "torch_accuracy"]
+
+
+def digit_images(source: str, num_samples: int | None = None, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Digits as LeNet inputs: images (N, 1, S, S) float32 in [0, 1] and labels (N,) int64.
+
+    source "sklearn": scikit-learn's 8x8 digits, each pixel repeated 4x4 times -> 32x32
+    (all 1,797, or the first ``num_samples`` after a seeded shuffle).
+    source "glyphs": the course's procedurally drawn 28x28 digits
+    (:func:`dlcore.data.glyphs.make_digits28`, ``num_samples`` of them, default 2,000).
+    """
+    rng = np.random.default_rng(seed)
+    if source == "sklearn":
+        from dlcore.data import load_digits
+
+        X, y = load_digits()  # (1797, 8, 8) in [0, 1]
+        order = rng.permutation(len(X))[:num_samples]
+        images = np.kron(X[order], np.ones((4, 4)))  # (N, 32, 32): nearest-neighbour upsampling
+        return images[:, None].astype(np.float32), y[order]
+    if source == "glyphs":
+        from dlcore.data.glyphs import make_digits28
+
+        X, y = make_digits28(2000 if num_samples is None else num_samples, rng=rng)
+        return X[:, None].astype(np.float32), y.astype(np.int64)
+    raise ValueError(f"digit_images: source must be 'sklearn' or 'glyphs', got {source!r}")
+
+
+def to_pad_style(images: np.ndarray, threshold: float = 0.3) -> np.ndarray:
+    """28x28 images as the digit pad draws them: 2x2 blocks averaged to 14x14, inked or not, repeated back.
+
+    images (N, 1, 28, 28) -> (N, 1, 28, 28) float32 of 0s and 1s.
+    """
+    N = images.shape[0]
+    blocks = images.reshape(N, 14, 2, 14, 2).mean(axis=(2, 4))  # (N, 14, 14)
+    cells = (blocks > threshold).astype(np.float32)
+    return np.kron(cells, np.ones((2, 2), dtype=np.float32))[:, None]  # (N, 1, 28, 28)
+
+
+def _batches(count: int, batch_size: int, rng: np.random.Generator):
+    order = rng.permutation(count)
+    for start in range(0, count, batch_size):
+        yield order[start:start + batch_size]
+
+
+def train_scratch_cnn(model, images: np.ndarray, labels: np.ndarray, *, num_epochs: int, batch_size: int = 32,
+                      learning_rate: float = 1e-3, rng: np.random.Generator) -> list[float]:
+    """Adam on softmax cross-entropy for a dlcore scratch model; returns the mean loss of each epoch."""
+    from dlcore.scratch.losses import softmax_cross_entropy_backward, softmax_cross_entropy_forward
+    from dlcore.scratch.optim import Adam
+
+    optimizer = Adam(model.parameters(), lr=learning_rate)
+    losses = []
+    for _ in range(num_epochs):
+        total = 0.0
+        for batch in _batches(len(images), batch_size, rng):
+            loss, cache = softmax_cross_entropy_forward(model.forward(images[batch]), labels[batch])
+            optimizer.zero_grad()
+            model.backward(softmax_cross_entropy_backward(cache))
+            optimizer.step()
+            total += loss * len(batch)
+        losses.append(total / len(images))
+    return losses
+
+
+def scratch_accuracy(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 256) -> float:
+    """Share of images whose largest logit is the label's (evaluated in batches)."""
+    model.eval()
+    correct = sum(int(np.sum(model.forward(images[i:i + batch_size]).argmax(axis=1) == labels[i:i + batch_size]))
+                  for i in range(0, len(images), batch_size))
+    model.train()
+    return correct / len(images)
+
+
+def train_torch_cnn(model, images: np.ndarray, labels: np.ndarray, *, num_epochs: int, batch_size: int = 32,
+                    learning_rate: float = 1e-3, rng: np.random.Generator) -> list[float]:
+    """The same loop for a PyTorch model (float32); returns the mean loss of each epoch."""
+    import torch
+
+    x, y = torch.as_tensor(images, dtype=torch.float32), torch.as_tensor(labels, dtype=torch.int64)
+    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    losses = []
+    for _ in range(num_epochs):
+        total = 0.0
+        for batch in _batches(len(images), batch_size, rng):
+            index = torch.as_tensor(batch)
+            loss = torch.nn.functional.cross_entropy(model(x[index]), y[index])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(batch)
+        losses.append(total / len(images))
+    return losses
+
+
+def torch_accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
+    """Share of images whose largest logit is the label's."""
+    import torch
+
+    model.eval()
+    with torch.no_grad():
+        predictions = model(torch.as_tensor(images, dtype=torch.float32)).argmax(dim=1).numpy()
+    model.train()
+    return float(np.mean(predictions == labels))
