@@ -27,12 +27,26 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-__all__ = ["conv_output_size", "pad2d", "window_view", "im2col", "col2im"]
+__all__ = ["conv_output_size", "receptive_field", "pad2d", "window_view", "im2col", "col2im"]
 
 
 def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
     """L_out = floor((L + 2p - d(k-1) - 1) / s) + 1; may be <= 0 when the kernel does not fit."""
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def receptive_field(layers: list[tuple[int, int]] | list[tuple[int, int, int]]) -> int:
+    """Side of the input square one output unit sees, through layers given as (kernel, stride[, dilation]).
+
+    r_0 = 1, j_0 = 1;  r_l = r_{l-1} + d_l (k_l - 1) j_{l-1};  j_l = j_{l-1} s_l   (j: input pixels per step)
+    """
+    size, jump = 1, 1
+    for layer in layers:
+        kernel, stride = layer[0], layer[1]
+        dilation = layer[2] if len(layer) > 2 else 1
+        size += dilation * (kernel - 1) * jump
+        jump *= stride
+    return size
 
 
 def pad2d(x: np.ndarray, padding: tuple[int, int], value: float = 0.0) -> np.ndarray:
