@@ -61,10 +61,13 @@ def flip_horizontal(images: np.ndarray) -> np.ndarray:
 
 
 def random_augment(images: np.ndarray, rng: np.random.Generator, *, max_shift: int = 1, max_degrees: float = 10.0,
-                   noise_std: float = 0.05) -> np.ndarray:
-    """A fresh random shift in [-max_shift, max_shift]^2, rotation in ±max_degrees and noise for every image."""
+                   noise_std: float = 0.05, flip_probability: float = 0.0) -> np.ndarray:
+    """A fresh random shift in [-max_shift, max_shift]^2, rotation in ±max_degrees and noise for every image,
+    and a left-right mirror with probability ``flip_probability`` (0 by default: wrong for digits)."""
     images = _check_images("random_augment", images)
     N = len(images)
+    if flip_probability > 0:
+        images = np.where((rng.random(N) < flip_probability)[:, None, None], images[:, :, ::-1], images)
     out = shift(images, rng.integers(-max_shift, max_shift + 1, N), rng.integers(-max_shift, max_shift + 1, N))
     if max_degrees > 0:
         out = rotate(out, rng.uniform(-max_degrees, max_degrees, N))

@@ -183,7 +183,8 @@ def ao_quantization_warnings() -> list[tuple[str, str]]:
         quantization.quantize_dynamic(nn.Sequential(nn.Linear(4, 2)), {nn.Linear}, dtype=torch.qint8)
     seen = []
     for warning in caught:
-        entry = (warning.category.__name__, str(warning.message).strip().splitlines()[0][:100])
+        first_sentence = str(warning.message).strip().split(". ")[0].splitlines()[0]
+        entry = (warning.category.__name__, first_sentence.rstrip(".") + ".")
         if entry not in seen:
             seen.append(entry)
     return seen

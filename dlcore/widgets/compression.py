@@ -26,7 +26,7 @@ from dlcore.practice.pruning import global_magnitude_masks, layerwise_magnitude_
 from dlcore.practice.quantization import fake_quantize_weights
 from dlcore.widgets.base import Explorer
 
-__all__ = ["CompressionExplorer", "CompressionState", "BIT_CHOICES", "SPARSITY_GRID", "INDEX_BITS"]
+__all__ = ["CompressionExplorer", "CompressionState", "BIT_CHOICES", "SPARSITY_GRID", "INDEX_BITS", "trained_mlp"]
 
 BIT_CHOICES = [("32 (float)", 32), ("16", 16), ("8", 8), ("6", 6), ("4", 4), ("3", 3), ("2", 2)]
 SPARSITY_GRID = np.linspace(0.0, 0.98, 25)
@@ -46,6 +46,15 @@ class CompressionState:
     sizes: dict             # "dense float32" / "dense, b bits" / "sparse CSR, b bits" -> bytes
 
 
+def trained_mlp(model, x_test, y_test):
+    """What the explorer needs from an already trained ``nn.Sequential`` MLP (Linear/ReLU layers) and test data."""
+    import torch
+
+    linears = [m for m in model if isinstance(m, torch.nn.Linear)]
+    return ([m.weight.detach().numpy().copy() for m in linears], [m.bias.detach().numpy().copy() for m in linears],
+            np.asarray(x_test, dtype=np.float32), np.asarray(y_test))
+
+
 def _train_default(seed: int):
     """(weights [(M, D)], biases [(M,)], X_test (N, 64), y_test): a 64-64-64-10 MLP trained on the digits."""
     import torch
@@ -58,15 +67,16 @@ def _train_default(seed: int):
     with torch.random.fork_rng():
         torch.set_num_threads(1)
         fit(model, x, y, num_epochs=25, learning_rate=3e-3, seed=seed)
-    linears = [m for m in model if isinstance(m, torch.nn.Linear)]
-    weights = [m.weight.detach().numpy().copy() for m in linears]
-    biases = [m.bias.detach().numpy().copy() for m in linears]
     x_test, _ = as_tensors(split.images_test, split.y_test)
-    return weights, biases, x_test.numpy(), split.y_test
+    return trained_mlp(model, x_test.numpy(), split.y_test)
 
 
 class CompressionExplorer(Explorer):
-    """Prune (global or layer-wise) and quantize a trained MLP; watch accuracy and size."""
+    """Prune (global or layer-wise) and quantize a trained MLP; watch accuracy and size.
+
+    ``trained``: the output of :func:`trained_mlp` for a model of your own; by
+    default the chapter's MLP is trained on the digits (about a second).
+    """
 
     def __init__(self, sparsity: float = 0.5, bits: int = 8, scope: str = "global", seed: int = 0,
                  trained=None) -> None:
