@@ -16,8 +16,8 @@ Masked scores are excluded from the softmax: their weight is exactly 0.
 mask on its own keys) has no meaningful softmax: sum over an empty set. Filling with -inf
 gives 0/0 = NaN, which then spreads through every later layer and every gradient. The
 course's choice: such a row gets all-zero weights, so its output is 0 and its gradient 0.
-``F.scaled_dot_product_attention`` makes the same choice (PyTorch 2.5 and later);
-``nn.MultiheadAttention`` returns NaN. Chapter 12 shows both.
+``F.scaled_dot_product_attention`` makes the same choice (in recent versions; checked on
+the course's PyTorch); ``nn.MultiheadAttention`` returns NaN. Chapter 12 shows both.
 
 Backward of scaled dot-product attention, with dout = dL/d(out):
 
