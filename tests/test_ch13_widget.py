@@ -71,3 +71,15 @@ def test_accepts_a_plain_autoencoder_and_rejects_a_wrong_latent_size():
         LatentExplorer(Autoencoder(16, 3, (8,)), images, labels)
     with pytest.raises(ValueError, match="pass images"):
         LatentExplorer(Autoencoder(16, 2, (8,)))
+
+
+def test_default_model_leaves_the_global_torch_state_alone():
+    from dlcore.widgets.latent import default_vae
+
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    first, _, _ = default_vae(np.random.default_rng(1), num_epochs=1)
+    assert torch.equal(torch.rand(3), expected)
+    second, _, _ = default_vae(np.random.default_rng(1), num_epochs=1)
+    assert all(torch.equal(a, b) for a, b in zip(first.parameters(), second.parameters()))

@@ -33,10 +33,11 @@ def default_vae(rng: np.random.Generator | None = None, num_epochs: int = DEFAUL
     from dlcore.models.autoencoders import VAE, train_vae
 
     seed = int((rng or np.random.default_rng(0)).integers(2 ** 31))
-    torch.manual_seed(seed)  # the layers' initial weights
     X, y = load_digits()
     images = X.reshape(len(X), -1).astype(np.float32)  # (N, 64)
-    model = VAE(64, 2, (128,))
+    with torch.random.fork_rng():  # seed the layers' initial weights without touching the caller's global state
+        torch.manual_seed(seed)
+        model = VAE(64, 2, (128,))
     train_vae(model, torch.from_numpy(images), num_epochs=num_epochs, batch_size=256, learning_rate=1e-2,
               generator=torch.Generator().manual_seed(seed))
     return model.eval(), images, y
