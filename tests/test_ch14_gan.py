@@ -151,3 +151,17 @@ def test_optimal_discriminator_and_jensen_shannon_identity():
     np.testing.assert_allclose(optimal_discriminator(np.array([1.0, 0.0, 0.0]), np.array([0.0, 2.0, 0.0])),
                                [1.0, 0.0, 0.5])
     assert ring_centers().shape == (8, 2)
+
+
+def test_checkpoint_round_trip_and_missing_file(tmp_path):
+    from dlcore.models.gan_checkpoint import LATENT_DIM, load_generator, make_digit_gan, save_generator
+
+    gan = make_digit_gan(seed=0)
+    gan.fit(2)
+    save_generator(gan.generator, tmp_path / "g.npz", gan.rounds_done)
+    loaded, rounds = load_generator(tmp_path / "g.npz")
+    z = torch.randn(3, LATENT_DIM)
+    with torch.no_grad():
+        assert rounds == 2 and torch.equal(loaded(z), gan.generator(z))
+    with pytest.raises(FileNotFoundError, match="python -m dlcore.models.gan_checkpoint"):
+        load_generator(tmp_path / "missing.npz")
