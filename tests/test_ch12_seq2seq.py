@@ -79,6 +79,8 @@ def test_shapes_padding_independence_and_decoding(attention):
     tokens, maps = model.greedy_decode(source, lengths, max_length=7)
     assert tokens.shape[0] == 6 and tokens.shape[1] <= 7
     assert (maps is None) == (attention is None)
+    with pytest.raises(ValueError, match="max_length must be >= 1"):
+        model.greedy_decode(source, lengths, max_length=0)
 
 
 def test_seed_fixes_weights_without_touching_global_state():

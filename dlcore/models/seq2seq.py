@@ -133,6 +133,8 @@ class Seq2Seq(nn.Module):
 
         Returns tokens (N, T) int64 (after <eos>: <pad>) and weights (N, T, Ts) (None without attention).
         """
+        if max_length < 1:
+            raise ValueError(f"greedy_decode: max_length must be >= 1, got {max_length}")
         states, hidden = self.encoder(source, source_lengths)
         mask = source != PAD
         previous = torch.full((len(source), 1), SOS, dtype=torch.int64)
