@@ -151,8 +151,7 @@ class Playground(Explorer):
         self.update()
 
     def _on_tick(self, change=None) -> None:
-        if self.play.playing or change is not None:
-            self.step()
+        self.step()  # one tick of the Play widget: a bounded STEPS_PER_TICK steps
 
     def _on_data(self, change=None) -> None:
         self.session.set_data(make_playground_data(self.dataset.value, float(self.noise.value), seed=self.seed))
