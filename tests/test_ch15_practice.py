@@ -83,3 +83,12 @@ def test_searches_record_every_trial_and_their_budget():
     assert search.epochs_spent(halving) == 9 * 1 + 3 * 3 + 1 * 9
     rung0 = sorted((t for t in halving if t.rung == 0), key=lambda t: -t.score)
     assert [t.config for t in rung0[:3]] == [t.config for t in halving if t.rung == 1]
+
+
+def test_flip_probability_mirrors_about_that_share_of_images():
+    images = np.tile(np.arange(4, dtype=np.float32)[None, None, :] / 4, (400, 4, 1))  # each row 0, .25, .5, .75
+    out = augment.random_augment(images, np.random.default_rng(3), max_shift=0, max_degrees=0, noise_std=0,
+                                 flip_probability=0.5)
+    mirrored = np.all(out == images[:, :, ::-1], axis=(1, 2))
+    assert np.all(mirrored | np.all(out == images, axis=(1, 2)))
+    assert 0.4 < mirrored.mean() < 0.6
