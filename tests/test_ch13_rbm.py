@@ -140,5 +140,6 @@ def test_dbn_pretrains_layer_by_layer_and_initialises_the_classifier():
 
 def test_visible_probabilities_names_h():
     _, W, b, _ = tiny(D=5, Hh=3)
-    with pytest.raises(ShapeError, match=r"visible_probabilities: h has shape \(2, 5\) but expected \(N, Hh\) = \(\*, 3\)"):
+    expected = r"visible_probabilities: h has shape \(2, 5\) but expected \(N, Hh\) = \(\*, 3\)"
+    with pytest.raises(ShapeError, match=expected):
         R.visible_probabilities(np.ones((2, 5)), W, b)

@@ -43,7 +43,8 @@ def test_interpolation_runs_from_one_digit_to_the_other(explorer):
 def test_pixel_space_interpolation_blends_the_images(explorer):
     explorer.space.value = "pixels"
     explorer.t.value = 0.25
-    a, b = explorer.images[explorer.examples[explorer.start.value]], explorer.images[explorer.examples[explorer.end.value]]
+    a = explorer.images[explorer.examples[explorer.start.value]]
+    b = explorer.images[explorer.examples[explorer.end.value]]
     assert np.allclose(explorer.state.blend.ravel(), 0.75 * a + 0.25 * b)
     assert "not a digit" in explorer.describe(explorer.state)
     explorer.space.value = "latent"

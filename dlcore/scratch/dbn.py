@@ -30,7 +30,8 @@ __all__ = ["DBN", "sigmoid_classifier"]
 def _check_sizes(layer_sizes: Sequence[int]) -> list[int]:
     sizes = list(layer_sizes)
     if len(sizes) < 2 or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in sizes):
-        raise ValueError(f"DBN: layer_sizes must be at least two positive ints (visible, hidden...), got {layer_sizes!r}")
+        raise ValueError(f"DBN: layer_sizes must be at least two positive ints (visible, hidden...), "
+                         f"got {layer_sizes!r}")
     return sizes
 
 

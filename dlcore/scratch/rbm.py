@@ -1,4 +1,4 @@
-"""The restricted Boltzmann machine (Bernoulli visible and hidden units), trained by contrastive divergence (chapter 13).
+"""The Bernoulli-Bernoulli restricted Boltzmann machine, trained by contrastive divergence (chapter 13).
 
 Energy of a joint configuration, with v in {0,1}^D, h in {0,1}^Hh:
 
