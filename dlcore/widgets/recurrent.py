@@ -104,7 +104,7 @@ class RecurrentExplorer(Explorer):
         self.update()
 
     def _build_figure(self) -> None:
-        fig, (self.ax_in, self.ax_h, self.ax_g) = new_figure(nrows=3, width=6.4, height=6.0)
+        fig, (self.ax_in, self.ax_h, self.ax_g) = new_figure(nrows=3, width=5.6, height=5.4)
         fig.set_dpi(72)
         self.fig = fig
         self.input_line, = self.ax_in.plot([], [], "o-", color=COLORS["blue"], markersize=4)
