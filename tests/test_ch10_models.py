@@ -21,6 +21,15 @@ from dlcore.models.resnet import ResNet, SmallConvNet, weight_gradient_norms
 from dlcore.models.summary import count_parameters
 from dlcore.models.vgg import VGG
 
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny convolutions run faster on one thread (and a loaded machine does not make two spin)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
 REFERENCE_COUNTS = {
     "alexnet": (lambda: AlexNet(), 61_100_840),
     "vgg11": (lambda: VGG(11), 132_863_336),

@@ -14,6 +14,15 @@ from dlcore.models.summary import (conv_specs, count_parameters, model_receptive
 from dlcore.models.vgg import VGG
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny convolutions run faster on one thread (and a loaded machine does not make two spin)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def test_tiny_network_by_hand():
     model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(2 * 2 * 2, 4))
     summary = summarize(model, (1, 6, 6))

@@ -196,8 +196,8 @@ _META_SHAPES = {
     "cat": lambda tensors, dim=0, **k: _cat_shape(tensors, dim),
     "adaptive_avg_pool2d": lambda x, size, **k: _adaptive_shape(x, size),
     "linear": lambda x, weight, *a, **k: (*x.shape[:-1], weight.shape[0]),
-    "add": lambda x, y, **k: torch.broadcast_shapes(x.shape, y.shape),
-    "__add__": lambda x, y, **k: torch.broadcast_shapes(x.shape, y.shape),
+    "add": lambda x, y, **k: torch.broadcast_shapes(x.shape, getattr(y, "shape", ())),
+    "__add__": lambda x, y, **k: torch.broadcast_shapes(x.shape, getattr(y, "shape", ())),
 }
 
 

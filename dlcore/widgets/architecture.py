@@ -74,23 +74,23 @@ class ArchitectureExplorer(Explorer):
         self.size = widgets.Dropdown(options=list(INPUT_SIZES), value=size, description="input H = W", style=style)
         self._models: dict[str, torch.nn.Module] = {}
         self._summaries: dict[tuple[str, int], ArchitectureState] = {}
-        fig, axes = new_figure(3, 1, width=9.6, height=2.9)
+        fig, axes = new_figure(2, 1, width=8.4, height=2.9)
         fig.set_dpi(72)
         self.axes = axes
-        titles = ("parameters per layer", "MACs per layer (one image)", "receptive field (pixels)")
-        self.lines = []
-        for ax, title, color in zip(axes, titles, (COLORS["blue"], COLORS["orange"], COLORS["green"])):
-            ax.set_title(title)
+        cost, field = axes
+        cost.set_title("parameters and MACs per layer")
+        self.lines = [cost.plot([], [], marker=".", markersize=4, color=COLORS["blue"], label="parameters")[0],
+                      cost.plot([], [], marker=".", markersize=4, color=COLORS["orange"], label="MACs (one image)")[0],
+                      field.plot([], [], marker=".", markersize=4, color=COLORS["green"])[0]]
+        cost.set_yscale("log")
+        cost.set_ylim(10, 1e10)  # fixed: a layer of LeNet and one of VGG on the same scale
+        cost.set_ylabel("count")
+        cost.legend(loc="lower right", fontsize=8)
+        field.set_title("receptive field of each layer's output")
+        field.set_ylabel("pixels per side")
+        for ax in axes:
             ax.set_xlabel("layer with weights (input → output)")
-            self.lines.append(ax.plot([], [], marker=".", markersize=4, color=color)[0])
-        axes[0].set_yscale("log")
-        axes[1].set_yscale("log")
-        axes[0].set_ylim(10, 1e8)  # fixed ranges: a layer of LeNet and one of VGG on the same scale
-        axes[1].set_ylim(1e3, 1e10)
-        axes[0].set_ylabel("count")
-        axes[1].set_ylabel("MACs")
-        axes[2].set_ylabel("pixels per side")
-        self.message = axes[1].text(0.5, 0.5, "", transform=axes[1].transAxes, ha="center", va="center", wrap=True)
+        self.message = cost.text(0.5, 0.5, "", transform=cost.transAxes, ha="center", va="center")
         super().__init__(fig, [self.model, self.size])
         self.watch(self.model, self.size)
         self.update()
@@ -116,10 +116,11 @@ class ArchitectureExplorer(Explorer):
         fields = np.array([r.rf for r in rows], dtype=float)[spatial]
         series = ((index, [max(r.params, 1) for r in rows]), (index, [max(r.macs, 1) for r in rows]),
                   (index[spatial], fields))
-        for ax, line, (x, values) in zip(self.axes, self.lines, series):
+        for line, (x, values) in zip(self.lines, series):
             line.set_data(x, values)
+        for ax in self.axes:
             ax.set_xlim(0, max(len(rows), 1) + 1)
-        self.axes[2].set_ylim(0, max(fields.max(initial=0), state.size) * 1.1)
+        self.axes[1].set_ylim(0, max(fields.max(initial=0), state.size) * 1.1)
         self.message.set_text("" if state.summary else f"{state.size}×{state.size} does not fit {state.model}")
         if state.summary:
             total = state.summary
@@ -197,7 +198,12 @@ class ResidualExplorer(Explorer):
     def _norms(self, residual: bool) -> np.ndarray:
         torch.manual_seed(self.seed)  # same weights for both: only the shortcuts differ
         model = SmallConvNet(int(self.num_blocks.value), residual=residual, batch_norm=bool(self.batch_norm.value))
-        return weight_gradient_norms(model, self.x, self.y)[1]
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # convolutions this small run faster without thread hand-offs
+        try:
+            return weight_gradient_norms(model, self.x, self.y)[1]
+        finally:
+            torch.set_num_threads(threads)
 
     def compute(self) -> ResidualState:
         return ResidualState(int(self.num_blocks.value), bool(self.batch_norm.value), self._norms(False),
