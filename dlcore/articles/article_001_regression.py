@@ -82,8 +82,9 @@ def load_article_split(*, shuffle: bool = False, standardize: bool = False, seed
     if standardize:
         mean, std = x_train.mean(axis=0), x_train.std(axis=0)
         x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
-    as_tensor = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
-    return RegressionData(as_tensor(x_train), as_tensor(y[:split]), as_tensor(x_test), as_tensor(y[split:]))
+    x_train, y_train, x_test, y_test = (torch.tensor(a, dtype=torch.float32)  # float32, as Keras trains
+                                        for a in (x_train, y[:split], x_test, y[split:]))
+    return RegressionData(x_train, y_train, x_test, y_test)
 
 
 def article_model(n_inputs: int, seed: int = 0) -> nn.Sequential:
