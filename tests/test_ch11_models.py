@@ -62,3 +62,29 @@ def test_char_lm_sampling_is_reproducible():
     assert greedy == sample_text(model, vocabulary, "The", 10, temperature=0, seed=9)
     logits, _ = model(torch.zeros((5, 2), dtype=torch.long))
     assert logits.shape == (5, 2, len(vocabulary))
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_state_gradient_norms_agree_with_the_layer_backward(kind):
+    """The per-step measurement (cell kernels) gives the same dL/dh_0 as the layer's BPTT with dh_n."""
+    from dlcore.scratch.gradient_flow import recurrent_weights, state_gradient_norms
+    from dlcore.scratch.gru import gru_backward, gru_forward
+    from dlcore.scratch.lstm import lstm_backward, lstm_forward
+    from dlcore.scratch.rnn import rnn_backward, rnn_forward
+
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((12, 3, 2))
+    weights = recurrent_weights(kind, 2, 5, recurrent_scale=1.5, memory_bias=1.0, rng=rng)
+    upstream = rng.standard_normal((3, 5))
+    norms = state_gradient_norms(kind, x, weights, upstream)
+    h0 = np.zeros((3, 5))
+    if kind == "lstm":
+        out, cache = lstm_forward(x, h0, h0, *weights)
+        dh0 = lstm_backward(np.zeros_like(out), cache, upstream)[1]
+    else:
+        forward, backward = (rnn_forward, rnn_backward) if kind == "rnn" else (gru_forward, gru_backward)
+        out, cache = forward(x, h0, *weights)
+        dh0 = backward(np.zeros_like(out), cache, upstream)[1]
+    assert norms.shape == (13,)
+    np.testing.assert_allclose(norms[0], np.linalg.norm(dh0, axis=1).mean(), rtol=1e-10)
+    np.testing.assert_allclose(norms[-1], np.linalg.norm(upstream, axis=1).mean(), rtol=1e-12)
