@@ -75,6 +75,9 @@ def test_alexnet_count_by_hand():
 
 def test_googlenet_variants_and_vgg16_first_linear_layer_share():
     assert count_parameters(on_meta(lambda: GoogLeNet(five_by_five=True, batch_norm=False))) == 6_998_552
+    filters = 64 * 2 + 128 * 2 + 256 * 3 + 512 * 6
+    vgg_bn = count_parameters(on_meta(lambda: VGG(16, batch_norm=True)))
+    assert vgg_bn == 138_357_544 - filters + 2 * filters == 138_365_992 - filters  # torchvision keeps the biases
     vgg = on_meta(lambda: VGG(16))
     assert count_parameters(vgg.classifier[0]) == 25088 * 4096 + 4096
     assert count_parameters(vgg.classifier[0]) / count_parameters(vgg) == pytest.approx(0.7427, abs=1e-4)

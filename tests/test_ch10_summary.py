@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from dlcore.errors import ShapeError
 from dlcore.models.alexnet import AlexNet
 from dlcore.models.googlenet import GoogLeNet
 from dlcore.models.resnet import ResNet, SmallConvNet
@@ -120,7 +121,7 @@ def test_theoretical_field_equals_the_gradient_support():
 def test_input_that_does_not_fit_is_reported():
     with torch.device("meta"):
         model = AlexNet()
-    with pytest.raises(ValueError, match=r"summarize: input shape \(3, 16, 16\) does not fit"):
+    with pytest.raises(ShapeError, match=r"summarize: input shape \(3, 16, 16\) does not fit"):
         summarize(model, (3, 16, 16))
-    with pytest.raises(ValueError, match=r"input_shape must be \(C, H, W\)"):
+    with pytest.raises(ShapeError, match=r"input_shape must be \(C, H, W\) for one example"):
         summarize(model, (224, 224))

@@ -28,6 +28,8 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
+from dlcore.errors import ShapeError
+
 __all__ = ["LayerRow", "ArchitectureSummary", "summarize", "layer_macs", "count_parameters",
            "ReceptiveStep", "receptive_field", "conv_specs", "model_receptive_field"]
 
@@ -91,8 +93,8 @@ def summarize(model: nn.Module, input_shape: tuple[int, ...]) -> ArchitectureSum
 
     The model is put in evaluation mode for the pass (and restored). A module called twice gets two
     rows; its parameters are counted on the first. The same pass follows the receptive fields
-    (see :func:`model_receptive_field`). Raises ValueError naming the layer whose input the shape
-    does not fit (e.g. an image too small for the pools).
+    (see :func:`model_receptive_field`). Raises ShapeError (a ValueError) naming the last layer that
+    ran when the shape does not fit (e.g. an image too small for the pools).
     """
     x = _example(model, input_shape)
     tracker = _FieldTracker(x)
@@ -115,7 +117,7 @@ def summarize(model: nn.Module, input_shape: tuple[int, ...]) -> ArchitectureSum
         with torch.no_grad(), tracker:
             out = model(x)
     except RuntimeError as error:
-        raise ValueError(f"summarize: input shape {tuple(input_shape)} does not fit the model (after "
+        raise ShapeError(f"summarize: input shape {tuple(input_shape)} does not fit the model (after "
                          f"{rows[-1].name if rows else 'the input'}): {error}") from None
     finally:
         for h in handles:
@@ -128,7 +130,7 @@ def summarize(model: nn.Module, input_shape: tuple[int, ...]) -> ArchitectureSum
 def _example(model: nn.Module, input_shape: tuple[int, ...]) -> torch.Tensor:
     """A batch of one zero example, on the model's device (meta for a meta model) and in its dtype."""
     if len(input_shape) != 3:
-        raise ValueError(f"summarize: input_shape must be (C, H, W), got {tuple(input_shape)}")
+        raise ShapeError(f"summarize: input_shape must be (C, H, W) for one example, got {tuple(input_shape)}")
     first = next(model.parameters(), None)
     if first is None:
         return torch.zeros((1, *input_shape))

@@ -4,6 +4,10 @@ The configurations are the paper's columns A (VGG-11), B (13), D (16) and E (19)
 filters of a 3×3 convolution, "M" a 2×2 max pool with stride 2. Five pools halve 224 to 7, so the
 classifier sees 512·7·7 = 25,088 features. VGG-16 has 138,357,544 parameters, 89% of them in
 the three fully connected layers (74% in the first one alone).
+
+With ``batch_norm=True`` the convolutions lose their biases (batch norm's β replaces them):
+138,361,768 parameters for VGG-16. torchvision's ``vgg16_bn`` keeps the redundant biases and has
+138,365,992, which is 4,224 (the number of convolution filters) more.
 """
 
 from __future__ import annotations
