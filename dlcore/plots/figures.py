@@ -13,7 +13,8 @@ import numpy as np
 
 from dlcore.plots.style import CLASS_COLORS, COLORS, new_figure, use_course_style
 
-__all__ = ["plot_decision_boundary", "plot_function_and_derivative", "LiveLossPlot", "figure_to_png"]
+__all__ = ["plot_decision_boundary", "plot_function_and_derivative", "LiveLossPlot", "figure_to_png",
+           "pin_axis_labels"]
 
 
 def figure_to_png(fig) -> bytes:
@@ -36,6 +37,22 @@ def figure_to_png(fig) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="png", compress_level=1)
     return buffer.getvalue()
+
+
+def pin_axis_labels(fig) -> None:
+    """Keep every axis label where the last render put it (for widgets that redraw often).
+
+    Matplotlib otherwise measures every tick label again on each draw to place
+    the axis labels. Call it after drawing the figure with the widest tick
+    labels it will show (and with its layout frozen): narrower labels later
+    leave a gap, wider ones would run into the axis label.
+    """
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            label = axis.label
+            if label.get_visible() and label.get_text():
+                display = label.get_transform().transform(label.get_position())  # pixels
+                axis.set_label_coords(*ax.transAxes.inverted().transform(display))  # axes fraction
 
 
 def _grid(X: np.ndarray, resolution: int, margin: float):

@@ -76,7 +76,9 @@ class ActivationExplorer(Explorer):
 
     def __init__(self, activation: str = "sigmoid", x_range: float = 6.0, points: int = 801) -> None:
         import ipywidgets as widgets
-        from matplotlib.colors import ListedColormap
+        from matplotlib.collections import PolyCollection
+        from matplotlib.ticker import MaxNLocator
+        from dlcore.plots.figures import pin_axis_labels
         from dlcore.plots.style import COLORS, new_figure
 
         get_activation(activation)
@@ -90,19 +92,23 @@ class ActivationExplorer(Explorer):
         fig, (self.ax_f, self.ax_df) = new_figure(ncols=2, height=3.6)
         super().__init__(fig, [self.activation, self.negative_slope, self.alpha, self.approximate, self.x_range])
         # Artists made once and updated in place.
-        # One row of pixels per axes, transparent where f' passes gradient, red where it saturates.
-        shade_map = ListedColormap([(1.0, 1.0, 1.0, 0.0), (0.84, 0.15, 0.16, 0.22)])
-        self.shades = [ax.imshow(np.zeros((1, 2)), aspect="auto", cmap=shade_map, vmin=0, vmax=1,
-                                 interpolation="nearest", zorder=0) for ax in (self.ax_f, self.ax_df)]
+        # Red bands where f' saturates: x in data units, y spanning the whole axes (cheaper than an image).
+        self.shades = [ax.add_collection(PolyCollection([], facecolors=[(0.84, 0.15, 0.16, 0.22)], edgecolors="none",
+                                                        transform=ax.get_xaxis_transform(), zorder=0), autolim=False)
+                       for ax in (self.ax_f, self.ax_df)]
         (self.line_f,) = self.ax_f.plot([], [], color=COLORS["blue"], zorder=2)
         (self.line_df,) = self.ax_df.plot([], [], color=COLORS["orange"], zorder=2)
         self.ax_df.axhline(SATURATION_THRESHOLD, color="k", linestyle=":", linewidth=1, zorder=1)
         for ax, label in ((self.ax_f, "$f(x)$"), (self.ax_df, "$f'(x)$")):
             ax.set_xlabel("$x$")
             ax.set_ylabel(label)
-        self.ax_f.set_title("f")
-        self.ax_df.set_title("f'")
-        _freeze_layout(fig, [(self.ax_f, (-1100.0, 1100.0)), (self.ax_df, (-1.1, 1.1))])
+            ax.set_title(label, y=1.0)  # a fixed height: matplotlib need not measure the tick labels to place it
+            for axis in (ax.xaxis, ax.yaxis):
+                axis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))  # few labels: text is most of the drawing
+            ax.set_xlim(-0.1, 0.1)  # the narrowest window: its tick labels (0.10) reach furthest past the frame
+        # The widest y tick labels: -1000 for f at x range 1000, 0.2494 for the sigmoid's f' at x range 0.1.
+        _freeze_layout(fig, [(self.ax_f, (-1100.0, 1100.0)), (self.ax_df, (0.24935, 0.25005))])
+        pin_axis_labels(fig)
         self.watch(*self.controls)
         self.update()
 
@@ -132,9 +138,14 @@ class ActivationExplorer(Explorer):
             line.set_data(state.x, values)
             ax.set_xlim(state.x[0], state.x[-1])
             ax.set_ylim(*self._limits(values))
-        for ax, shade in zip((self.ax_f, self.ax_df), self.shades):
-            shade.set_data(state.saturated[None, :].astype(float))  # (1, P): one row of pixels
-            shade.set_extent((*ax.get_xlim(), *ax.get_ylim()))
+        # Each grid point owns a cell of width 2r / P; a run of saturated points is one band.
+        width = (state.x[-1] - state.x[0]) / len(state.x)
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], state.saturated.astype(np.int8), [0]])))
+        bands = [[(state.x[0] + start * width, 0.0), (state.x[0] + stop * width, 0.0),
+                  (state.x[0] + stop * width, 1.0), (state.x[0] + start * width, 1.0)]
+                 for start, stop in zip(edges[::2], edges[1::2])]  # starts and stops alternate
+        for shade in self.shades:
+            shade.set_verts(bands)
         shown = ", ".join(f"{k}={v}" for k, v in state.params.items())
         self.ax_f.set_title(f"{state.name}{f' ({shown})' if shown else ''}: $f(x) = {spec.formula}$")
         self.ax_df.set_title(f"derivative $f'(x)$; shaded where $|f'| < {SATURATION_THRESHOLD}$")
