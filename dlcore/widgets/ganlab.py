@@ -168,13 +168,12 @@ class GanLabExplorer(Explorer):
     def _build_figure(self):
         from dlcore.plots.style import COLORS, new_figure
 
-        fig, ax = new_figure(width=4.6, height=4.4)
+        fig, ax = new_figure(width=4.2, height=4.4)  # no colour bar: it would cost a quarter of each redraw
         fig.set_dpi(72)
         self.ax = ax
         extent = (-LIMIT, LIMIT, -LIMIT, LIMIT)
         self.heat = ax.imshow(np.full((RESOLUTION, RESOLUTION), 0.5), origin="lower", extent=extent, cmap="RdGy_r",
                               vmin=0.0, vmax=1.0, alpha=0.55, interpolation="bilinear")
-        fig.colorbar(self.heat, ax=ax, shrink=0.8, label="D(x): probability real")
         empty = np.zeros((0, 2))
         self.real_points = ax.scatter(empty[:, 0], empty[:, 1], s=6, color=COLORS["blue"], label="real")
         self.fake_points = ax.scatter(empty[:, 0], empty[:, 1], s=6, color=COLORS["orange"], label="generated")
@@ -197,7 +196,8 @@ class GanLabExplorer(Explorer):
 
     def describe(self, state: GanLabState) -> str:
         loss = dict((value, label) for label, value in LOSS_CHOICES)[state.loss]
-        lines = [f"Generator loss <b>{loss}</b>; learning rates D {self.lr_d.value:.1e}, G {self.lr_g.value:.1e}; "
+        lines = ["Background: D(x), the discriminator's probability that x is real (red 1, white 0.5, grey 0).",
+                 f"Generator loss <b>{loss}</b>; learning rates D {self.lr_d.value:.1e}, G {self.lr_g.value:.1e}; "
                  f"a round is {self.d_steps.value} D step(s) then {self.g_steps.value} G step(s).",
                  f"Mean D on real points {state.d_real:.2f}, on generated points {state.d_fake:.2f} "
                  f"(at equilibrium both 0.50). Mean push ‖∂ℓ_G/∂x‖ on generated points: {state.mean_push:.3f}."]
