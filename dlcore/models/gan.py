@@ -55,7 +55,8 @@ def mlp_generator(latent_dim: int = 2, output_dim: int = 2, hidden: int = 64, de
     return nn.Sequential(*layers)
 
 
-def mlp_discriminator(input_dim: int = 2, hidden: int = 64, depth: int = 2, negative_slope: float = 0.2) -> nn.Sequential:
+def mlp_discriminator(input_dim: int = 2, hidden: int = 64, depth: int = 2,
+                      negative_slope: float = 0.2) -> nn.Sequential:
     """D: (N, input_dim) -> (N, 1) logits; leaky-ReLU hidden layers (no dead units starve G of gradient)."""
     layers: list[nn.Module] = []
     width = input_dim
@@ -189,7 +190,7 @@ class Gan:
     # ---------------------------------------------------------------- the two steps
 
     def discriminator_step(self) -> dict[str, float]:
-        """One Adam step on D with a real and a generated batch (G frozen: its output is detached)."""
+        """One optimizer step on D with a real and a generated batch (G frozen: its output is detached)."""
         real = self.sample_real()
         with torch.no_grad():
             fake = self.generator(self.sample_latent())
@@ -203,7 +204,7 @@ class Gan:
                 "d_fake": torch.sigmoid(fake_logits).mean().item()}
 
     def generator_step(self) -> dict[str, float]:
-        """One Adam step on G through a frozen D (only G's optimizer steps; D's gradients are discarded)."""
+        """One optimizer step on G through D (only G's optimizer steps; D's gradients are discarded)."""
         fake = self.generator(self.sample_latent())
         fake.retain_grad()
         loss = generator_loss(self.discriminator(fake), self.loss)

@@ -64,7 +64,8 @@ def load_generator(path: Path = CHECKPOINT) -> tuple[nn.Module, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dlcore.models.gan_checkpoint", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m dlcore.models.gan_checkpoint",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10_000)
     parser.add_argument("--output", type=Path, default=CHECKPOINT)
     args = parser.parse_args(argv)
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"round {gan.rounds_done:>6}: mean D(real) {history.d_real[-1]:.2f}, "
               f"mean D(generated) {history.d_fake[-1]:.2f}", flush=True)
     save_generator(gan.generator, args.output, gan.rounds_done)
-    print(f"saved the generator after {gan.rounds_done} rounds to {args.output}")
+    print(f"saved the generator after {gan.rounds_done} rounds to {args.output.name}")
     return 0
 
 

@@ -65,7 +65,10 @@ def mode_coverage(samples: np.ndarray, centers: np.ndarray, std: float, num_std:
 @torch.no_grad()
 def discriminator_field(discriminator: nn.Module, xlim: tuple[float, float], ylim: tuple[float, float],
                         resolution: int = 40) -> np.ndarray:
-    """D(x) = σ(a(x)) on a resolution x resolution grid; row i is y = ylim[0] + ..., ready for imshow(origin='lower')."""
+    """D(x) = σ(a(x)) on a resolution x resolution grid, (resolution, resolution).
+
+    Row i holds one y value, increasing with i: ready for ``imshow(origin="lower")``.
+    """
     xs = torch.linspace(xlim[0], xlim[1], resolution)
     ys = torch.linspace(ylim[0], ylim[1], resolution)
     grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
@@ -87,7 +90,7 @@ def generator_gradients(discriminator: nn.Module, points: np.ndarray, kind: str 
 
 
 def optimal_discriminator(p_data: np.ndarray, p_g: np.ndarray) -> np.ndarray:
-    """D*(x) = p_data(x) / (p_data(x) + p_g(x)); where both densities are 0 it is undefined (returned as 0.5)."""
+    """D*(x) = p_data(x) / (p_data(x) + p_g(x)); undefined where both densities are 0 (returned as 0.5 there)."""
     p_data, p_g = np.asarray(p_data, dtype=np.float64), np.asarray(p_g, dtype=np.float64)
     total = p_data + p_g
     return np.divide(p_data, total, out=np.full_like(total, 0.5), where=total > 0)

@@ -54,7 +54,8 @@ class DiscriminatorLossCache(NamedTuple):
     fake_logits: np.ndarray  # (M,)
 
 
-def discriminator_loss_forward(real_logits: np.ndarray, fake_logits: np.ndarray) -> tuple[float, DiscriminatorLossCache]:
+def discriminator_loss_forward(real_logits: np.ndarray,
+                               fake_logits: np.ndarray) -> tuple[float, DiscriminatorLossCache]:
     """Binary cross-entropy of the discriminator: real labelled 1, generated labelled 0.
 
     L_D = mean_i softplus(-a_i^real) + mean_j softplus(a_j^fake).
@@ -88,7 +89,8 @@ class GeneratorLossCache(NamedTuple):
     kind: str
 
 
-def generator_loss_forward(fake_logits: np.ndarray, kind: str = "non_saturating") -> tuple[float, GeneratorLossCache]:
+def generator_loss_forward(fake_logits: np.ndarray,
+                           kind: str = "non_saturating") -> tuple[float, GeneratorLossCache]:
     """The generator's loss on the discriminator's logits for generated examples.
 
     minimax:        L_G = mean log(1 - σ(a)) = -mean softplus(a)      (saturates where σ(a) ≈ 0)

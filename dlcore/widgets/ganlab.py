@@ -64,10 +64,10 @@ class GanLabExplorer(Explorer):
         self.distribution = widgets.Dropdown(options=list(TOY_DISTRIBUTIONS), value=distribution,
                                              description="target", style=style)
         self.loss = widgets.Dropdown(options=LOSS_CHOICES, value=loss, description="G loss", style=style)
-        self.lr_d = widgets.FloatLogSlider(value=lr_d, base=10, min=-4, max=-1, step=0.25, description="D learning rate",
-                                           readout_format=".1e", style=style)
-        self.lr_g = widgets.FloatLogSlider(value=lr_g, base=10, min=-4, max=-1, step=0.25, description="G learning rate",
-                                           readout_format=".1e", style=style)
+        self.lr_d = widgets.FloatLogSlider(value=lr_d, base=10, min=-4, max=-1, step=0.25,
+                                           description="D learning rate", readout_format=".1e", style=style)
+        self.lr_g = widgets.FloatLogSlider(value=lr_g, base=10, min=-4, max=-1, step=0.25,
+                                           description="G learning rate", readout_format=".1e", style=style)
         self.d_steps = widgets.IntSlider(value=d_steps, min=0, max=10, description="D steps per round", style=style)
         self.g_steps = widgets.IntSlider(value=g_steps, min=0, max=10, description="G steps per round", style=style)
         self.play = widgets.Play(value=0, min=0, max=100_000, step=1, interval=250, description="play",
@@ -147,7 +147,8 @@ class GanLabExplorer(Explorer):
         field = np.nan_to_num(discriminator_field(gan.discriminator, (-LIMIT, LIMIT), (-LIMIT, LIMIT), RESOLUTION),
                               nan=0.5)
         points = fake[:NUM_ARROWS]
-        push = np.nan_to_num(generator_gradients(gan.discriminator, points, gan.loss)) if len(points) else np.zeros((0, 2))
+        push = (np.nan_to_num(generator_gradients(gan.discriminator, points, gan.loss)) if len(points)
+                else np.zeros((0, 2)))
         norm = np.linalg.norm(push, axis=1, keepdims=True)
         arrow = ARROW_SCALE * push * np.minimum(1.0, MAX_ARROW / np.maximum(ARROW_SCALE * norm, 1e-12))
         d_fake = float(np.mean(self._probability(fake))) if len(fake) else 0.0
