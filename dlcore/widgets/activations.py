@@ -201,7 +201,8 @@ class DepthExplorer(Explorer):
     def __init__(self, rng: np.random.Generator, depth: int = 20, width: int = 64,
                  activation: str = "sigmoid", weight_scale: float = 1.0, bias: float = 0.0) -> None:
         import ipywidgets as widgets
-        from matplotlib.ticker import MaxNLocator
+        from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
+        from dlcore.plots.figures import pin_axis_labels
         from dlcore.plots.style import COLORS, new_figure
 
         if not isinstance(rng, np.random.Generator):
@@ -224,19 +225,24 @@ class DepthExplorer(Explorer):
         (self.line_saturated,) = self.ax_share.plot([], [], "o-", markersize=3, color=COLORS["purple"],
                                                     label=f"saturated (|f'| < {SATURATION_THRESHOLD})")
         (self.line_dead,) = self.ax_share.plot([], [], "s-", markersize=3, color=COLORS["red"], label="dead units")
+        # Few tick labels: drawing text is most of a redraw's time.
         self.ax_scale.set_yscale("log")
+        self.ax_scale.yaxis.set_major_locator(LogLocator(numticks=6))
+        self.ax_scale.yaxis.set_minor_locator(NullLocator())
         self.ax_share.set_ylim(-0.03, 1.03)
+        self.ax_share.set_yticks([0.0, 0.5, 1.0])
         for ax in (self.ax_scale, self.ax_share):
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
         for ax, title, label in (
             (self.ax_scale, "signal and gradient scale per block (log)", "value (log scale)"),
             (self.ax_share, "units passing (almost) no gradient", "share of units"),
         ):
-            ax.set_title(title)
+            ax.set_title(title, y=1.0)  # a fixed height: matplotlib need not measure the tick labels to place it
             ax.set_xlabel("block $l$ (1 = nearest the input)")
             ax.set_ylabel(label)
             ax.legend(loc="best", fontsize=8)
         _freeze_layout(fig, [(self.ax_scale, (FLOOR, CEILING))])
+        pin_axis_labels(fig)
         self.watch(*self.controls)
         self.update()
 
