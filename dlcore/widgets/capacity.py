@@ -7,14 +7,16 @@ degree marked. The summary names the regime from the numbers.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import ipywidgets as widgets
 import numpy as np
-from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
 from dlcore.data import make_noisy_function
 from dlcore.plots import COLORS, new_figure
+from dlcore.plots.figures import pin_axis_labels
 from dlcore.scratch.polynomial import fit_polynomial, predict_polynomial
 from dlcore.widgets.base import Explorer
 
@@ -44,6 +46,23 @@ def classify_fit(train_error: float, test_error: float, best_test_error: float) 
     if test_error <= GOOD_FIT_FACTOR * best_test_error + 1e-3:
         return "good fit"
     return "underfitting" if train_error >= 0.5 * test_error else "overfitting"
+
+
+@functools.lru_cache(maxsize=16)
+def _fits_of_every_degree(n_train: int, noise: float, seed: int, penalty: float):
+    """The training set, train and test errors at every degree, and the fits; see CapacityExplorer.compute.
+
+    Cached on the settings: moving the degree slider alone refits nothing. The arrays are
+    made read-only, since every caller shares them.
+    """
+    x_train, y_train = make_noisy_function(n_train, noise, seed=np.random.default_rng([seed, 0]))
+    x_test, y_test = make_noisy_function(N_TEST, noise, seed=np.random.default_rng([seed, 1]))
+    fits = tuple(fit_polynomial(x_train, y_train, degree, penalty) for degree in range(MAX_DEGREE + 1))
+    train = np.array([np.mean((predict_polynomial(f, x_train) - y_train) ** 2) for f in fits])
+    test = np.array([np.mean((predict_polynomial(f, x_test) - y_test) ** 2) for f in fits])
+    for array in (x_train, y_train, train, test, *(fit.coef for fit in fits)):
+        array.flags.writeable = False
+    return x_train, y_train, train, test, fits
 
 
 @dataclass(frozen=True)
@@ -97,10 +116,14 @@ class CapacityExplorer(Explorer):
         self._build_artists()
         super().__init__(fig, [self.degree, self.n_train, self.noise, self.l2, self.seed, self.resample])
         self.watch(self.degree, self.n_train, self.noise, self.l2, self.seed)
+        # The layout is solved once, for the widest tick labels (1e-06 .. 10000 on the error axis);
+        # re-solving it on every change would double the time a slider takes to respond.
+        self.ax_fit.set_ylim(-self._y_limit(1.0), self._y_limit(1.0))
+        self.ax_err.set_ylim(ERROR_FLOOR, ERROR_CEILING)
+        fig.draw_without_rendering()
+        fig.set_layout_engine("none")
+        pin_axis_labels(fig)
         self.update()
-        # The layout is solved once, on the first render; re-solving it on every
-        # change would double the time a slider takes to respond.
-        self.fig.set_layout_engine("none")
 
     def _next_seed(self, _button=None) -> None:
         self.seed.value = (self.seed.value + 1) % (self.seed.max + 1)
@@ -111,18 +134,9 @@ class CapacityExplorer(Explorer):
         degree, n_train = int(self.degree.value), int(self.n_train.value)
         noise, seed = float(self.noise.value), int(self.seed.value)
         l2 = 0.0 if self.l2.value <= 10.0**L2_OFF_EXPONENT * 1.0001 else float(self.l2.value)
-        x_train, y_train = make_noisy_function(n_train, noise, seed=np.random.default_rng([seed, 0]))
-        x_test, y_test = make_noisy_function(N_TEST, noise, seed=np.random.default_rng([seed, 1]))
         degrees = np.arange(MAX_DEGREE + 1)
-
-        def errors(penalty: float) -> tuple[np.ndarray, np.ndarray, list]:
-            fits = [fit_polynomial(x_train, y_train, int(d), penalty) for d in degrees]
-            train = np.array([np.mean((predict_polynomial(f, x_train) - y_train) ** 2) for f in fits])
-            test = np.array([np.mean((predict_polynomial(f, x_test) - y_test) ** 2) for f in fits])
-            return train, test, fits
-
-        train_errors, test_errors, fits = errors(l2)
-        test_unpenalised = test_errors if l2 == 0.0 else errors(0.0)[1]
+        x_train, y_train, train_errors, test_errors, fits = _fits_of_every_degree(n_train, noise, seed, l2)
+        test_unpenalised = test_errors if l2 == 0.0 else _fits_of_every_degree(n_train, noise, seed, 0.0)[3]
         best_test = float(min(test_errors.min(), test_unpenalised.min()))
 
         x_grid = np.linspace(0.0, 1.0, 400)
@@ -155,7 +169,11 @@ class CapacityExplorer(Explorer):
         ax.set_xlim(0.0, 1.0)
         ax.set_xlabel("$x$")
         ax.set_ylabel("$y$")
+        ax.set_title("Degree 0 fit", y=1.0)  # a fixed height: matplotlib need not measure the tick labels to place it
         ax.legend(loc="lower left", fontsize=8)
+        # Few tick labels: drawing text is most of a redraw's time.
+        ax.xaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
+        ax.yaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 5, 10]))
 
         ax = self.ax_err
         (self.train_line,) = ax.plot([], [], marker="o", markersize=3, color=COLORS["blue"], label="train MSE")
@@ -167,13 +185,14 @@ class CapacityExplorer(Explorer):
                                         markerfacecolor="none", markeredgecolor="k")
         ax.set_yscale("log")
         # Plain labels (0.01, 1e-06): mathtext labels (10^{-2}) are slow to lay out on every redraw.
+        ax.yaxis.set_major_locator(LogLocator(numticks=6))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.yaxis.set_minor_locator(NullLocator())
         ax.set_xlim(-0.5, MAX_DEGREE + 0.5)
-        ax.set_xticks(range(0, MAX_DEGREE + 1, 2))
+        ax.set_xticks(range(0, MAX_DEGREE + 1, 5))
         ax.set_xlabel("polynomial degree")
         ax.set_ylabel("mean squared error (log scale)")
-        ax.set_title("Train and test error against degree")
+        ax.set_title("Train and test error against degree", y=1.0)
         self._legend_handles: list | None = None
 
     def draw(self, state: CapacityState) -> None:
