@@ -2,6 +2,16 @@
 
 Nothing here touches the network. Every generator takes an explicit
 ``rng`` (a NumPy Generator) or an integer ``seed`` and is deterministic given it.
+
+- ``synthetic``    2-D classification sets and 1-D regression (chapters 01-08)
+- ``bundled``      scikit-learn's digits, iris and diabetes
+- ``glyphs``       procedurally drawn 28x28 digits (chapter 09 on)
+- ``idx``          real MNIST / Fashion-MNIST from a local folder, if you have the files
+- ``sequences``    parity, the adding problem, sine waves, a character corpus (chapter 11)
+- ``translation``  toy translation tasks: dates, reversal, sorting (chapter 12)
+- ``toy2d``        2-D target distributions for GANs (chapter 14)
+
+The most used ones are re-exported here; import the others from their module.
 """
 
 from dlcore.data.bundled import load_diabetes, load_digits, load_iris
