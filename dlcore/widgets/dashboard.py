@@ -104,18 +104,33 @@ class TrainingDashboard:
         (self.act_std_line,) = ax.plot([], [], "o-", color=COLORS["blue"], ms=2.5, lw=1.2, label="activation std")
         (self.grad_norm_line,) = ax.plot([], [], "o-", color=COLORS["red"], ms=2.5, lw=1.2, label="‖dL/dh‖")
         (self.dead_line,) = self.ax_dead.plot([], [], "--", color=COLORS["grey"], lw=1.2, label="dead share")
+        from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
+
         # the axis labels name the lines by colour: a legend would sit on the data
-        ax.set(title="Per layer (latest record)", xlabel="layer", yscale="log")
+        ax.set(xlabel="layer", yscale="log")
+        ax.set_title("Per layer (latest record)", y=1.0)  # a fixed height: no tick labels measured to place it
         ax.set_ylabel("std of h (blue), ‖dL/dh‖ (red)")
+        # few ticks: each costs time to draw, and text is most of a redraw
+        ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
+        ax.yaxis.set_major_locator(LogLocator(numticks=6))  # see _label_layer_axis
+        # plain labels, at most 5 characters (0.05, 200, 2e-05, 1e+30): the layout is made for the widest
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}" if 0.01 <= value < 1000
+                                                   else f"{value:.0e}"))
+        ax.yaxis.set_minor_locator(NullLocator())
         self.ax_dead.set_ylim(-0.02, 1.02)
+        self.ax_dead.set_yticks([0.0, 0.5, 1.0])
         self.ax_dead.set_ylabel("share of dead units (grey, dashed)")
         self.ax_dead.grid(False)
-        self.ax_act.set(title="Activation histograms (latest)", xlabel="activation value h", ylabel="share of values",
+        self.ax_act.set(xlabel="activation value h", ylabel="share of values",
                         xlim=(ACTIVATION_BINS[0], ACTIVATION_BINS[-1]))
-        self.ax_grad.set(title="Gradient magnitudes (latest)", xlabel="log10 |dL/dh|", ylabel="share of values",
+        self.ax_grad.set(xlabel="log10 |dL/dh|", ylabel="share of values",
                          xlim=(GRADIENT_LOG_BINS[0], GRADIENT_LOG_BINS[-1]))
-        self.ax_act.set_xticks(np.arange(-4, 5, 2))  # fixed ticks: the layout stays put between redraws
+        self.ax_act.set_title("Activation histograms (latest)", y=1.0)
+        self.ax_grad.set_title("Gradient magnitudes (latest)", y=1.0)
+        self.ax_act.set_xticks(np.arange(-4, 5, 4))  # fixed ticks: the layout stays put between redraws
         self.ax_grad.set_xticks(np.arange(-15, 5, 5))
+        for hist_ax in (self.ax_act, self.ax_grad):
+            hist_ax.yaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
 
     def _tidy_log_axes(self) -> None:
         from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
@@ -223,6 +238,7 @@ class TrainingDashboard:
         self.ax_layers.set_xlim(0.5, len(index) + 0.5)
         self.ax_layers.relim()
         self.ax_layers.autoscale_view(scalex=False)
+        self._label_layer_axis()
         for lines, hist, edges, ax in ((self.hist_lines, latest.act_hist, ACTIVATION_BINS, self.ax_act),
                                        (self.grad_hist_lines, latest.grad_hist, GRADIENT_LOG_BINS, self.ax_grad)):
             top = 0.0
@@ -232,6 +248,25 @@ class TrainingDashboard:
                 line.set_data(_bin_centres(edges), share)
                 top = max(top, float(share.max()) if share.size else 0.0)
             ax.set_ylim(0.0, max(top * 1.1, 0.05))
+
+    def _label_layer_axis(self) -> None:
+        """Within two decades label 1, 2 and 5 times each power of ten, beyond them the powers of ten only
+        (LogLocator draws no 1-2-5 ticks at all once it has to skip decades)."""
+        low, high = self.ax_layers.get_ylim()
+        self.ax_layers.yaxis.get_major_locator().set_params(subs=(1.0, 2.0, 5.0) if high < 100 * low else (1.0,))
+
+    def freeze_layout(self) -> None:
+        """Lay the figure out once, for the widest tick labels it can show (1e-30 on the per-layer axis),
+        and keep that layout and the axis labels' places: for a figure redrawn on every control change,
+        where re-solving them would cost about as much as drawing the panels."""
+        from dlcore.plots.figures import pin_axis_labels
+
+        self.ax_layers.set_ylim(PLOT_FLOOR, PLOT_CEILING)
+        self._label_layer_axis()
+        self.fig.draw_without_rendering()
+        self.fig.set_layout_engine("none")
+        pin_axis_labels(self.fig)
+        self.ax_layers.set_autoscaley_on(True)  # set_ylim turned it off; _draw_layers autoscales
 
     def _draw_ratios(self, history: History) -> None:
         trained = [r for r in history.records if np.any(np.isfinite(r.update_ratio))]

@@ -95,6 +95,8 @@ class DeepNetExplorer(Explorer):
         self.train_button.on_click(self._on_train)
         self.seed = int(seed)
         self._data = {}
+        self._snapshots: dict[tuple, Snapshot] = {}  # the network at initialisation, by _network_key()
+        self._shown: tuple | None = None  # the _network_key() of the preview in the image
         # two figures: a light one for the network at initialisation (redrawn on every control change,
         # so it must be fast) and the full dashboard, shown once "train" is pressed
         self.preview = TrainingDashboard(panels="layers", title="The network at initialisation (one batch)")
@@ -104,7 +106,13 @@ class DeepNetExplorer(Explorer):
         super().__init__(self.preview.fig, controls)
         self.dashboard.output = self.image  # during training the dashboard redraws the explorer's image
         self.watch(*controls[:-1])
+        self._freeze_preview_layout()
         self.update()
+
+    def _freeze_preview_layout(self) -> None:
+        """Lay the preview out once, with its panels drawn, and keep that layout (see TrainingDashboard.freeze_layout)."""
+        self.draw(self.compute())  # the histogram titles take their two lines
+        self.preview.freeze_layout()
 
     # ------------------------------------------------------------------ logic
 
@@ -119,11 +127,34 @@ class DeepNetExplorer(Explorer):
                            activation=self.activation.value, init=self.init.value, norm=self.norm.value,
                            dropout=float(self.dropout.value), rng=np.random.default_rng(self.seed))
 
+    def _network_key(self) -> tuple:
+        """The settings the network at initialisation depends on (the training settings are not among them)."""
+        return (int(self.depth.value), self.activation.value, self.init.value, self.norm.value,
+                round(float(self.dropout.value), 2), self.dataset.value)
+
+    def update(self, change=None) -> None:
+        """Explorer.update, except that while the preview is shown a change of the optimizer, learning rate
+        or steps keeps the image: the network at initialisation does not depend on them."""
+        key = self._network_key()
+        if self.state is not None and not self.state.trained and key == self._shown:
+            self.state = self.compute()
+            self.summary.value = self.describe(self.state)
+            self.renders += 1  # the image already shows this network
+            return
+        super().update(change)
+        self._shown = key
+
     def compute(self) -> DeepNetState:
-        X_train, _, y_train, _ = self._data_for(self.dataset.value)
-        with np.errstate(all="ignore"):  # an exploding network is shown, not warned about
-            initial = measure(self._build(), X_train[:MEASURE_EXAMPLES], y_train[:MEASURE_EXAMPLES],
-                              loss="softmax_cross_entropy")
+        key = self._network_key()
+        if key not in self._snapshots:  # measured once per setting: moving a slider back is instant
+            X_train, _, y_train, _ = self._data_for(self.dataset.value)
+            with np.errstate(all="ignore"):  # an exploding network is shown, not warned about
+                snapshot = measure(self._build(), X_train[:MEASURE_EXAMPLES], y_train[:MEASURE_EXAMPLES],
+                                   loss="softmax_cross_entropy")
+            if len(self._snapshots) >= 64:
+                self._snapshots.pop(next(iter(self._snapshots)))  # the oldest
+            self._snapshots[key] = snapshot
+        initial = self._snapshots[key]
         return DeepNetState(int(self.depth.value), self.activation.value, self.init.value, self.norm.value,
                             round(float(self.dropout.value), 2), self.dataset.value, self.optimizer.value,
                             float(self.learning_rate.value), int(self.num_steps.value), initial,
