@@ -43,16 +43,17 @@ def figure_to_png(fig) -> bytes:
     return buffer.getvalue()
 
 
-def pin_axis_labels(fig) -> None:
+def pin_axis_labels(fig, which: str = "xy") -> None:
     """Keep every axis label where the last render put it (for widgets that redraw often).
 
     Matplotlib otherwise measures every tick label again on each draw to place
     the axis labels. Call it after drawing the figure with the widest tick
     labels it will show (and with its layout frozen): narrower labels later
-    leave a gap, wider ones would run into the axis label.
+    leave a gap, wider ones would run into the axis label. ``which="x"`` pins
+    only the x labels (x tick labels keep their height whatever they say).
     """
     for ax in fig.axes:
-        for axis in (ax.xaxis, ax.yaxis):
+        for axis in [axis for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)) if name in which]:
             label = axis.label
             if label.get_visible() and label.get_text():
                 display = label.get_transform().transform(label.get_position())  # pixels

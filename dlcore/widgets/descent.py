@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 import ipywidgets as widgets
 import numpy as np
-from matplotlib.ticker import LogLocator, NullLocator
+from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 
 from dlcore.data import make_noisy_function
 from dlcore.plots import COLORS, new_figure
+from dlcore.plots.figures import pin_axis_labels
 from dlcore.scratch.descent import (
     double_well_1d,
     gradient_descent,
@@ -156,6 +157,8 @@ class DescentExplorer(Explorer):
         self.surface.observe(self._on_surface, names="value")
         self.watch(self.learning_rate, self.num_steps, self.start_x, self.start_y, self.batch_size, self.noise)
         self.update()
+        # The y labels stay free: each surface has tick labels of its own width.
+        pin_axis_labels(fig, which="x")
 
     # ------------------------------------------------------------------ controls
 
@@ -231,6 +234,10 @@ class DescentExplorer(Explorer):
         ax.legend(loc="upper center", ncol=2, fontsize=8, framealpha=0.8, frameon=True)
         (self.loss_line,) = self.ax_loss.plot([], [], "-", color=COLORS["blue"], marker=".", ms=3)
         self.ax_loss.set_xlabel("step")
+        for axis in (ax.xaxis, ax.yaxis, self.ax_loss.xaxis):
+            axis.set_major_locator(MaxNLocator(5, steps=[1, 2, 5, 10]))  # few labels: text is most of a redraw
+        for title_ax in (ax, self.ax_loss):
+            title_ax.set_title(" ", y=1.0)  # a fixed height: matplotlib need not measure the tick labels to place it
         self._contours = None
 
     def _draw_background(self, problem: _Problem) -> None:
@@ -270,6 +277,8 @@ class DescentExplorer(Explorer):
         if log:  # few labelled ticks: text is most of the drawing time
             self.ax_loss.yaxis.set_major_locator(LogLocator(base=10.0, numticks=6))
             self.ax_loss.yaxis.set_minor_locator(NullLocator())
+        else:
+            self.ax_loss.yaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 5, 10]))
         self.ax_loss.set_ylabel("$f - f_{min}$ (log scale)" if log else "$f$")
 
     def _clip_to_window(self, points: np.ndarray, problem: _Problem) -> np.ndarray:
