@@ -77,6 +77,7 @@ class NeuronPlayground(Explorer):
 
         from dlcore.data import make_blobs
         from dlcore.plots import CLASS_COLORS, new_figure
+        from dlcore.plots.figures import pin_axis_labels
 
         X_blobs, y_blobs = make_blobs(40, centers=np.array([[-0.2, -1.4], [1.6, 0.6]]), spread=0.55, seed=seed)
         self.data = {name: make_gate(name) for name in ("AND", "OR", "NAND", "XOR")}
@@ -125,7 +126,10 @@ class NeuronPlayground(Explorer):
                                                    linewidths=2, zorder=4)
         (self._output_line,) = self.ax_right.plot([], [], color="k", lw=2, zorder=2)
         for axis in (self.ax.xaxis, self.ax.yaxis, self.ax_right.xaxis, self.ax_right.yaxis):
-            axis.set_major_locator(MaxNLocator(5))  # fewer tick labels: text is most of the drawing time
+            # fewer tick labels: text is most of the drawing time
+            axis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
+        for ax in (self.ax, self.ax_right):
+            ax.set_title(" ", y=1.0)  # a fixed height: matplotlib need not measure the tick labels to place it
         super().__init__(fig, [self.dataset, self.mode, self.w1, self.w2, self.b,
                                self.step_button, self.reset_button])
         self.dataset.observe(self._on_dataset, names="value")
@@ -135,6 +139,8 @@ class NeuronPlayground(Explorer):
             self._on_mode()  # starts from the hand-set output unit (w1, w2, b are ignored)
         else:
             self.update()
+        # The y labels stay free: the right panel's tick labels change width with the mode.
+        pin_axis_labels(fig, which="x")
 
     # ---------------------------------------------------------------- logic
 
