@@ -110,7 +110,7 @@ class DeepNetExplorer(Explorer):
         self.update()
 
     def _freeze_preview_layout(self) -> None:
-        """Lay the preview out once, with its panels drawn, and keep that layout (see TrainingDashboard.freeze_layout)."""
+        """Lay the preview out once, with its panels drawn, and keep it (see TrainingDashboard.freeze_layout)."""
         self.draw(self.compute())  # the histogram titles take their two lines
         self.preview.freeze_layout()
 
