@@ -100,6 +100,15 @@ def _explorers():
                 yield cls
 
 
+def _leaf_controls(controls) -> list:
+    """The controls themselves, looking inside boxes (an explorer may group its sliders in a VBox)."""
+    leaves = []
+    for control in controls:
+        children = getattr(control, "children", None)
+        leaves += _leaf_controls(children) if children is not None else [control]
+    return leaves
+
+
 def _control_values(control) -> list:
     """A few values that move a control across its range (ends included)."""
     if hasattr(control, "options") and control.options:
@@ -134,7 +143,7 @@ def bench_widgets(repeat: int) -> list[Row]:
         explorer = cls(**kwargs)
         times = []
         for _ in range(repeat):
-            for control in explorer.controls:
+            for control in _leaf_controls(explorer.controls):
                 for value in _control_values(control):
                     if control.value == value:
                         continue
@@ -142,6 +151,7 @@ def bench_widgets(repeat: int) -> list[Row]:
                     control.value = value  # triggers the callback synchronously
                     times.append(time.perf_counter() - start)
         if not times:
+            rows.append(Row(f"widget {cls.__name__}", "not measured: no slider, dropdown or checkbox found", "-", False))
             continue
         median, worst = statistics.median(times), max(times)
         rows.append(Row(f"widget {cls.__name__} ({len(times)} callbacks)",
