@@ -7,7 +7,6 @@ degree marked. The summary names the regime from the numbers.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import ipywidgets as widgets
@@ -48,12 +47,11 @@ def classify_fit(train_error: float, test_error: float, best_test_error: float) 
     return "underfitting" if train_error >= 0.5 * test_error else "overfitting"
 
 
-@functools.lru_cache(maxsize=16)
 def _fits_of_every_degree(n_train: int, noise: float, seed: int, penalty: float):
     """The training set, train and test errors at every degree, and the fits; see CapacityExplorer.compute.
 
-    Cached on the settings: moving the degree slider alone refits nothing. The arrays are
-    made read-only, since every caller shares them.
+    The explorer keeps the results by setting (moving the degree slider alone refits nothing),
+    so the arrays are made read-only.
     """
     x_train, y_train = make_noisy_function(n_train, noise, seed=np.random.default_rng([seed, 0]))
     x_test, y_test = make_noisy_function(N_TEST, noise, seed=np.random.default_rng([seed, 1]))
@@ -111,6 +109,7 @@ class CapacityExplorer(Explorer):
                                            layout=widgets.Layout(width="140px"))
         self.resample = widgets.Button(description="new training set", icon="refresh")
         self.resample.on_click(self._next_seed)
+        self._fits: dict[tuple, tuple] = {}  # _fits_of_every_degree's results, by its arguments
 
         fig, (self.ax_fit, self.ax_err) = new_figure(ncols=2, width=11.0, height=3.8)
         self._build_artists()
@@ -135,8 +134,8 @@ class CapacityExplorer(Explorer):
         noise, seed = float(self.noise.value), int(self.seed.value)
         l2 = 0.0 if self.l2.value <= 10.0**L2_OFF_EXPONENT * 1.0001 else float(self.l2.value)
         degrees = np.arange(MAX_DEGREE + 1)
-        x_train, y_train, train_errors, test_errors, fits = _fits_of_every_degree(n_train, noise, seed, l2)
-        test_unpenalised = test_errors if l2 == 0.0 else _fits_of_every_degree(n_train, noise, seed, 0.0)[3]
+        x_train, y_train, train_errors, test_errors, fits = self._fitted(n_train, noise, seed, l2)
+        test_unpenalised = test_errors if l2 == 0.0 else self._fitted(n_train, noise, seed, 0.0)[3]
         best_test = float(min(test_errors.min(), test_unpenalised.min()))
 
         x_grid = np.linspace(0.0, 1.0, 400)
@@ -153,6 +152,15 @@ class CapacityExplorer(Explorer):
             best_test_error=best_test,
             verdict=classify_fit(float(train_errors[degree]), float(test_errors[degree]), best_test),
         )
+
+    def _fitted(self, n_train: int, noise: float, seed: int, penalty: float) -> tuple:
+        """_fits_of_every_degree, computed once per setting (the 32 latest are kept)."""
+        key = (n_train, noise, seed, penalty)
+        if key not in self._fits:
+            if len(self._fits) >= 32:
+                self._fits.pop(next(iter(self._fits)))  # the oldest
+            self._fits[key] = _fits_of_every_degree(*key)
+        return self._fits[key]
 
     @staticmethod
     def _y_limit(noise: float) -> float:
