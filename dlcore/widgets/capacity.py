@@ -16,7 +16,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocato
 from dlcore.data import make_noisy_function
 from dlcore.plots import COLORS, new_figure
 from dlcore.plots.figures import pin_axis_labels
-from dlcore.scratch.polynomial import fit_polynomial, predict_polynomial
+from dlcore.scratch.polynomial import fit_polynomial, polynomial_features, predict_polynomial, scale_to_unit_interval
 from dlcore.widgets.base import Explorer
 
 __all__ = ["CapacityExplorer", "CapacityState", "classify_fit"]
@@ -56,8 +56,14 @@ def _fits_of_every_degree(n_train: int, noise: float, seed: int, penalty: float)
     x_train, y_train = make_noisy_function(n_train, noise, seed=np.random.default_rng([seed, 0]))
     x_test, y_test = make_noisy_function(N_TEST, noise, seed=np.random.default_rng([seed, 1]))
     fits = tuple(fit_polynomial(x_train, y_train, degree, penalty) for degree in range(MAX_DEGREE + 1))
-    train = np.array([np.mean((predict_polynomial(f, x_train) - y_train) ** 2) for f in fits])
-    test = np.array([np.mean((predict_polynomial(f, x_test) - y_test) ** 2) for f in fits])
+
+    def mean_squared_errors(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        # predict_polynomial for every fit, the powers of x computed once: degree d uses the first d + 1
+        # columns (copied, so that the product is computed exactly as predict_polynomial computes it)
+        phi = polynomial_features(scale_to_unit_interval(x, 0.0, 1.0), MAX_DEGREE)  # (N, MAX_DEGREE + 1)
+        return np.array([np.mean((np.ascontiguousarray(phi[:, : f.degree + 1]) @ f.coef - y) ** 2) for f in fits])
+
+    train, test = mean_squared_errors(x_train, y_train), mean_squared_errors(x_test, y_test)
     for array in (x_train, y_train, train, test, *(fit.coef for fit in fits)):
         array.flags.writeable = False
     return x_train, y_train, train, test, fits
