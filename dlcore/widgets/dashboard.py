@@ -111,9 +111,9 @@ class TrainingDashboard:
         ax.set_title("Per layer (latest record)", y=1.0)  # a fixed height: no tick labels measured to place it
         ax.set_ylabel("std of h (blue), ‖dL/dh‖ (red)")
         # few ticks: each costs time to draw, and text is most of a redraw
-        ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
+        ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))
         ax.yaxis.set_major_locator(LogLocator(numticks=6))  # see _label_layer_axis
-        # plain labels, at most 5 characters (0.05, 200, 2e-05, 1e+30): the layout is made for the widest
+        # plain labels, at most 5 characters (0.03, 300, 3e-05, 1e+30): the layout is made for the widest
         ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}" if 0.01 <= value < 1000
                                                    else f"{value:.0e}"))
         ax.yaxis.set_minor_locator(NullLocator())
@@ -250,10 +250,10 @@ class TrainingDashboard:
             ax.set_ylim(0.0, max(top * 1.1, 0.05))
 
     def _label_layer_axis(self) -> None:
-        """Within two decades label 1, 2 and 5 times each power of ten, beyond them the powers of ten only
-        (LogLocator draws no 1-2-5 ticks at all once it has to skip decades)."""
+        """Within two decades label 1 and 3 times each power of ten, beyond them the powers of ten only
+        (LogLocator draws no such in-between ticks at all once it has to skip decades)."""
         low, high = self.ax_layers.get_ylim()
-        self.ax_layers.yaxis.get_major_locator().set_params(subs=(1.0, 2.0, 5.0) if high < 100 * low else (1.0,))
+        self.ax_layers.yaxis.get_major_locator().set_params(subs=(1.0, 3.0) if high < 100 * low else (1.0,))
 
     def freeze_layout(self) -> None:
         """Lay the figure out once, for the widest tick labels it can show (1e-30 on the per-layer axis),
