@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, check_array_function, fail, passed, matches
+from dlcore.exercises.core import Case, CheckResult, check_array_function, fail, first_mistake, matches, passed
 from dlcore.scratch.batchnorm import batchnorm_backward, batchnorm_forward
 from dlcore.scratch.init import kaiming_std, xavier_std
 
@@ -26,12 +26,6 @@ __all__ = [
 ]
 
 
-
-def _first_match(mistakes, got, case) -> str | None:
-    for mistake, message in mistakes:
-        if matches(lambda: mistake(*case.args, **case.kwargs), got):
-            return f"{message} (on {case.description})"
-    return None
 
 
 # ---------------------------------------------------------------- 7.1 initialisation std
@@ -84,7 +78,7 @@ def check_init_std(init_std: Callable) -> CheckResult:
                                              ("xavier", 784, 10), ("he", 1, 1))]
 
     def diagnose(got, expected, case):
-        return _first_match(_INIT_MISTAKES[case.args[0]], got, case)
+        return first_mistake(_INIT_MISTAKES[case.args[0]], got, case)
 
     return check_array_function(
         "7.1", init_std, reference_init_std, cases, diagnoses=[diagnose],
@@ -127,7 +121,7 @@ def check_output_variance(output_variance: Callable) -> CheckResult:
     ]
     return check_array_function(
         "7.2", output_variance, _output_variance, cases,
-        diagnoses=[lambda got, expected, case: _first_match(mistakes, got, case)],
+        diagnoses=[lambda got, expected, case: first_mistake(mistakes, got, case)],
         hint="Var(z) = Σ Var(w_d x_d) (independent terms); Var(w x) = E[w²] E[x²] − (E[w] E[x])² with E[w] = 0.",
         success="Var(z) = n Var(w) E[x²]. With E[x²] = Var(z_prev)/2 after a ReLU, keeping Var(z) constant needs "
                 "Var(w) = 2/n: He's initialisation.",

@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, check_array_function, fail, passed
+from dlcore.exercises.core import Case, CheckResult, check_array_function, fail, passed, mistake_diagnosis
 from dlcore.scratch.gradient_flow import recurrent_weights, state_gradient_norms
 from dlcore.scratch.rnn import rnn_cell_forward
 
@@ -21,24 +21,7 @@ __all__ = ["check_rnn_cell", "check_lstm_parameter_count", "check_gradient_facto
            "GRADIENT_CONFIGS", "measure_gradient_regimes"]
 
 
-def _matches(candidate: Callable[[], object], got: np.ndarray) -> bool:
-    try:
-        with np.errstate(all="ignore"):
-            wrong = np.asarray(candidate(), dtype=np.float64)
-    except Exception:
-        return False
-    return wrong.shape == got.shape and bool(np.allclose(got, wrong, rtol=1e-6, atol=1e-10, equal_nan=True))
 
-
-def _first_match(mistakes, got, case) -> str | None:
-    for mistake, message in mistakes:
-        if _matches(lambda: mistake(*case.args, **case.kwargs), got):
-            return f"{message} (on {case.description})"
-    return None
-
-
-def _diagnoser(mistakes):
-    return lambda got, expected, case: _first_match(mistakes, got, case)
 
 
 # ---------------------------------------------------------------- 11.1 the RNN cell
@@ -93,7 +76,7 @@ def check_rnn_cell(rnn_cell: Callable) -> CheckResult:
     ReLU or no nonlinearity, and a residual h_prev + tanh(...).
     """
     return check_array_function(
-        "11.1", rnn_cell, reference_rnn_cell, _rnn_cases(), diagnoses=[_diagnoser(_RNN_MISTAKES)],
+        "11.1", rnn_cell, reference_rnn_cell, _rnn_cases(), diagnoses=[mistake_diagnosis(_RNN_MISTAKES)],
         hint="h = tanh(x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh); the weights are (outputs, inputs).",
         success="this is nn.RNNCell; rnn_forward in dlcore.scratch.rnn repeats it over time with the same weights.",
     )
@@ -128,7 +111,7 @@ def check_lstm_parameter_count(lstm_parameter_count: Callable) -> CheckResult:
     cases = [Case((D, H), description=f"input_size={D}, hidden_size={H}") for D, H in ((10, 20), (300, 128), (1, 1))]
     return check_array_function(
         "11.2", lstm_parameter_count, reference_lstm_parameter_count, cases,
-        diagnoses=[_diagnoser(_COUNT_MISTAKES)],
+        diagnoses=[mistake_diagnosis(_COUNT_MISTAKES)],
         hint="Count weight_ih_l0 (4 Hh, D), weight_hh_l0 (4 Hh, Hh), bias_ih_l0 and bias_hh_l0 (4 Hh each).",
         success="e.g. nn.LSTM(10, 20) has 4·20·(10 + 20 + 2) = 2,560 parameters: sum(p.numel() for p in "
                 "lstm.parameters()) agrees.",
@@ -169,7 +152,7 @@ def check_gradient_factor(gradient_factor: Callable) -> CheckResult:
              Case((0.9, np.concatenate([[0.0], np.tanh(rng.standard_normal(10))])), description="w = 0.9, T = 10"),
              Case((-2.0, np.array([0.3, -0.2])), description="w = -2, T = 1")]
     return check_array_function(
-        "11.3", gradient_factor, reference_gradient_factor, cases, diagnoses=[_diagnoser(_FACTOR_MISTAKES)],
+        "11.3", gradient_factor, reference_gradient_factor, cases, diagnoses=[mistake_diagnosis(_FACTOR_MISTAKES)],
         hint="Differentiate h_t = tanh(w h_(t-1) + ...) with respect to h_(t-1), then chain the T steps.",
         success="with |w (1 - h_t²)| < 1 at every step the factor shrinks geometrically: the vanishing gradient.",
     )

@@ -12,27 +12,13 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, check_array_function, check_value, fail
+from dlcore.exercises.core import Case, CheckResult, check_array_function, check_value, fail, first_mistake
 from dlcore.scratch.attention import causal_mask, masked_softmax, padding_mask, scaled_dot_product_attention_forward
 
 __all__ = ["check_attention", "check_dot_variance", "check_causal_prediction", "check_mha_prediction",
            "reference_attention", "attention_variant", "reference_causal_weights", "MHA_SETTING"]
 
 
-def _matches(candidate: Callable[[], np.ndarray], got: np.ndarray) -> bool:
-    try:
-        with np.errstate(all="ignore"):
-            wrong = np.asarray(candidate(), dtype=np.float64)
-    except Exception:
-        return False
-    return wrong.shape == got.shape and bool(np.allclose(got, wrong, rtol=1e-6, atol=1e-10, equal_nan=True))
-
-
-def _first_match(mistakes, got, case) -> str | None:
-    for mistake, message in mistakes:
-        if _matches(lambda: mistake(*case.args, **case.kwargs), got):
-            return f"{message} (on {case.description})"
-    return None
 
 
 # ---------------------------------------------------------------- 12.1 scaled dot-product attention
@@ -101,7 +87,7 @@ def check_attention(attention: Callable) -> CheckResult:
                      "(..., Tq, dv)", "multiply the weights by v")
 
     def diagnose(got, expected, case):
-        return _first_match([(lambda *a, m=m: attention_variant(*a, **m), msg) for m, msg in _ATTENTION_MISTAKES],
+        return first_mistake([(lambda *a, m=m: attention_variant(*a, **m), msg) for m, msg in _ATTENTION_MISTAKES],
                             got, case)
 
     return check_array_function(
@@ -145,7 +131,7 @@ def check_dot_variance(dot_variance: Callable) -> CheckResult:
     ]
     return check_array_function(
         "12.2", dot_variance, _dot_variance, cases,
-        diagnoses=[lambda got, expected, case: _first_match(mistakes, got, case)],
+        diagnoses=[lambda got, expected, case: first_mistake(mistakes, got, case)],
         hint="Var(q_i k_i) = E[q_i² k_i²] − E[q_i k_i]² with E[q_i k_i] = E[q_i] E[k_i] = 0; then sum over i.",
         success="Var(q·k) = dk var_q var_k, so q·k/√dk has variance var_q var_k whatever dk is.",
     )
@@ -180,7 +166,7 @@ def check_causal_prediction(predict_weights: Callable) -> CheckResult:
     cases = [Case((T,), description=f"T = {T}") for T in (4, 1, 7)]
     return check_array_function(
         "12.3", predict_weights, reference_causal_weights, cases,
-        diagnoses=[lambda got, expected, case: _first_match(mistakes, got, case)],
+        diagnoses=[lambda got, expected, case: first_mistake(mistakes, got, case)],
         hint="equal scores make the softmax uniform over the allowed keys; which keys may row i see?",
         success="row i spreads its weight equally over positions 0..i: the first position gets 1, the last 1/T each.",
     )

@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, check_array_function, check_value
+from dlcore.exercises.core import Case, CheckResult, check_array_function, check_value, mistake_diagnosis
 from dlcore.scratch.rbm import free_energy
 
 __all__ = [
@@ -23,23 +23,6 @@ __all__ = [
 ]
 
 
-def _matches(candidate: Callable[[], np.ndarray], got: np.ndarray) -> bool:
-    """True if ``got`` equals what a plausible mistake would produce (errors in the mistake itself ignored)."""
-    try:
-        with np.errstate(all="ignore"):
-            wrong = np.asarray(candidate(), dtype=np.float64)
-    except Exception:
-        return False
-    return wrong.shape == got.shape and bool(np.allclose(got, wrong, rtol=1e-6, atol=1e-10, equal_nan=True))
-
-
-def _diagnoser(mistakes):
-    def diagnose(got, expected, case):
-        for mistake, message in mistakes:
-            if _matches(lambda: mistake(*case.args, **case.kwargs), got):
-                return f"{message} (on {case.description})"
-        return None
-    return diagnose
 
 
 # ---------------------------------------------------------------- 13.1 reparameterization
@@ -78,7 +61,7 @@ def check_reparameterize(reparameterize: Callable) -> CheckResult:
              description="a batch of one with L = 3"),
     ]
     return check_array_function(
-        "13.1", reparameterize, reference_reparameterize, cases, diagnoses=[_diagnoser(_REPARAMETERIZE_MISTAKES)],
+        "13.1", reparameterize, reference_reparameterize, cases, diagnoses=[mistake_diagnosis(_REPARAMETERIZE_MISTAKES)],
         hint="sigma = exp(logvar / 2); z = mu + sigma * eps, element by element.",
         success="z is a deterministic, differentiable function of (mu, logvar); the randomness is all in eps.",
     )
@@ -125,7 +108,7 @@ def check_kl_two_gaussians(kl_two_gaussians: Callable) -> CheckResult:
         Case((1.0, 1.0, 1.0, 1.0), description="two identical distributions (the KL must be 0)"),
     ]
     return check_array_function(
-        "13.2", kl_two_gaussians, reference_kl_two_gaussians, cases, diagnoses=[_diagnoser(_KL_MISTAKES)],
+        "13.2", kl_two_gaussians, reference_kl_two_gaussians, cases, diagnoses=[mistake_diagnosis(_KL_MISTAKES)],
         hint="KL = E_{x ~ N(m1, s1²)}[log N(x; m1, s1²) - log N(x; m2, s2²)]; use E[(x - m1)²] = s1² and "
              "E[(x - m2)²] = s1² + (m1 - m2)².",
         success="with m2 = 0, s2 = 1 and summed over dimensions it is the VAE's KL term, "
@@ -173,7 +156,7 @@ def check_free_energy(rbm_free_energy: Callable) -> CheckResult:
     ]
     return check_array_function(
         "13.3", rbm_free_energy, lambda v, W, b, c: free_energy(v, W, b, c), cases,
-        diagnoses=[_diagnoser(_FREE_ENERGY_MISTAKES)],
+        diagnoses=[mistake_diagnosis(_FREE_ENERGY_MISTAKES)],
         hint="Sum exp(-E(v, h)) over the 2^Hh hidden vectors: it factorises over j into Π_j (1 + e^{c_j + (vW)_j}).",
         warning_hint="log(1 + exp(x)) overflows for x > 709; np.logaddexp(0, x) computes the same softplus safely.",
         success="F(v) is what makes p(v) = exp(-F(v)) / Z computable up to Z; its gradient gives CD's update.",

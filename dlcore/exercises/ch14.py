@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, check_array_function, check_value
+from dlcore.exercises.core import Case, CheckResult, check_array_function, check_value, first_mistake
 from dlcore.scratch.activations import sigmoid
 from dlcore.scratch.gan_losses import generator_loss_backward, generator_loss_forward, softplus
 
@@ -26,21 +26,6 @@ __all__ = [
 PREDICTION_PROBABILITY = 0.001  # D(G(z)) in exercise 14.5
 
 
-def _matches(candidate: Callable[[], np.ndarray], got: np.ndarray) -> bool:
-    """True if ``got`` equals what a plausible mistake would produce (errors in the mistake itself ignored)."""
-    try:
-        with np.errstate(all="ignore"):
-            wrong = np.asarray(candidate(), dtype=np.float64)
-    except Exception:
-        return False
-    return wrong.shape == got.shape and bool(np.allclose(got, wrong, rtol=1e-6, atol=1e-10, equal_nan=True))
-
-
-def _first_match(mistakes, got, case) -> str | None:
-    for mistake, message in mistakes:
-        if _matches(lambda: mistake(*case.args, **case.kwargs), got):
-            return f"{message} (on {case.description})"
-    return None
 
 
 # ---------------------------------------------------------------- 14.1 the optimal discriminator
@@ -81,7 +66,7 @@ def check_optimal_discriminator(optimal_discriminator: Callable) -> CheckResult:
     ]
     return check_array_function(
         "14.1", optimal_discriminator, reference_optimal_discriminator, cases,
-        diagnoses=[lambda got, expected, case: _first_match(_OPTIMAL_MISTAKES, got, case)],
+        diagnoses=[lambda got, expected, case: first_mistake(_OPTIMAL_MISTAKES, got, case)],
         hint="At one x, V's integrand is a log D + b log(1 − D) with a = p_data(x), b = p_g(x); maximise over D.",
         success="D* = p_data / (p_data + p_g); it is 1/2 everywhere exactly when p_g = p_data.",
     )
@@ -111,7 +96,7 @@ def check_value_at_optimum(value_at_optimum: Callable) -> CheckResult:
     ]
     return check_array_function(
         "14.2", value_at_optimum, _value_at_optimum, cases,
-        diagnoses=[lambda got, expected, case: _first_match(mistakes, got, case)],
+        diagnoses=[lambda got, expected, case: first_mistake(mistakes, got, case)],
         hint="Write D* = p_data / (2m) and 1 − D* = p_g / (2m) with m = (p_data + p_g)/2, then split off log(1/2).",
         success="the generator facing the best discriminator minimises the Jensen–Shannon divergence; the "
                 "minimum -log 4 ≈ -1.386 is reached only at p_g = p_data.",
@@ -152,7 +137,7 @@ def check_nonsaturating_loss(nonsaturating_loss: Callable) -> CheckResult:
     ]
     return check_array_function(
         "14.3", nonsaturating_loss, _nonsaturating_loss, cases,
-        diagnoses=[lambda got, expected, case: _first_match(_LOSS_MISTAKES, got, case)],
+        diagnoses=[lambda got, expected, case: first_mistake(_LOSS_MISTAKES, got, case)],
         hint="-log σ(a) = log(1 + e^{-a}) = softplus(-a); np.logaddexp(0, -a) computes it for any a.",
         warning_hint="-log(sigmoid(a)) overflows or takes log(0) for a very negative a; -log σ(a) = "
                      "np.logaddexp(0, -a) is exact and finite (≈ -a for a << 0)",
@@ -193,7 +178,7 @@ def check_nonsaturating_grad(nonsaturating_grad: Callable) -> CheckResult:
     ]
     return check_array_function(
         "14.4", nonsaturating_grad, _nonsaturating_grad, cases,
-        diagnoses=[lambda got, expected, case: _first_match(_GRAD_MISTAKES, got, case)],
+        diagnoses=[lambda got, expected, case: first_mistake(_GRAD_MISTAKES, got, case)],
         hint="d/da softplus(-a) = -σ(-a) = -(1 − σ(a)); the mean over M examples divides by M.",
         success="-(1 − σ(a))/M: close to -1/M for a rejected fake, 0 only once D is fooled.",
     )

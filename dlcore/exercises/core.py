@@ -24,7 +24,7 @@ import numpy as np
 from dlcore.errors import format_shape
 
 __all__ = ["ExerciseFailed", "CheckResult", "Case", "check_array_function", "check_value", "fail", "passed", "results",
-           "matches", "mistake_diagnosis"]
+           "matches", "first_mistake", "mistake_diagnosis"]
 
 
 class ExerciseFailed(AssertionError):
@@ -122,18 +122,21 @@ def matches(candidate: Callable[[], Any], got: Any, *, rtol: float = 1e-6, atol:
     return wrong.shape == got.shape and bool(np.allclose(got, wrong, rtol=rtol, atol=atol, equal_nan=True))
 
 
+def first_mistake(mistakes: Sequence[tuple[Callable[..., Any], str]], got: Any, case: Case, *,
+                  rtol: float = 1e-6, atol: float = 1e-9) -> str | None:
+    """The message of the first ``(mistake, message)`` pair whose mistake, computed on the
+    case's arguments, reproduces ``got``; None if none does."""
+    for mistake, message in mistakes:
+        if matches(lambda: mistake(*case.args, **case.kwargs), got, rtol=rtol, atol=atol):
+            return f"{message} (on {case.describe()})"
+    return None
+
+
 def mistake_diagnosis(mistakes: Sequence[tuple[Callable[..., Any], str]], *, rtol: float = 1e-6,
                       atol: float = 1e-9) -> Diagnosis:
-    """A diagnosis for :func:`check_array_function` from ``(mistake, message)`` pairs.
-
-    Each mistake takes the case's arguments and computes what that mistake
-    would return; the first one that reproduces the learner's answer names it.
-    """
+    """A diagnosis for :func:`check_array_function` from ``(mistake, message)`` pairs (see :func:`first_mistake`)."""
     def diagnose(got: Any, expected: Any, case: Case) -> str | None:
-        for mistake, message in mistakes:
-            if matches(lambda: mistake(*case.args, **case.kwargs), got, rtol=rtol, atol=atol):
-                return f"{message} (on {case.describe()})"
-        return None
+        return first_mistake(mistakes, got, case, rtol=rtol, atol=atol)
 
     return diagnose
 
