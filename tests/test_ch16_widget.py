@@ -55,3 +55,16 @@ def test_a_positive_step_reward_makes_the_agent_avoid_the_exits(explorer):
     assert not GridWorld().terminal[explorer.state.path[-1]]
     explorer.step_reward.value = -2.0
     assert GridWorld().kind[explorer.state.path[-1]] == "X"
+
+
+def test_switching_learners_back_and_forth_warns_nothing(explorer):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        explorer.step_reward.value = -2.0
+        explorer.algorithm.value = "q_learning"
+        explorer.algorithm.value = "value_iteration"
+        explorer.episodes.value = 0
+        explorer.algorithm.value = "q_learning"
+        explorer.algorithm.value = "value_iteration"

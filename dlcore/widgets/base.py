@@ -21,7 +21,9 @@ class Explorer:
         import ipywidgets as widgets
 
         self.fig = fig
-        self.image = widgets.Image(format="png")
+        # align_self: in the VBox a narrow figure would otherwise be stretched to the cell's width
+        # (and look blurred); max_width lets a wide one shrink to fit.
+        self.image = widgets.Image(format="png", layout=widgets.Layout(align_self="flex-start", max_width="100%"))
         self.summary = widgets.HTML()
         self.controls = controls
         self.widget = widgets.VBox(

@@ -132,6 +132,7 @@ class GridWorldExplorer(Explorer):
         if state.algorithm == "value_iteration":
             y = np.maximum(state.curve, 1e-12)
             curve.set_data(np.arange(1, len(y) + 1), y)
+            ax2.relim()  # forget the previous curve's (possibly negative) limits before going logarithmic
             ax2.set_yscale("log")
             ax2.set_title("value iteration: largest change per sweep")
             ax2.set_xlabel("sweep")
