@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, check_array_function, fail, passed, matches
+from dlcore.exercises.core import Case, CheckResult, check_array_function, fail, matches, mistake_diagnosis, passed
 from dlcore.scratch.optim import SGD, Adam, AdamState, RMSprop, adam_update
 from dlcore.scratch.surfaces import descend, elongated_quadratic
 
@@ -144,11 +144,7 @@ def check_bias_correction(bias_correction: Callable) -> CheckResult:
                                                      "sum the geometric series"),
     ]
 
-    def diagnose(got, expected, case):
-        for mistake, message in mistakes:
-            if matches(lambda: mistake(*case.args), got):
-                return f"{message} (on {case.description})"
-        return None
+    diagnose = mistake_diagnosis(mistakes)
 
     return check_array_function(
         "6.2", bias_correction, _bias_correction, cases, diagnoses=[diagnose],
@@ -188,11 +184,7 @@ def check_adagrad_step_size(adagrad_step_size: Callable) -> CheckResult:
         (lambda lr, g, t: lr * np.sqrt(t) + 0 * g, "upside down: the accumulated sum is in the denominator, so steps shrink like 1 / √t"),
     ]
 
-    def diagnose(got, expected, case):
-        for mistake, message in mistakes:
-            if matches(lambda: mistake(*case.args), got):
-                return f"{message} (on {case.description})"
-        return None
+    diagnose = mistake_diagnosis(mistakes)
 
     return check_array_function(
         "6.3", adagrad_step_size, _adagrad_step_size, cases, diagnoses=[diagnose],

@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, check_array_function, check_value, fail, matches, passed
+from dlcore.exercises.core import Case, CheckResult, check_array_function, check_value, mistake_diagnosis
 from dlcore.scratch.im2col import conv_output_size, receptive_field
 from dlcore.scratch.pooling import maxpool2d_backward, maxpool2d_forward
 
@@ -50,11 +50,7 @@ def check_output_size(output_size: Callable) -> CheckResult:
     Recognises: dilation ignored, padding counted once, the missing +1, true division instead of
     floor, rounding up, the stride-1 formula of the articles, and a span of d k instead of d(k-1)+1.
     """
-    def diagnose(got, expected, case):
-        for mistake, message in _SIZE_MISTAKES:
-            if matches(lambda: mistake(*case.args), got):
-                return f"{message} (on {case.description})"
-        return None
+    diagnose = mistake_diagnosis(_SIZE_MISTAKES)
 
     cases = [Case(args, description=f"L={args[0]}, k={args[1]}, s={args[2]}, p={args[3]}, d={args[4]}")
              for args in OUTPUT_SIZE_CASES]
@@ -110,11 +106,7 @@ def check_maxpool_backward(maxpool_backward: Callable) -> CheckResult:
          "in reading order, so that the gradient sums to dout"),
     ]
 
-    def diagnose(got, expected, case):
-        for mistake, message in mistakes:
-            if matches(lambda: mistake(*case.args), got):
-                return f"{message} (on {case.description})"
-        return None
+    diagnose = mistake_diagnosis(mistakes)
 
     return check_array_function(
         "9.2", maxpool_backward, reference_maxpool_backward, cases, diagnoses=[diagnose],

@@ -12,21 +12,11 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, check_array_function, fail, passed
+from dlcore.exercises.core import Case, CheckResult, check_array_function, fail, first_mistake, passed
 
 __all__ = ["check_conv_parameters", "check_conv_macs", "check_stem_prediction", "check_residual_forward",
            "reference_conv_parameters", "reference_conv_macs", "reference_residual_forward", "STEM"]
 
-
-def _first_match(mistakes, got, case) -> str | None:
-    for mistake, message in mistakes:
-        try:
-            wrong = np.asarray(mistake(*case.args, **case.kwargs), dtype=np.float64)
-        except Exception:
-            continue
-        if wrong.shape == np.shape(got) and np.allclose(got, wrong, rtol=1e-9, atol=0):
-            return f"{message} (on {case.description})"
-    return None
 
 
 # ---------------------------------------------------------------- 10.1 parameters of a convolution
@@ -72,7 +62,7 @@ def check_conv_parameters(conv_parameters: Callable) -> CheckResult:
     k², each filter seeing one channel only, and groups ignored.
     """
     def diagnose(got, expected, case):
-        return _first_match(_PARAM_MISTAKES, got, case)
+        return first_mistake(_PARAM_MISTAKES, got, case, rtol=1e-9, atol=0)
 
     return check_array_function(
         "10.1", conv_parameters, reference_conv_parameters, _PARAM_CASES, diagnoses=[diagnose],
@@ -115,7 +105,7 @@ def check_conv_macs(conv_macs: Callable) -> CheckResult:
     """
     return check_array_function(
         "10.2", conv_macs, reference_conv_macs, _MAC_CASES,
-        diagnoses=[lambda got, expected, case: _first_match(_MAC_MISTAKES, got, case)],
+        diagnoses=[lambda got, expected, case: first_mistake(_MAC_MISTAKES, got, case, rtol=1e-9, atol=0)],
         hint="One output value = one dot product of the filter (C·k·k weights) with a window; count the outputs.",
         success="this is the 'MACs' column of dlcore.models.summary.summarize.",
     )
