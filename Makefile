@@ -8,11 +8,12 @@ STAMP  := $(VENV)/.installed
 # The browser tests drive this Chromium through Playwright (which cannot download its own here).
 CHROMIUM ?= $(or $(DLCORE_CHROMIUM),/usr/bin/chromium)
 
-.PHONY: help lab test test-fast notebooks outputs student student-check bench grade progress chromium clean-venv
+.PHONY: help lab test test-cpus test-fast notebooks outputs student student-check bench grade progress chromium clean-venv
 
 help:
 	@echo "make lab       open the course in JupyterLab (creates $(VENV) if missing)"
 	@echo "make test      run every test: unit, parity, notebooks, student versions"
+	@echo "make test-cpus the solutions again as CPUs without AVX-512 / without AVX run them (part of make test)"
 	@echo "make outputs   re-execute solutions/ and store their outputs (instructors)"
 	@echo "make student   regenerate chapters/ from solutions/ (instructors)"
 	@echo "make bench     write the benchmark report (bench-report.md)"
@@ -32,6 +33,14 @@ lab: $(STAMP)
 
 test: $(STAMP) chromium
 	$(PY) -m pytest --nbval tests solutions
+	@$(MAKE) --no-print-directory test-cpus
+
+# Strict nbval on the solutions with PyTorch's, oneDNN's, MKL's and NumPy's instruction sets
+# capped, as a laptop without AVX-512 (avx2) or without AVX (baseline) would run them: a stored
+# output that depends on the CPU fails here. x86-64 only (elsewhere it says so and skips).
+test-cpus: $(STAMP)
+	$(PY) -m dlcore.tools.cpu_caps avx2
+	$(PY) -m dlcore.tools.cpu_caps baseline
 
 # Installs Debian's chromium when it is missing and this is root with apt-get;
 # otherwise says what to install (the browser tests then fail with the same advice).

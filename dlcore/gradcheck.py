@@ -24,6 +24,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from dlcore.errors import ShapeError, format_shape
+from dlcore.report import below
 
 __all__ = [
     "numerical_gradient",
@@ -34,6 +35,7 @@ __all__ = [
     "check_gradients",
     "DEFAULT_EPS",
     "DEFAULT_TOLERANCE",
+    "NOISE_LEVEL",
 ]
 
 # eps = 1e-6 balances truncation error (~eps^2 = 1e-12) against rounding
@@ -43,6 +45,9 @@ DEFAULT_EPS = 1e-6
 # a wrong one (a missing factor, a wrong sign, a swapped index) lands
 # around 1e-2 to 1. 1e-6 separates the two with margin on both sides.
 DEFAULT_TOLERANCE = 1e-6
+# Below this, a relative error is rounding noise whose digits change from one
+# CPU to another: the report's table prints it as "< 1e-8", not its digits.
+NOISE_LEVEL = 1e-8
 
 
 def _require_float64(func: str, name: str, x: np.ndarray) -> None:
@@ -169,7 +174,10 @@ class GradCheckReport:
         header = f"{'input':<10} {'shape':<14} {'rel. error':>11}  verdict"
         lines = [header, "-" * len(header)]
         for row in self.rows:
-            error = "-" if row.error is None else f"{row.error:.2e}"
+            if row.error is None:
+                error = "-"
+            else:
+                error = below(row.error, NOISE_LEVEL) if row.error < NOISE_LEVEL else f"{row.error:.2e}"
             verdict = "ok" if row.passed else f"FAIL: {row.reason}"
             lines.append(f"{row.name:<10} {format_shape(row.shape):<14} {error:>11}  {verdict}")
         lines.append(f"(tolerance {self.tolerance:.0e}; {'all passed' if self.passed else 'see FAIL rows'})")

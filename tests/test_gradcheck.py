@@ -8,6 +8,7 @@ import pytest
 from dlcore.errors import ShapeError
 from dlcore.gradcheck import (
     DEFAULT_TOLERANCE,
+    NOISE_LEVEL,
     check_gradients,
     numerical_gradient,
     numerical_vjp,
@@ -158,3 +159,19 @@ def test_report_table_lists_every_input(linear_inputs):
     for name in ("x", "W", "b"):
         assert f"\n{name} " in text
     assert "all passed" in text
+
+
+def test_report_prints_rounding_level_errors_as_a_bound_and_larger_ones_in_full(linear_inputs, rng):
+    """The table must read the same on every CPU: 1e-10-level digits are rounding noise."""
+    good = check_gradients(linear_forward, linear_backward, linear_inputs, rng=rng)
+    assert all(row.error < NOISE_LEVEL for row in good.rows)
+    table = str(good)
+    assert table.count("< 1e-8") == 3 and "e-1" not in table.replace("1e-8", "").replace("1e-06", ""), table
+
+    def doubled_db(dout, cache):
+        dx, dW, db = linear_backward(dout, cache)
+        return dx, dW, 2 * db
+
+    bad = check_gradients(linear_forward, doubled_db, linear_inputs, rng=rng)
+    b_line = next(line for line in str(bad).splitlines() if line.startswith("b "))
+    assert "FAIL" in b_line and f"{bad['b'].error:.2e}" in b_line, b_line

@@ -106,3 +106,21 @@ def test_generate_then_check_detects_drift_missing_and_stray(tmp_path, capsys):
     assert student.main([str(solutions), str(chapters), "--check"]) == 1
     err = capsys.readouterr().err
     assert "04_x.ipynb is missing" in err and "99_orphan.ipynb has no solution notebook" in err
+
+
+def test_stream_outputs_split_by_timing_are_stored_as_one():
+    import nbformat
+
+    from dlcore.tools.notebooks import coalesce_streams
+
+    cell = nbformat.v4.new_code_cell("print('a'); print('b')")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="a\n"),
+                    nbformat.v4.new_output("stream", name="stdout", text="b\n"),
+                    nbformat.v4.new_output("stream", name="stderr", text="warning\n"),
+                    nbformat.v4.new_output("execute_result", data={"text/plain": "1"}, execution_count=1),
+                    nbformat.v4.new_output("stream", name="stdout", text="c\n")]
+    nb = nbformat.v4.new_notebook(cells=[cell, nbformat.v4.new_markdown_cell("text")])
+    coalesce_streams(nb)
+    assert [(o.output_type, o.get("name"), o.get("text")) for o in cell.outputs] == [
+        ("stream", "stdout", "a\nb\n"), ("stream", "stderr", "warning\n"), ("execute_result", None, None),
+        ("stream", "stdout", "c\n")]

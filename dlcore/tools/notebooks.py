@@ -33,6 +33,25 @@ def write_notebook(nb, path: str | Path) -> None:
     Path(path).write_bytes(notebook_bytes(nb))
 
 
+def coalesce_streams(nb) -> None:
+    """Merge consecutive stdout (or stderr) outputs of a cell into one, in place.
+
+    How a kernel splits printed text into stream messages depends on timing (a busy
+    machine flushes more often); the text is the same, so the stored notebook should be.
+    """
+    for cell in nb.cells:
+        merged = []
+        for output in cell.get("outputs", []):
+            previous = merged[-1] if merged else None
+            if (output.output_type == "stream" and previous is not None and previous.output_type == "stream"
+                    and previous.name == output.name):
+                previous.text += output.text
+            else:
+                merged.append(output)
+        if "outputs" in cell:
+            cell.outputs = merged
+
+
 def clean_metadata(nb) -> None:
     """Drop volatile metadata in place: timings, widget state, per-run ids."""
     nb.metadata = {key: nb.metadata[key] for key in KEPT_NOTEBOOK_METADATA if key in nb.metadata}

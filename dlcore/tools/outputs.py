@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from dlcore.tools.notebooks import clean_metadata, execute_notebook, read_notebook, write_notebook
+from dlcore.tools.notebooks import clean_metadata, coalesce_streams, execute_notebook, read_notebook, write_notebook
 
 
 def solution_paths(arguments: list[str]) -> list[Path]:
@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         execute_notebook(nb, cwd=path.parent)
         clean_metadata(nb)
+        coalesce_streams(nb)
         write_notebook(nb, path)
         print(f"{path}: executed in {time.perf_counter() - start:.1f} s")
     return 0
