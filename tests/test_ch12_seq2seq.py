@@ -111,3 +111,41 @@ def test_training_learns_reversal_quickly():
     assert outputs[0] == "dcba"
     assert maps[0].shape == (5, 4) and maps[1].shape[1] == 2
     assert np.allclose(maps[0].sum(1), 1.0, atol=1e-5)
+
+
+def test_dtype_option_float64_twin_and_bad_values():
+    data = encode_pairs(make_reversal(40, min_length=2, max_length=4, alphabet="abcd", seed=0))
+    sizes = (len(data.source_vocab), len(data.target_vocab))
+    single = Seq2Seq(*sizes, hidden_size=16, seed=3)
+    double = Seq2Seq(*sizes, hidden_size=16, seed=3, dtype=torch.float64)
+    assert {p.dtype for p in single.parameters()} == {torch.float32}
+    assert {p.dtype for p in double.parameters()} == {torch.float64}
+    # the twins start from the same weights: both are drawn in float64, one is then rounded to float32
+    for p, q in zip(single.parameters(), double.parameters()):
+        assert torch.equal(p, q.float())
+    history = train_seq2seq(double, data, num_epochs=2, batch_size=16)
+    assert all(np.isfinite(history))
+    outputs, maps = translate(double, ["abc"], data.source_vocab, data.target_vocab)
+    assert isinstance(outputs[0], str) and maps[0].dtype == np.float64
+    for bad in (torch.float16, torch.int64, "float64"):
+        with pytest.raises(ValueError, match="Seq2Seq: dtype must be torch.float32 or torch.float64"):
+            Seq2Seq(*sizes, dtype=bad)
+
+
+def test_initial_weights_do_not_depend_on_the_instruction_set():
+    """Drawn through PyTorch's float32 kernels, some weights differed in their last bit under the plainest kernels."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys, torch; from dlcore.models.seq2seq import Seq2Seq; "
+              "torch.save([p.detach() for p in Seq2Seq(13, 13, seed=0).parameters()], sys.argv[1])")
+    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"seq2seq_init_{os.getpid()}.pt")
+    env = {**os.environ, "ATEN_CPU_CAPABILITY": "default"}  # the kernels without vector instructions
+    subprocess.run([sys.executable, "-c", script, path], check=True, env=env, timeout=120)
+    try:
+        theirs = torch.load(path)
+    finally:
+        os.remove(path)
+    ours = [p.detach() for p in Seq2Seq(13, 13, seed=0).parameters()]
+    assert all(torch.equal(a, b) for a, b in zip(ours, theirs))

@@ -106,3 +106,56 @@ def test_training_is_deterministic_given_the_generator():
         runs.append(A.train_vae(model, X, num_epochs=2, generator=torch.Generator().manual_seed(1), batch_size=16))
     assert runs[0] == runs[1]
     assert all(math.isfinite(v) for v in runs[0]["loss"])
+
+
+@pytest.mark.parametrize("make", [lambda dtype: A.Autoencoder(9, 2, (6,), dtype=dtype),
+                                  lambda dtype: A.VAE(9, 2, (6,), dtype=dtype)])
+def test_dtype_option_float64_twin_and_bad_values(make):
+    torch.manual_seed(0)
+    single = make(torch.float32)
+    torch.manual_seed(0)
+    double = make(torch.float64)
+    assert {p.dtype for p in single.parameters()} == {torch.float32}
+    assert {p.dtype for p in double.parameters()} == {torch.float64}
+    for p, q in zip(single.parameters(), double.parameters()):  # the same weights, drawn in float64
+        assert torch.equal(p, q.float())
+    for bad in (torch.float16, torch.int32, "float64"):
+        with pytest.raises(ValueError, match="dtype must be torch.float32 or torch.float64"):
+            make(bad)
+
+
+def test_float64_training_and_the_dtype_mismatch_error():
+    X = torch.rand((40, 9), generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    torch.manual_seed(0)
+    model = A.Autoencoder(9, 2, (6,), dtype=torch.float64)
+    losses = A.train_autoencoder(model, X, num_epochs=3, generator=torch.Generator().manual_seed(1), noise_std=0.1)
+    assert all(math.isfinite(v) for v in losses) and model(X).dtype == torch.float64
+    vae = A.VAE(9, 2, (6,), dtype=torch.float64)
+    history = A.train_vae(vae, X, num_epochs=2, generator=torch.Generator().manual_seed(1))
+    assert all(math.isfinite(v) for v in history["loss"])
+    with pytest.raises(TypeError, match=r"train_autoencoder: X is torch.float32 but the model's parameters are "
+                                        r"torch.float64"):
+        A.train_autoencoder(model, X.float(), num_epochs=1, generator=torch.Generator())
+    with pytest.raises(TypeError, match="train_vae: X is torch.float64 but the model's parameters are torch.float32"):
+        A.train_vae(A.VAE(9, 2, (6,)), X, num_epochs=1, generator=torch.Generator())
+
+
+def test_initial_weights_do_not_depend_on_the_instruction_set():
+    """Drawn through PyTorch's float32 kernels, some weights differed in their last bit under the plainest kernels."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys, torch; from dlcore.models import autoencoders as A; torch.manual_seed(0); "
+              "torch.save([p.detach() for m in (A.Autoencoder(64, 2, (64,)), A.VAE(64, 2, (128,))) "
+              "for p in m.parameters()], sys.argv[1])")
+    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"autoencoder_init_{os.getpid()}.pt")
+    env = {**os.environ, "ATEN_CPU_CAPABILITY": "default"}  # the kernels without vector instructions
+    subprocess.run([sys.executable, "-c", script, path], check=True, env=env, timeout=120)
+    try:
+        theirs = torch.load(path)
+    finally:
+        os.remove(path)
+    torch.manual_seed(0)
+    ours = [p.detach() for m in (A.Autoencoder(64, 2, (64,)), A.VAE(64, 2, (128,))) for p in m.parameters()]
+    assert len(ours) == len(theirs) and all(torch.equal(a, b) for a, b in zip(ours, theirs))
