@@ -165,3 +165,67 @@ def test_checkpoint_round_trip_and_missing_file(tmp_path):
         assert rounds == 2 and torch.equal(loaded(z), gan.generator(z))
     with pytest.raises(FileNotFoundError, match="python -m dlcore.models.gan_checkpoint"):
         load_generator(tmp_path / "missing.npz")
+
+
+def _ring_gan64(**kwargs):
+    torch.manual_seed(0)
+    return Gan(lambda n, rng: sample_toy("ring", n, rng), mlp_generator(2, 2, 16, dtype=torch.float64),
+               mlp_discriminator(2, 16, dtype=torch.float64), batch_size=32, seed=0, **kwargs)
+
+
+def test_float64_networks_make_a_float64_gan():
+    gan = _ring_gan64()
+    assert gan.dtype == torch.float64 and _ring_gan().dtype == torch.float32  # float32 stays the default
+    assert all(p.dtype == torch.float64 for p in [*gan.generator.parameters(), *gan.discriminator.parameters()])
+    before = [p.detach().clone() for p in gan.generator.parameters()]
+    history = gan.fit(3, record_every=1, keep_samples=5)
+    assert not all(torch.equal(a, b) for a, b in zip(before, gan.generator.parameters()))  # the optimizer steps
+    assert all(p.dtype == torch.float64 for p in gan.generator.parameters())
+    assert history.samples[-1].dtype == np.float64 and np.all(np.isfinite(history.d_loss))
+    np.testing.assert_array_equal(history.samples[-1], _ring_gan64().fit(3, record_every=1, keep_samples=5).samples[-1])
+    assert gan.sample_real().dtype == gan.sample_latent().dtype == torch.float64
+    # the diagnostics follow the discriminator's dtype
+    assert discriminator_field(gan.discriminator, (-1, 1), (-1, 1), resolution=4).shape == (4, 4)
+    assert generator_gradients(gan.discriminator, history.samples[-1]).shape == (5, 2)
+    data = np.random.default_rng(0).random((10, 6))
+    array_gan = Gan(data, mlp_generator(3, 6, 8, dtype=torch.float64), mlp_discriminator(6, 8, dtype=torch.float64),
+                    latent_dim=3)
+    assert array_gan.sample_real(4).dtype == torch.float64
+
+
+def test_float64_initial_weights_are_drawn_in_float64():
+    torch.manual_seed(0)
+    single = mlp_generator(2, 2, 8)
+    torch.manual_seed(0)
+    double = mlp_generator(2, 2, 8, dtype=torch.float64)
+    assert single[0].weight.dtype == torch.float32 and double[0].weight.dtype == torch.float64
+    # the same distribution, not float32 draws converted (those carry float32 rounding)
+    assert not torch.equal(single[0].weight.double(), double[0].weight)
+    assert double[0].weight.abs().max() <= 1 / np.sqrt(2)  # PyTorch's default bound for fan_in = 2
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.int64, "float64", np.float64])
+def test_builders_reject_other_dtypes(dtype):
+    with pytest.raises(ValueError, match="mlp_generator: dtype must be torch.float32 or torch.float64"):
+        mlp_generator(dtype=dtype)
+    with pytest.raises(ValueError, match="mlp_discriminator: dtype must be torch.float32 or torch.float64"):
+        mlp_discriminator(dtype=dtype)
+
+
+def test_gan_rejects_networks_of_mixed_dtypes():
+    with pytest.raises(ValueError, match="Gan: generator and discriminator must both be float32 or both float64"):
+        Gan(lambda n, rng: sample_toy("ring", n, rng), mlp_generator(2, 2, 8, dtype=torch.float64),
+            mlp_discriminator(2, 8))
+    with pytest.raises(ValueError, match="both float64"):
+        Gan(lambda n, rng: sample_toy("ring", n, rng), mlp_generator(2, 2, 8).half(), mlp_discriminator(2, 8).half())
+
+
+def test_make_digit_gan_dtype():
+    from dlcore.models.gan_checkpoint import make_digit_gan
+
+    single, double = make_digit_gan(seed=0), make_digit_gan(seed=0, dtype=torch.float64)
+    assert single.dtype == torch.float32 and next(single.generator.parameters()).dtype == torch.float32
+    assert double.dtype == torch.float64 and double.sample_real().dtype == torch.float64
+    assert double.generate(3).shape == (3, 64)
+    with pytest.raises(ValueError, match="dtype must be"):
+        make_digit_gan(seed=0, dtype=torch.int64)

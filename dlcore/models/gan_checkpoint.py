@@ -3,9 +3,9 @@
     python -m dlcore.models.gan_checkpoint                 # 10,000 rounds, about a minute on a laptop
     python -m dlcore.models.gan_checkpoint --rounds 2000   # quicker
 
-The notebook trains the same GAN (:func:`make_digit_gan`) for 1,200 rounds
-within its time budget; this script continues to many more rounds, which the
-notebook cannot afford, and stores only the generator's weights (float32,
+The notebook trains the same GAN (:func:`make_digit_gan`, in float64) for
+1,200 rounds within its time budget; this script continues to many more
+rounds, which the notebook cannot afford, and stores only the generator's weights (float32,
 about 110 kB) in ``dlcore/models/checkpoints/gan_digits8.npz``, with the
 number of rounds. The file is a plain NumPy archive: loading it runs no code.
 """
@@ -29,12 +29,20 @@ LATENT_DIM = 16
 HIDDEN = 128
 
 
-def make_digit_gan(seed: int = 0) -> Gan:
-    """The chapter's GAN for scikit-learn's 8x8 digits: z (16) -> 128 -> 128 -> 64 sigmoid; D 64 -> 128 -> 128 -> 1."""
+def make_digit_gan(seed: int = 0, dtype: torch.dtype = torch.float32) -> Gan:
+    """The chapter's GAN for scikit-learn's 8x8 digits: z (16) -> 128 -> 128 -> 64 sigmoid; D 64 -> 128 -> 128 -> 1.
+
+    ``dtype``: ``torch.float32`` (as the saved checkpoint) or ``torch.float64`` for both
+    networks, their data and noise (the initial weights differ: they are drawn in that dtype).
+
+    Raises:
+        ValueError: for another ``dtype``.
+    """
     images, _ = load_digits()
     torch.manual_seed(seed)  # the initial weights
-    return Gan(images.reshape(len(images), 64), mlp_generator(LATENT_DIM, 64, HIDDEN, output="sigmoid"),
-               mlp_discriminator(64, HIDDEN), latent_dim=LATENT_DIM, lr_d=2e-3, lr_g=2e-3, batch_size=64, seed=seed)
+    return Gan(images.reshape(len(images), 64), mlp_generator(LATENT_DIM, 64, HIDDEN, output="sigmoid", dtype=dtype),
+               mlp_discriminator(64, HIDDEN, dtype=dtype), latent_dim=LATENT_DIM, lr_d=2e-3, lr_g=2e-3, batch_size=64,
+               seed=seed)
 
 
 def save_generator(generator: nn.Module, path: Path, rounds: int) -> None:

@@ -69,8 +69,9 @@ def discriminator_field(discriminator: nn.Module, xlim: tuple[float, float], yli
 
     Row i holds one y value, increasing with i: ready for ``imshow(origin="lower")``.
     """
-    xs = torch.linspace(xlim[0], xlim[1], resolution)
-    ys = torch.linspace(ylim[0], ylim[1], resolution)
+    dtype = next(discriminator.parameters()).dtype  # float32 or float64, as the network was built
+    xs = torch.linspace(xlim[0], xlim[1], resolution, dtype=dtype)
+    ys = torch.linspace(ylim[0], ylim[1], resolution, dtype=dtype)
     grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
     points = torch.stack([grid_x.reshape(-1), grid_y.reshape(-1)], dim=1)  # (resolution², 2)
     return torch.sigmoid(discriminator(points)).reshape(resolution, resolution).numpy().astype(np.float64)
@@ -83,7 +84,8 @@ def generator_gradients(discriminator: nn.Module, points: np.ndarray, kind: str 
     does not depend on how many points are passed. G itself moves its samples
     only through its parameters; these are the forces D exerts on them.
     """
-    x = torch.as_tensor(np.asarray(points), dtype=torch.float32).clone().requires_grad_(True)
+    dtype = next(discriminator.parameters()).dtype  # float32 or float64, as the network was built
+    x = torch.as_tensor(np.asarray(points), dtype=dtype).clone().requires_grad_(True)
     loss = generator_loss(discriminator(x), kind) * len(x)
     (grad,) = torch.autograd.grad(loss, x)
     return -grad.numpy().astype(np.float64)
