@@ -17,7 +17,7 @@ from dlcore.models.alexnet import AlexNet
 from dlcore.models.blocks import BasicBlock, Bottleneck, ConvBNReLU, Inception, conv_out_size
 from dlcore.models.googlenet import GoogLeNet
 from dlcore.models.lenet import LeNet5
-from dlcore.models.resnet import ResNet, SmallConvNet, weight_gradient_norms
+from dlcore.models.resnet import ResNet, SmallConvNet, plain_and_residual, weight_gradient_norms
 from dlcore.models.summary import count_parameters
 from dlcore.models.vgg import VGG
 
@@ -105,6 +105,43 @@ def test_plain_and_residual_small_nets_have_the_same_layers_apart_from_projectio
     projections = sum(count_parameters(m) for n, m in residual.named_modules() if n.endswith("shortcut"))
     assert count_parameters(residual) - count_parameters(plain) == projections > 0
     assert len(weight_gradient_norms(plain, torch.randn(2, 1, 8, 8), torch.tensor([0, 1]))[0]) == 2 * 6 + 2
+
+
+def test_plain_and_residual_twins_share_every_common_weight_and_differ_in_the_shortcuts():
+    state = torch.random.get_rng_state()
+    plain, residual = plain_and_residual(6, seed=3)
+    again, _ = plain_and_residual(6, seed=3)
+    assert all(torch.equal(a, b) for a, b in zip(plain.state_dict().values(), again.state_dict().values()))
+    assert torch.equal(torch.random.get_rng_state(), state)  # the global generator is left alone
+    assert torch.get_default_dtype() == torch.float32
+    shared = residual.state_dict()
+    for name, value in plain.state_dict().items():
+        assert value.dtype == shared[name].dtype
+        assert torch.equal(value, shared[name]), name
+    assert next(plain.parameters()).dtype == torch.float64 and next(plain.parameters()).data_ptr() != \
+        next(residual.parameters()).data_ptr()  # copies, not the same tensors
+    assert set(shared) - set(plain.state_dict()) and all("shortcut" in n for n in set(shared) - set(plain.state_dict()))
+    x = torch.randn(2, 1, 8, 8, dtype=torch.float64)
+    assert not torch.allclose(plain(x), residual(x))
+    other, _ = plain_and_residual(6, seed=4)
+    assert not torch.equal(plain.stem[0].weight, other.stem[0].weight)
+
+
+def test_plain_and_residual_draws_in_float64_and_rounds_for_float32():
+    plain32, residual32 = plain_and_residual(2, seed=0, dtype=torch.float32, batch_norm=False)
+    assert {p.dtype for p in plain32.parameters()} == {p.dtype for p in residual32.parameters()} == {torch.float32}
+    plain64, _ = plain_and_residual(2, seed=0, batch_norm=False)
+    weight = plain64.stem[0].weight
+    assert (weight.float().double() != weight).float().mean() > 0.9  # float64 draws, not float32 ones cast up
+    for a, b in zip(plain32.parameters(), plain64.parameters()):
+        assert torch.equal(a, b.float())  # the same weights, rounded
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.int64, "float64"])
+def test_plain_and_residual_names_a_bad_dtype(dtype):
+    with pytest.raises(ValueError, match="plain_and_residual: dtype must be torch.float32 or torch.float64"):
+        plain_and_residual(2, dtype=dtype)
+    assert torch.get_default_dtype() == torch.float32
 
 
 def test_basic_block_is_relu_of_branch_plus_identity():

@@ -8,7 +8,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from dlcore.widgets.architecture import (ARCHITECTURES, INPUT_SIZES, ArchitectureExplorer, ResidualExplorer,
-                                         compare_depths)
+                                         compare_depths, gradient_spreads)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -90,3 +90,43 @@ def test_compare_depths_is_deterministic_and_residual_trains_deep():
     for key in runs:
         np.testing.assert_array_equal(runs[key].losses, again[key].losses)
         assert runs[key].losses.shape == (6,) and len(runs[key].initial_grad_norms) == 4
+
+
+def test_residual_explorer_computes_in_float32_and_offers_float64():
+    fast = ResidualExplorer(num_blocks=3)
+    assert fast.x.dtype == torch.float32
+    explorer = ResidualExplorer(num_blocks=3, dtype=torch.float64)
+    assert explorer.x.dtype == torch.float64
+    # the same weights: the two precisions agree to float32's accuracy
+    np.testing.assert_allclose(fast.state.plain, explorer.state.plain, rtol=1e-3)
+    np.testing.assert_allclose(fast.state.residual, explorer.state.residual, rtol=1e-3)
+
+
+@pytest.mark.parametrize("build", [lambda: ResidualExplorer(num_blocks=2, dtype=torch.int32),
+                                   lambda: gradient_spreads(2, dtype=torch.float16),
+                                   lambda: compare_depths((1,), num_steps=2, num_train=64, dtype="float64")])
+def test_a_bad_dtype_is_named(build):
+    with pytest.raises(ValueError, match=r"(ResidualExplorer|gradient_spreads|compare_depths): dtype must be "
+                                         r"torch.float32 or torch.float64"):
+        build()
+
+
+def test_gradient_spreads_are_the_explorers_ratios_for_each_seed():
+    spreads = gradient_spreads(4, batch_norm=False, seeds=(0, 2))
+    assert spreads.shape == (2, 2)
+    for row, seed in zip(spreads, (0, 2)):
+        state = ResidualExplorer(num_blocks=4, batch_norm=False, seed=seed, dtype=torch.float64).state
+        assert row[0] == state.spread(state.plain) and row[1] == state.spread(state.residual)
+    assert spreads[0, 0] != spreads[1, 0]  # another seed, other weights and digits
+    with pytest.raises(ValueError, match="gradient_spreads: seeds must name at least one seed"):
+        gradient_spreads(2, seeds=())
+
+
+def test_compare_depths_float32_and_float64_train_the_same_networks():
+    double = compare_depths((2,), num_steps=3, num_train=64)
+    single = compare_depths((2,), num_steps=3, num_train=64, dtype=torch.float32)
+    for key in double:
+        assert double[key].initial_grad_norms.shape == (6,)
+        np.testing.assert_allclose(single[key].losses, double[key].losses, rtol=1e-4)
+        np.testing.assert_allclose(single[key].initial_grad_norms, double[key].initial_grad_norms, rtol=1e-3)
+    assert not np.array_equal(double[(2, False)].losses, double[(2, True)].losses)

@@ -102,6 +102,32 @@ def test_int8_linear_is_close_to_float_and_static_needs_a_range():
         Int8Linear(linear, "static")
 
 
+def test_int8_linear_integer_product_is_exact_even_at_the_extreme_codes():
+    # torch._int_mm overflows inside oneDNN on CPUs without AVX512-VNNI exactly for codes like these;
+    # Int8Linear's int32 product must not (its output is then the exact dequantized affine product)
+    linear = nn.Linear(64, 10)
+    with torch.no_grad():  # units of all-positive, all-negative and alternating weights, at the largest code
+        signs = torch.stack([torch.ones(64), -torch.ones(64), torch.where(torch.arange(64) % 2 == 0, 1.0, -1.0)])
+        linear.weight.copy_(signs[torch.arange(10) % 3] * 0.5)
+        linear.bias.zero_()
+    layer = Int8Linear(linear, "static", (-1.0, 1.0))
+    assert layer.weight_int8.abs().min() == 127
+    x = torch.stack([torch.ones(64), -torch.ones(64), signs[2]] * 6)  # (18, 64), every code at an end of its range
+    scale, zero_point = affine_qparams(-1.0, 1.0, num_bits=8, signed=True)
+    q_x = torch.clamp(torch.round(x / scale) + zero_point, -128, 127).long()
+    exact = (q_x - zero_point) @ layer.weight_int8.long().t()  # (18, 10) in int64
+    expected = scale * layer.weight_scale.double() * exact.double()
+    np.testing.assert_allclose(layer(x).double().numpy(), expected.numpy(), rtol=1e-6)
+
+
+def test_static_calibration_follows_the_model_dtype():
+    model = make_mlp(seed=0, dtype=torch.float64).eval()
+    x = torch.rand(20, 64, generator=torch.Generator().manual_seed(2))
+    single, double = quantize_static_int8(make_mlp(seed=0).eval(), x), quantize_static_int8(model, x)
+    assert double[0].input_qparams.dtype == torch.float32
+    assert (double(x).argmax(1) == model(x.double()).argmax(1)).float().mean() > 0.9 and single(x).shape == (20, 10)
+
+
 def test_quantized_models_agree_with_float_and_with_the_deprecated_ao_api():
     model = make_mlp(seed=0).eval()
     x = torch.rand(50, 64, generator=torch.Generator().manual_seed(1))

@@ -8,7 +8,7 @@ import torch
 
 from dlcore.errors import ShapeError
 from dlcore.practice import augment, search
-from dlcore.practice.common import as_tensors, digits_split, fit, make_mlp
+from dlcore.practice.common import accuracy, as_tensors, digits_split, fit, make_cnn, make_mlp
 from dlcore.practice.transfer import fine_tune, make_transfer_task, pretrain
 
 
@@ -92,3 +92,42 @@ def test_flip_probability_mirrors_about_that_share_of_images():
     mirrored = np.all(out == images[:, :, ::-1], axis=(1, 2))
     assert np.all(mirrored | np.all(out == images, axis=(1, 2)))
     assert 0.4 < mirrored.mean() < 0.6
+
+
+# ---------------------------------------------------------------- float64 models
+
+def test_models_are_built_in_the_dtype_asked_for_and_bad_ones_are_named():
+    for build in (make_mlp, make_cnn):
+        assert {p.dtype for p in build(seed=0).parameters()} == {torch.float32}
+        assert {p.dtype for p in build(seed=0, dtype=torch.float64).parameters()} == {torch.float64}
+        with pytest.raises(ValueError, match=f"{build.__name__}: dtype must be torch.float32 or torch.float64"):
+            build(dtype=torch.float16)
+    weight = make_mlp(seed=0, dtype=torch.float64)[2].weight
+    assert (weight.float().double() != weight).float().mean() > 0.9  # drawn in float64, not cast up
+    with pytest.raises(ValueError, match="digits_objective: dtype must be torch.float32 or torch.float64"):
+        search.digits_objective(torch.zeros(4, 64), torch.zeros(4, dtype=torch.int64), torch.zeros(2, 64),
+                                torch.zeros(2, dtype=torch.int64), dtype=torch.int32)
+
+
+def test_fit_and_accuracy_hand_float32_data_to_a_float64_model():
+    split = digits_split()
+    x, y = as_tensors(split.images_train[:200], split.y_train[:200])
+    assert x.dtype == torch.float32
+    double = make_mlp(seed=0, dtype=torch.float64)
+    curve = fit(double, x, y, num_epochs=3, learning_rate=1e-2, evaluate=(x, y),
+                augment=augment.tensor_augmenter((8, 8), np.random.default_rng(0), max_degrees=0.0, noise_std=0.0))
+    assert len(curve) == 3 and curve[-1] == accuracy(double, x, y) > 0.3
+    single = make_mlp(seed=0)
+    fit(single, x, y, num_epochs=3, learning_rate=1e-2)
+    assert next(single.parameters()).dtype == torch.float32 and 0 <= accuracy(single, x, y) <= 1
+
+
+def test_transfer_keeps_the_pretrained_dtype():
+    split = digits_split()
+    task = make_transfer_task(split, per_class=1, seed=0)
+    pretrained = pretrain(task, num_epochs=1, seed=0, dtype=torch.float64)
+    for mode in ("frozen", "full", "scratch"):
+        model, curve = fine_tune(pretrained, task, mode, num_epochs=1, seed=1)
+        assert {p.dtype for p in model.parameters()} == {torch.float64} and len(curve) == 1
+    with pytest.raises(ValueError, match="make_cnn: dtype must be"):
+        pretrain(task, num_epochs=1, dtype=torch.bfloat16)

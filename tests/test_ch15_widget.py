@@ -55,3 +55,19 @@ def test_every_extreme_setting_is_finite_and_global_beats_layerwise_when_sparse(
     explorer.bits.value = 2
     assert explorer.state.curves["global"][0] < curves["global"][0]  # 2 bits cost accuracy even unpruned
     assert explorer.renders > 10 and "masking alone saves nothing" in explorer.summary.value
+
+
+def test_a_float64_model_is_explored_in_float64(explorer):
+    import torch
+
+    from dlcore.practice.common import make_mlp
+    from dlcore.widgets.compression import trained_mlp
+
+    model = make_mlp(seed=0, dtype=torch.float64)
+    x_test = np.asarray(explorer.x_test, dtype=np.float32)
+    weights, biases, x, y = trained_mlp(model, x_test, explorer.y_test)
+    assert {w.dtype for w in weights} == {b.dtype for b in biases} == {x.dtype} == {np.dtype(np.float64)}
+    widget = CompressionExplorer(sparsity=0.9, bits=4, trained=(weights, biases, x, y))
+    assert widget.state.sizes["dense float32"] == 4 * 8832 and finite_plot(widget)
+    assert "full precision" in widget.summary.value
+    widget.widget.close()

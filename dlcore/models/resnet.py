@@ -19,7 +19,7 @@ from torch import nn
 
 from dlcore.models.blocks import BasicBlock, Bottleneck, ConvBNReLU
 
-__all__ = ["ResNet", "SmallConvNet", "STAGES", "weight_gradient_norms"]
+__all__ = ["ResNet", "SmallConvNet", "STAGES", "weight_gradient_norms", "plain_and_residual"]
 
 # depth: (block class, blocks per stage)
 STAGES = {18: (BasicBlock, (2, 2, 2, 2)), 34: (BasicBlock, (3, 4, 6, 3)), 50: (Bottleneck, (3, 4, 6, 3)),
@@ -90,6 +90,45 @@ class SmallConvNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.pool(self.blocks(self.stem(x)))
         return self.fc(torch.flatten(x, 1))  # (N, channels)
+
+
+def plain_and_residual(num_blocks: int, *, seed: int = 0, dtype: torch.dtype = torch.float64,
+                       batch_norm: bool = True) -> tuple[SmallConvNet, SmallConvNet]:
+    """A plain :class:`SmallConvNet` and its residual twin, with the same weights in every layer they share.
+
+    The residual network is built first, its weights drawn from ``seed`` in float64; the plain
+    one then copies every layer it has (all but the shortcut projections), so the two differ only
+    in the shortcuts. Both are then converted to ``dtype``: float32 twins are the float64 ones
+    rounded, so the two precisions compute with the same weights. Drawing in float64 matters
+    for comparisons across machines: float32 draws differ in the last bit between CPUs with and
+    without fused multiply-add, and a deep plain network's training amplifies that. PyTorch's
+    global random state is left as it was.
+
+    Args:
+        num_blocks, batch_norm: as for :class:`SmallConvNet`.
+        seed: the seed of the weights.
+        dtype: the networks' dtype, torch.float32 or torch.float64.
+
+    Returns:
+        (plain, residual).
+
+    Raises:
+        ValueError: for another dtype (or a bad ``num_blocks``).
+    """
+    if dtype not in (torch.float32, torch.float64):
+        raise ValueError(f"plain_and_residual: dtype must be torch.float32 or torch.float64, got {dtype!r}")
+    previous = torch.get_default_dtype()
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        torch.set_default_dtype(torch.float64)  # parameters are created, and drawn, in float64
+        try:
+            residual = SmallConvNet(num_blocks, residual=True, batch_norm=batch_norm)
+            plain = SmallConvNet(num_blocks, residual=False, batch_norm=batch_norm)
+        finally:
+            torch.set_default_dtype(previous)
+    shared = residual.state_dict()
+    plain.load_state_dict({name: shared[name] for name in plain.state_dict()})
+    return plain.to(dtype), residual.to(dtype)
 
 
 def weight_gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[list[str], np.ndarray]:

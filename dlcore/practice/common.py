@@ -3,6 +3,13 @@
 Every function takes its randomness as an explicit ``seed`` and leaves PyTorch's
 global generator alone (``torch.random.fork_rng``), so experiments can run in
 any order and give the same numbers.
+
+The models can be built in float64 (``dtype=torch.float64``): the chapter does so,
+because float32 sums are rounded differently on CPUs with other instruction sets,
+and after a few hundred training steps a test image or two near a decision
+boundary changes class; in float64 the same drift stays far below what the
+printed accuracies can show. :func:`fit` and :func:`accuracy` hand the inputs to
+a model in its own dtype, so float32 data serve models of either precision.
 """
 
 from __future__ import annotations
@@ -16,7 +23,19 @@ from torch import nn
 from dlcore.data import load_digits, train_test_split
 
 __all__ = ["DigitsSplit", "digits_split", "as_tensors", "make_mlp", "make_cnn", "fit", "accuracy", "tensor_bytes",
-           "default_device"]
+           "default_device", "FLOAT_DTYPES"]
+
+FLOAT_DTYPES = (torch.float32, torch.float64)  # what make_mlp and make_cnn build in
+
+
+def _check_dtype(func: str, dtype: torch.dtype) -> None:
+    if dtype not in FLOAT_DTYPES:
+        raise ValueError(f"{func}: dtype must be torch.float32 or torch.float64, got {dtype!r}")
+
+
+def _input_dtype(model: nn.Module) -> torch.dtype | None:
+    """The dtype of the model's first floating-point parameter (None for a model without any, e.g. int8)."""
+    return next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
 
 
 class DigitsSplit(NamedTuple):
@@ -43,16 +62,21 @@ def as_tensors(images: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.T
 
 
 def make_mlp(in_features: int = 64, hidden: int = 64, num_classes: int = 10, *, seed: int = 0,
-             depth: int = 2) -> nn.Sequential:
-    """``depth`` hidden layers Linear -> ReLU, then a Linear to the class scores; weights from ``seed``."""
+             depth: int = 2, dtype: torch.dtype = torch.float32) -> nn.Sequential:
+    """``depth`` hidden layers Linear -> ReLU, then a Linear to the class scores; weights from ``seed``.
+
+    ``dtype`` (torch.float32 or torch.float64) is the parameters' dtype; the weights are drawn
+    directly in it. Raises ValueError for another dtype.
+    """
+    _check_dtype("make_mlp", dtype)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         layers: list[nn.Module] = []
         width = in_features
         for _ in range(depth):
-            layers += [nn.Linear(width, hidden), nn.ReLU()]
+            layers += [nn.Linear(width, hidden, dtype=dtype), nn.ReLU()]
             width = hidden
-        layers.append(nn.Linear(width, num_classes))
+        layers.append(nn.Linear(width, num_classes, dtype=dtype))
         return nn.Sequential(*layers)
 
 
@@ -66,15 +90,18 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, num_epochs: int, 
     ``parameters`` restricts what is trained (frozen layers are simply left out);
     ``loss_fn(logits, y, index)`` replaces cross-entropy (distillation passes the
     teacher's logits for the batch ``index``); ``augment(x)`` returns a fresh
-    augmented copy of the training inputs at the start of every epoch.
+    augmented copy of the training inputs at the start of every epoch. The inputs
+    (and the augmented copies) are converted to the model's dtype, so float32 data
+    train a float64 model.
     """
     params = list(model.parameters()) if parameters is None else list(parameters)
     optimizer = torch.optim.Adam(params, lr=learning_rate, weight_decay=weight_decay)
     generator = torch.Generator().manual_seed(seed)
+    dtype = _input_dtype(model) or x.dtype
     curve = []
     for _ in range(num_epochs):
         model.train()
-        inputs = x if augment is None else augment(x)
+        inputs = (x if augment is None else augment(x)).to(dtype)
         order = torch.randperm(len(x), generator=generator)
         for start in range(0, len(x), batch_size):
             index = order[start:start + batch_size]
@@ -90,9 +117,15 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, num_epochs: int, 
 
 @torch.no_grad()
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
-    """Fraction of ``x`` classified as ``y`` (evaluation mode, no gradients)."""
+    """Fraction of ``x`` classified as ``y`` (evaluation mode, no gradients).
+
+    ``x`` is converted to the dtype of the model's floating-point parameters; a model without
+    any (the int8 models of chapter 15) gets ``x`` as it is.
+    """
     model.eval()
-    return float((model(x).argmax(dim=1) == y).float().mean())
+    dtype = _input_dtype(model)
+    predictions = model(x if dtype is None else x.to(dtype)).argmax(dim=1)
+    return float((predictions == y).float().mean())
 
 
 def tensor_bytes(model: nn.Module) -> int:
@@ -110,15 +143,20 @@ def default_device() -> torch.device:
     return torch.device("cpu")
 
 
-def make_cnn(num_classes: int = 10, *, channels: int = 16, seed: int = 0, image_size: int = 8) -> nn.Sequential:
-    """Two 3x3 convolution + ReLU + 2x2 max-pool blocks on (N, H*W) inputs, then a Linear to the class scores."""
+def make_cnn(num_classes: int = 10, *, channels: int = 16, seed: int = 0, image_size: int = 8,
+             dtype: torch.dtype = torch.float32) -> nn.Sequential:
+    """Two 3x3 convolution + ReLU + 2x2 max-pool blocks on (N, H*W) inputs, then a Linear to the class scores.
+
+    ``dtype`` (torch.float32 or torch.float64) as in :func:`make_mlp`.
+    """
+    _check_dtype("make_cnn", dtype)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         side = image_size // 4  # two 2x2 poolings
         return nn.Sequential(
             nn.Unflatten(1, (1, image_size, image_size)),  # (N, H*W) -> (N, 1, H, W)
-            nn.Conv2d(1, channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(channels, 2 * channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(1, channels, 3, padding=1, dtype=dtype), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(channels, 2 * channels, 3, padding=1, dtype=dtype), nn.ReLU(), nn.MaxPool2d(2),
             nn.Flatten(),  # (N, 2C * side * side)
-            nn.Linear(2 * channels * side * side, num_classes),
+            nn.Linear(2 * channels * side * side, num_classes, dtype=dtype),
         )

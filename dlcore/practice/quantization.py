@@ -10,11 +10,14 @@ so that 0.0 is represented exactly (by ``zero_point``). Symmetric quantization
 fixes zero_point = 0 and scale = max|x| / (2^(b-1) - 1).
 
 The int8 layers keep their weights as plain ``torch.int8`` tensors with one
-float32 scale per output unit, and multiply integers with ``torch._int_mm``
-(int8 x int8 -> int32). PyTorch's own eager API, ``torch.ao.quantization``
-(``quantize_dynamic``, ``prepare``/``convert``), is deprecated in this PyTorch
-and warns on every call (see :func:`ao_quantization_warnings`); its successor
-lives in the separate ``torchao`` package, which the course does not install.
+float32 scale per output unit, and multiply the int8 codes with int32 sums,
+which is exact on every CPU. (PyTorch's int8 kernel, ``torch._int_mm``, is not:
+on CPUs without AVX512-VNNI, oneDNN's kernel can overflow its 16-bit
+intermediate sums, pytorch/pytorch#136746; the chapter only times it.)
+PyTorch's own eager API, ``torch.ao.quantization`` (``quantize_dynamic``,
+``prepare``/``convert``), is deprecated in this PyTorch and warns on every call
+(see :func:`ao_quantization_warnings`); its successor lives in the separate
+``torchao`` package, which the course does not install.
 """
 
 from __future__ import annotations
@@ -132,7 +135,7 @@ class Int8Linear(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         scale, zero_point = self._input_qparams(x)
         q_x = torch.clamp(torch.round(x / scale) + zero_point, -128, 127).to(torch.int8)  # (N, D)
-        accumulated = torch._int_mm(q_x, self.weight_int8.t())  # (N, M) int32
+        accumulated = q_x.to(torch.int32) @ self.weight_int8.t().to(torch.int32)  # (N, M) int32, exact
         column_sums = self.weight_int8.sum(dim=1, dtype=torch.int32)  # (M,)
         return scale * self.weight_scale * (accumulated - zero_point * column_sums).float() + self.bias
 
@@ -150,7 +153,10 @@ def quantize_dynamic_int8(model: nn.Module) -> nn.Module:
 @torch.no_grad()
 def quantize_static_int8(model: nn.Module, calibration_x: torch.Tensor) -> nn.Module:
     """A copy with every ``nn.Linear`` replaced by a static :class:`Int8Linear` whose input range is the
-    min and max that layer saw on ``calibration_x`` (post-training static quantization)."""
+    min and max that layer saw on ``calibration_x`` (post-training static quantization).
+
+    ``calibration_x`` is converted to the dtype of the model's parameters (a float64 model is
+    calibrated in float64)."""
     quantized = copy.deepcopy(model).eval()
     ranges: dict[nn.Module, list[float]] = {}
 
@@ -160,7 +166,8 @@ def quantize_static_int8(model: nn.Module, calibration_x: torch.Tensor) -> nn.Mo
 
     linears = [m for m in quantized.modules() if isinstance(m, nn.Linear)]
     handles = [m.register_forward_hook(observe) for m in linears]
-    quantized(calibration_x)
+    dtype = next((p.dtype for p in quantized.parameters() if p.is_floating_point()), calibration_x.dtype)
+    quantized(calibration_x.to(dtype))
     for handle in handles:
         handle.remove()
     for module in list(quantized.modules()):

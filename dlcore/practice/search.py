@@ -98,12 +98,23 @@ def best_trial(trials: list[Trial]) -> Trial:
     return max(trials, key=lambda t: (t.score, t.num_epochs))
 
 
-def digits_objective(x_train, y_train, x_val, y_val, *, seed: int = 0) -> Objective:
-    """An objective: train ``common.make_mlp(hidden=config["hidden"])`` with Adam, return validation accuracy."""
-    from dlcore.practice.common import accuracy, fit, make_mlp
+def digits_objective(x_train, y_train, x_val, y_val, *, seed: int = 0, dtype=None) -> Objective:
+    """An objective: train ``common.make_mlp(hidden=config["hidden"])`` with Adam, return validation accuracy.
+
+    ``dtype``: the models' dtype, torch.float32 (the default) or torch.float64 (chapter 15 uses it,
+    so that every CPU ranks the trials the same way); ValueError for another.
+    """
+    import torch
+
+    from dlcore.practice.common import FLOAT_DTYPES, accuracy, fit, make_mlp
+
+    dtype = torch.float32 if dtype is None else dtype
+    if dtype not in FLOAT_DTYPES:
+        raise ValueError(f"digits_objective: dtype must be torch.float32 or torch.float64, got {dtype!r}")
 
     def objective(config: dict, num_epochs: int) -> float:
-        model = make_mlp(x_train.shape[1], int(config["hidden"]), int(y_train.max()) + 1, seed=seed, depth=1)
+        model = make_mlp(x_train.shape[1], int(config["hidden"]), int(y_train.max()) + 1, seed=seed, depth=1,
+                         dtype=dtype)
         fit(model, x_train, y_train, num_epochs=num_epochs, learning_rate=float(config["learning_rate"]),
             batch_size=64, seed=seed)
         return accuracy(model, x_val, y_val)

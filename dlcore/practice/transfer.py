@@ -55,10 +55,14 @@ def make_transfer_task(split: DigitsSplit, *, source: tuple[int, ...] = (0, 1, 2
                         *as_tensors(test_images, test_y))
 
 
-def pretrain(task: TransferTask, *, num_epochs: int = 20, seed: int = 0) -> nn.Sequential:
-    """A small CNN (``common.make_cnn``) trained on the source task (one output per source class)."""
+def pretrain(task: TransferTask, *, num_epochs: int = 20, seed: int = 0,
+             dtype: torch.dtype = torch.float32) -> nn.Sequential:
+    """A small CNN (``common.make_cnn``) trained on the source task (one output per source class).
+
+    ``dtype``: torch.float32 or torch.float64 (ValueError for another); :func:`fine_tune` keeps it.
+    """
     num_classes = int(task.source_y.max()) + 1
-    model = make_cnn(num_classes, seed=seed)
+    model = make_cnn(num_classes, seed=seed, dtype=dtype)
     fit(model, task.source_x, task.source_y, num_epochs=num_epochs, learning_rate=3e-3, seed=seed)
     return model
 
@@ -69,18 +73,20 @@ def fine_tune(pretrained: nn.Sequential, task: TransferTask, mode: str, *, num_e
 
     The output layer is always new (the target has other classes); ``mode``
     decides what happens to the layers below it (see the module docstring).
-    The default learning rate is 1e-2 for a lone output layer, 3e-3 otherwise.
+    The default learning rate is 1e-2 for a lone output layer, 3e-3 otherwise. New layers
+    (and the from-scratch network) get the pretrained network's dtype.
     """
     if mode not in MODES:
         raise ValueError(f"fine_tune: mode must be one of {MODES}, got {mode!r}")
     num_classes = int(task.target_y.max()) + 1
+    dtype = pretrained[-1].weight.dtype
     if mode == "scratch":
-        model = make_cnn(num_classes, seed=seed)
+        model = make_cnn(num_classes, seed=seed, dtype=dtype)
     else:
         model = copy.deepcopy(pretrained)
         with torch.random.fork_rng():
             torch.manual_seed(seed)
-            model[-1] = nn.Linear(model[-1].in_features, num_classes)
+            model[-1] = nn.Linear(model[-1].in_features, num_classes, dtype=dtype)
     trained = model[-1].parameters() if mode == "frozen" else model.parameters()
     for parameter in model.parameters():
         parameter.requires_grad_(mode != "frozen")

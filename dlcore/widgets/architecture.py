@@ -6,6 +6,12 @@
 - :class:`ResidualExplorer`: pick a depth; see ‖∂L/∂W‖ layer by layer at initialisation for a plain
   network and for the residual network with the same layers, with or without batch norm.
 
+:func:`gradient_spreads` (the explorer's numbers for several seeds) and :func:`compare_depths` compute in
+float64 by default: in float32 the first layer's gradient of a deep network can come out a few per cent off
+float64's, and training a deep plain network amplifies float32 rounding, so float32 results change in the
+printed digits from one CPU to another. The explorer itself computes in float32 by default, fast enough to
+drag its slider; both precisions use the same weights.
+
 :func:`compare_depths` trains plain and residual networks of several depths for the notebook's curves
 (a loop of its own, a few lines: the networks are tiny and the course's Trainer would spend as much time
 evaluating the whole training set after every epoch as it spends training).
@@ -14,7 +20,7 @@ evaluating the whole training set after every epoch as it spends training).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 import ipywidgets as widgets
 import numpy as np
@@ -24,14 +30,14 @@ from dlcore.data.glyphs import make_digits28
 from dlcore.models.alexnet import AlexNet
 from dlcore.models.googlenet import GoogLeNet
 from dlcore.models.lenet import LeNet5
-from dlcore.models.resnet import ResNet, SmallConvNet, weight_gradient_norms
+from dlcore.models.resnet import ResNet, plain_and_residual, weight_gradient_norms
 from dlcore.models.summary import ArchitectureSummary, summarize
 from dlcore.models.vgg import VGG
 from dlcore.plots import COLORS, new_figure
 from dlcore.widgets.base import Explorer
 
 __all__ = ["ARCHITECTURES", "INPUT_SIZES", "ArchitectureExplorer", "ArchitectureState", "build_on_meta",
-           "ResidualExplorer", "ResidualState", "digit_images", "compare_depths", "DepthRun"]
+           "ResidualExplorer", "ResidualState", "digit_images", "gradient_spreads", "compare_depths", "DepthRun"]
 
 # name: (builder, input channels, the size it was designed for)
 ARCHITECTURES: dict[str, tuple[Callable[[], torch.nn.Module], int, int]] = {
@@ -170,17 +176,69 @@ class ResidualState:
 GRAD_FLOOR, GRAD_CEILING = 1e-12, 1e4  # the plot's range; values beyond it are drawn at the edge
 
 
-class ResidualExplorer(Explorer):
-    """Depth and batch norm → per-layer gradient norms of a plain and a residual network at initialisation."""
+def _check_dtype(func: str, dtype: torch.dtype) -> None:
+    if dtype not in (torch.float32, torch.float64):
+        raise ValueError(f"{func}: dtype must be torch.float32 or torch.float64, got {dtype!r}")
 
-    def __init__(self, num_blocks: int = 12, batch_norm: bool = True, seed: int = 0) -> None:
+
+def _initial_norms(num_blocks: int, batch_norm: bool, seed: int, dtype: torch.dtype, x: torch.Tensor,
+                   y: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """‖∂L/∂W‖ per layer of the plain and the residual twin (weights from ``seed``) on one batch, one thread."""
+    plain, residual = plain_and_residual(num_blocks, seed=seed, dtype=dtype, batch_norm=batch_norm)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # convolutions this small run faster without thread hand-offs
+    try:
+        return weight_gradient_norms(plain, x, y)[1], weight_gradient_norms(residual, x, y)[1]
+    finally:
+        torch.set_num_threads(threads)
+
+
+def gradient_spreads(num_blocks: int, *, batch_norm: bool = True, seeds: Sequence[int] = (0, 1, 2),
+                     dtype: torch.dtype = torch.float64) -> np.ndarray:
+    """:meth:`ResidualState.spread` of the plain and of the residual network, for several initialisations.
+
+    Seed ``s`` gives what ``ResidualExplorer(num_blocks, batch_norm, seed=s, dtype=dtype)`` shows: weights
+    drawn from ``s``, one batch of 16 drawn digits from ``s + 1``; in float64 by default, so that every CPU
+    prints the same ratios.
+
+    Returns:
+        (len(seeds), 2) array: column 0 the plain network's spread, column 1 the residual network's.
+
+    Raises:
+        ValueError: for a dtype other than torch.float32 and torch.float64, or no seeds.
+    """
+    _check_dtype("gradient_spreads", dtype)
+    if len(seeds) == 0:
+        raise ValueError("gradient_spreads: seeds must name at least one seed, got none")
+    rows = []
+    for seed in seeds:
+        X, y = digit_images(16, seed=int(seed) + 1)
+        norms = _initial_norms(num_blocks, batch_norm, int(seed), dtype, torch.as_tensor(X, dtype=dtype),
+                               torch.as_tensor(y))
+        rows.append([ResidualState.spread(n) for n in norms])
+    return np.array(rows)
+
+
+class ResidualExplorer(Explorer):
+    """Depth and batch norm → per-layer gradient norms of a plain and a residual network at initialisation.
+
+    The two networks share every weight they both have (:func:`~dlcore.models.resnet.plain_and_residual`),
+    drawn from ``seed`` in float64; they compute in ``dtype``: torch.float32 by default (a callback
+    takes about half the time of float64's), torch.float64 for the digits every CPU agrees on (as
+    :func:`gradient_spreads`). ValueError for another dtype.
+    """
+
+    def __init__(self, num_blocks: int = 12, batch_norm: bool = True, seed: int = 0,
+                 dtype: torch.dtype = torch.float32) -> None:
+        _check_dtype("ResidualExplorer", dtype)
+        self.dtype = dtype
         style = {"description_width": "initial"}
         self.num_blocks = widgets.IntSlider(value=num_blocks, min=1, max=20, description="blocks", style=style)
         self.batch_norm = widgets.Dropdown(options=[("with batch norm", True), ("without batch norm", False)],
                                            value=batch_norm, description="normalisation", style=style)
         self.seed = int(seed)
         X, y = digit_images(16, seed=seed + 1)
-        self.x, self.y = torch.as_tensor(X), torch.as_tensor(y)
+        self.x, self.y = torch.as_tensor(X, dtype=dtype), torch.as_tensor(y)
         fig, ax = new_figure(1, 1, width=6.4, height=3.4)
         fig.set_dpi(72)
         self.ax = ax
@@ -195,19 +253,10 @@ class ResidualExplorer(Explorer):
         self.watch(self.num_blocks, self.batch_norm)
         self.update()
 
-    def _norms(self, residual: bool) -> np.ndarray:
-        torch.manual_seed(self.seed)  # same weights for both: only the shortcuts differ
-        model = SmallConvNet(int(self.num_blocks.value), residual=residual, batch_norm=bool(self.batch_norm.value))
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # convolutions this small run faster without thread hand-offs
-        try:
-            return weight_gradient_norms(model, self.x, self.y)[1]
-        finally:
-            torch.set_num_threads(threads)
-
     def compute(self) -> ResidualState:
-        return ResidualState(int(self.num_blocks.value), bool(self.batch_norm.value), self._norms(False),
-                             self._norms(True))
+        num_blocks, batch_norm = int(self.num_blocks.value), bool(self.batch_norm.value)
+        return ResidualState(num_blocks, batch_norm,
+                             *_initial_norms(num_blocks, batch_norm, self.seed, self.dtype, self.x, self.y))
 
     def draw(self, state: ResidualState) -> None:
         layers = np.arange(1, state.depth + 1)
@@ -233,21 +282,25 @@ class DepthRun:
     initial_grad_norms: np.ndarray
 
 
-def compare_depths(block_counts=(3, 16), *, num_steps: int = 50, batch_size: int = 32, learning_rate: float = 0.05,
-                   num_train: int = 800, size: int = 12, seed: int = 0) -> dict[tuple[int, bool], DepthRun]:
+def compare_depths(block_counts=(3, 12), *, num_steps: int = 36, batch_size: int = 32, learning_rate: float = 0.05,
+                   num_train: int = 800, size: int = 8, seed: int = 0,
+                   dtype: torch.dtype = torch.float64) -> dict[tuple[int, bool], DepthRun]:
     """Train a plain and a residual :class:`SmallConvNet` of each block count on the drawn digits.
 
     SGD with momentum 0.9, the same mini-batches and the same initial weights for the plain and residual
-    network of a depth. Keys are (num_blocks, residual).
+    network of a depth (:func:`~dlcore.models.resnet.plain_and_residual`); ``seed`` draws the digits, the
+    weights and the order of the examples. Keys are (num_blocks, residual).
+
+    ``dtype``: torch.float64 (the default: the deep plain network's training amplifies rounding, and in
+    float32 its losses differ between CPUs in the second decimal) or torch.float32; ValueError for another.
     """
+    _check_dtype("compare_depths", dtype)
     X, y = digit_images(num_train, size=size, seed=seed)
-    x_all, y_all = torch.as_tensor(X), torch.as_tensor(y)
+    x_all, y_all = torch.as_tensor(X, dtype=dtype), torch.as_tensor(y)
     order = np.random.default_rng(seed).permutation(np.resize(np.arange(num_train), num_steps * batch_size))
     runs = {}
     for blocks in block_counts:
-        for residual in (False, True):
-            torch.manual_seed(seed)
-            model = SmallConvNet(blocks, residual=residual)
+        for residual, model in zip((False, True), plain_and_residual(blocks, seed=seed, dtype=dtype)):
             optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate, momentum=0.9)
             losses = []
             for step in range(num_steps):

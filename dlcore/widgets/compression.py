@@ -4,7 +4,8 @@ A small MLP is trained once on the 8x8 digits when the explorer is built
 (about a second). Each callback then prunes its weights by magnitude (global or
 layer-wise), quantizes what is left to the chosen bit width (symmetric, one
 scale per output unit) and evaluates the result on the test images with NumPy
-(float32, one BLAS thread: about a millisecond). The accuracy curves, 25
+(in the trained model's precision, float32 or float64; one BLAS thread: about a
+millisecond). The accuracy curves, 25
 sparsities x 2 scopes x 7 bit widths, are computed once at construction.
 
 Left: test accuracy against sparsity for both pruning scopes at the chosen bit
@@ -42,17 +43,21 @@ class CompressionState:
     scope: str
     curves: dict            # scope -> (len(SPARSITY_GRID),) test accuracies at this bit width
     accuracy: float
-    float_accuracy: float   # unpruned, float32
+    float_accuracy: float   # unpruned and unquantized
     sizes: dict             # "dense float32" / "dense, b bits" / "sparse CSR, b bits" -> bytes
 
 
 def trained_mlp(model, x_test, y_test):
-    """What the explorer needs from an already trained ``nn.Sequential`` MLP (Linear/ReLU layers) and test data."""
+    """What the explorer needs from an already trained ``nn.Sequential`` MLP (Linear/ReLU layers) and test data.
+
+    The weights keep the model's dtype (float32 or float64), and the test inputs are converted to it.
+    """
     import torch
 
     linears = [m for m in model if isinstance(m, torch.nn.Linear)]
-    return ([m.weight.detach().numpy().copy() for m in linears], [m.bias.detach().numpy().copy() for m in linears],
-            np.asarray(x_test, dtype=np.float32), np.asarray(y_test))
+    weights = [m.weight.detach().numpy().copy() for m in linears]
+    return (weights, [m.bias.detach().numpy().copy() for m in linears], np.asarray(x_test, dtype=weights[0].dtype),
+            np.asarray(y_test))
 
 
 def _train_default(seed: int):
@@ -160,6 +165,6 @@ class CompressionExplorer(Explorer):
         name = "global" if state.scope == "global" else "layer-wise"
         sizes = list(state.sizes.values())
         return (f"<b>{name}</b> pruning to sparsity {state.sparsity:.2f}, weights at {state.bits} bits: test accuracy "
-                f"{state.accuracy:.3f} (float32, unpruned: {state.float_accuracy:.3f}). Stored as a sparse matrix the "
-                f"weights take {sizes[2] / sizes[0]:.2f}× the float32 bytes; a dense matrix with zeros in it "
-                f"takes {sizes[1] / sizes[0]:.2f}× — masking alone saves nothing.")
+                f"{state.accuracy:.3f} (unpruned, full precision: {state.float_accuracy:.3f}). Stored as a sparse "
+                f"matrix the weights take {sizes[2] / sizes[0]:.2f}× the float32 bytes; a dense matrix with zeros in "
+                f"it takes {sizes[1] / sizes[0]:.2f}× — masking alone saves nothing.")
