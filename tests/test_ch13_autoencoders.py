@@ -142,20 +142,11 @@ def test_float64_training_and_the_dtype_mismatch_error():
 
 def test_initial_weights_do_not_depend_on_the_instruction_set():
     """Drawn through PyTorch's float32 kernels, some weights differed in their last bit under the plainest kernels."""
-    import os
-    import subprocess
-    import sys
+    from tests.baseline_kernels import tensors_under_baseline_kernels
 
-    script = ("import sys, torch; from dlcore.models import autoencoders as A; torch.manual_seed(0); "
-              "torch.save([p.detach() for m in (A.Autoencoder(64, 2, (64,)), A.VAE(64, 2, (128,))) "
-              "for p in m.parameters()], sys.argv[1])")
-    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"autoencoder_init_{os.getpid()}.pt")
-    env = {**os.environ, "ATEN_CPU_CAPABILITY": "default"}  # the kernels without vector instructions
-    subprocess.run([sys.executable, "-c", script, path], check=True, env=env, timeout=120)
-    try:
-        theirs = torch.load(path)
-    finally:
-        os.remove(path)
+    build = "[p for m in (A.Autoencoder(64, 2, (64,)), A.VAE(64, 2, (128,))) for p in m.parameters()]"
+    theirs = tensors_under_baseline_kernels(f"from dlcore.models import autoencoders as A\ntorch.manual_seed(0)\n"
+                                            f"tensors = {build}")
     torch.manual_seed(0)
     ours = [p.detach() for m in (A.Autoencoder(64, 2, (64,)), A.VAE(64, 2, (128,))) for p in m.parameters()]
     assert len(ours) == len(theirs) and all(torch.equal(a, b) for a, b in zip(ours, theirs))
