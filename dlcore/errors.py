@@ -94,3 +94,15 @@ def expect_shape(
     if why:
         message += f" with {why}"
     raise ShapeError(message)
+
+
+def check_float_dtype(func: str, dtype: object) -> None:
+    """Raise ValueError naming ``func`` unless ``dtype`` is ``torch.float32`` or ``torch.float64``.
+
+    The models whose training the chapters print can be built in float64 (chapter 10 on): float64
+    rounding stays below the printed digits on every CPU. torch is imported only when this is called.
+    """
+    import torch
+
+    if dtype not in (torch.float32, torch.float64):
+        raise ValueError(f"{func}: dtype must be torch.float32 or torch.float64, got {dtype!r}")

@@ -35,3 +35,15 @@ def test_a_bound_that_is_not_positive_and_finite_is_refused(bound):
 def test_a_value_that_is_not_a_real_number_is_refused(value):
     with pytest.raises(TypeError, match="below: value must be a real number"):
         below(value, 1e-12)
+
+
+def test_check_float_dtype_accepts_the_two_float_types_and_names_the_caller_otherwise():
+    import torch
+
+    from dlcore.errors import check_float_dtype
+
+    for dtype in (torch.float32, torch.float64):
+        check_float_dtype("make_mlp", dtype)
+    for bad in (torch.float16, torch.int64, "float64", None):
+        with pytest.raises(ValueError, match="make_mlp: dtype must be torch.float32 or torch.float64, got"):
+            check_float_dtype("make_mlp", bad)

@@ -27,15 +27,12 @@ from typing import Sequence
 import torch
 from torch import nn
 
+from dlcore.errors import check_float_dtype
+
 __all__ = [
     "Autoencoder", "VAE", "reparameterize", "gaussian_kl", "gaussian_kl_monte_carlo", "bernoulli_nll",
     "negative_elbo", "add_noise", "train_autoencoder", "train_vae", "batches",
 ]
-
-
-def _check_dtype(where: str, dtype: torch.dtype) -> None:
-    if dtype not in (torch.float32, torch.float64):
-        raise ValueError(f"{where}: dtype must be torch.float32 or torch.float64, got {dtype!r}")
 
 
 def _check_data_dtype(where: str, model: nn.Module, X: torch.Tensor) -> None:
@@ -68,7 +65,7 @@ class Autoencoder(nn.Module):
     def __init__(self, input_size: int = 64, latent_size: int = 2, hidden_sizes: Sequence[int] = (64,), *,
                  linear: bool = False, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
-        _check_dtype("Autoencoder", dtype)
+        check_float_dtype("Autoencoder", dtype)
         hidden = list(hidden_sizes)
         self.linear = linear
         self.encoder = _mlp([input_size, *hidden, latent_size], linear=linear)
@@ -97,7 +94,7 @@ class VAE(nn.Module):
     def __init__(self, input_size: int = 64, latent_size: int = 2, hidden_sizes: Sequence[int] = (128,), *,
                  dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
-        _check_dtype("VAE", dtype)
+        check_float_dtype("VAE", dtype)
         hidden = list(hidden_sizes)
         self.body = nn.Sequential(_mlp([input_size, *hidden], linear=False), nn.ReLU())
         self.mean = nn.Linear(hidden[-1], latent_size, dtype=torch.float64)

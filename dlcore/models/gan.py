@@ -26,6 +26,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from dlcore.errors import check_float_dtype
+
 __all__ = [
     "GENERATOR_LOSSES", "mlp_generator", "mlp_discriminator", "discriminator_loss", "generator_loss",
     "GanHistory", "Gan",
@@ -34,12 +36,6 @@ __all__ = [
 GENERATOR_LOSSES = ("non_saturating", "minimax")
 DTYPES = (torch.float32, torch.float64)
 Sampler = Callable[[int, np.random.Generator], np.ndarray]
-
-
-def _check_dtype(func: str, dtype: object) -> torch.dtype:
-    if dtype not in DTYPES:
-        raise ValueError(f"{func}: dtype must be torch.float32 or torch.float64, got {dtype!r}")
-    return dtype
 
 
 def mlp_generator(latent_dim: int = 2, output_dim: int = 2, hidden: int = 64, depth: int = 2,
@@ -56,7 +52,7 @@ def mlp_generator(latent_dim: int = 2, output_dim: int = 2, hidden: int = 64, de
     """
     if output not in ("linear", "sigmoid"):
         raise ValueError(f"mlp_generator: output must be 'linear' or 'sigmoid', got {output!r}")
-    _check_dtype("mlp_generator", dtype)
+    check_float_dtype("mlp_generator", dtype)
     layers: list[nn.Module] = []
     width = latent_dim
     for _ in range(depth):
@@ -74,7 +70,7 @@ def mlp_discriminator(input_dim: int = 2, hidden: int = 64, depth: int = 2,
 
     ``dtype``: float32 or float64 weights, as for :func:`mlp_generator`; ValueError otherwise.
     """
-    _check_dtype("mlp_discriminator", dtype)
+    check_float_dtype("mlp_discriminator", dtype)
     layers: list[nn.Module] = []
     width = input_dim
     for _ in range(depth):

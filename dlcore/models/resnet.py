@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from dlcore.models.blocks import BasicBlock, Bottleneck, ConvBNReLU
+from dlcore.errors import check_float_dtype
 
 __all__ = ["ResNet", "SmallConvNet", "STAGES", "weight_gradient_norms", "plain_and_residual"]
 
@@ -115,8 +116,7 @@ def plain_and_residual(num_blocks: int, *, seed: int = 0, dtype: torch.dtype = t
     Raises:
         ValueError: for another dtype (or a bad ``num_blocks``).
     """
-    if dtype not in (torch.float32, torch.float64):
-        raise ValueError(f"plain_and_residual: dtype must be torch.float32 or torch.float64, got {dtype!r}")
+    check_float_dtype("plain_and_residual", dtype)
     previous = torch.get_default_dtype()
     with torch.random.fork_rng():
         torch.manual_seed(seed)

@@ -27,6 +27,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from dlcore.data.translation import EOS, PAD, SOS, EncodedPairs, Vocabulary, batches, encode_pairs
+from dlcore.errors import check_float_dtype
 
 __all__ = ["AdditiveAttention", "DotAttention", "Encoder", "Decoder", "Seq2Seq", "sequence_loss", "train_seq2seq",
            "translate", "exact_match", "accuracy_by_length", "position_accuracy", "train_small_model"]
@@ -129,8 +130,7 @@ class Seq2Seq(nn.Module):
         super().__init__()
         if attention not in (None, "additive", "dot"):
             raise ValueError(f"Seq2Seq: attention must be None, 'additive' or 'dot', got {attention!r}")
-        if dtype not in (torch.float32, torch.float64):
-            raise ValueError(f"Seq2Seq: dtype must be torch.float32 or torch.float64, got {dtype!r}")
+        check_float_dtype("Seq2Seq", dtype)
         with torch.random.fork_rng():
             torch.manual_seed(seed)
             self.encoder = Encoder(source_vocab_size, embedding_size, hidden_size, dtype=torch.float64)

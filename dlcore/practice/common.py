@@ -21,16 +21,10 @@ import torch
 from torch import nn
 
 from dlcore.data import load_digits, train_test_split
+from dlcore.errors import check_float_dtype
 
 __all__ = ["DigitsSplit", "digits_split", "as_tensors", "make_mlp", "make_cnn", "fit", "accuracy", "tensor_bytes",
-           "default_device", "FLOAT_DTYPES"]
-
-FLOAT_DTYPES = (torch.float32, torch.float64)  # what make_mlp and make_cnn build in
-
-
-def _check_dtype(func: str, dtype: torch.dtype) -> None:
-    if dtype not in FLOAT_DTYPES:
-        raise ValueError(f"{func}: dtype must be torch.float32 or torch.float64, got {dtype!r}")
+           "default_device"]
 
 
 def _input_dtype(model: nn.Module) -> torch.dtype | None:
@@ -68,7 +62,7 @@ def make_mlp(in_features: int = 64, hidden: int = 64, num_classes: int = 10, *, 
     ``dtype`` (torch.float32 or torch.float64) is the parameters' dtype; the weights are drawn
     directly in it. Raises ValueError for another dtype.
     """
-    _check_dtype("make_mlp", dtype)
+    check_float_dtype("make_mlp", dtype)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         layers: list[nn.Module] = []
@@ -149,7 +143,7 @@ def make_cnn(num_classes: int = 10, *, channels: int = 16, seed: int = 0, image_
 
     ``dtype`` (torch.float32 or torch.float64) as in :func:`make_mlp`.
     """
-    _check_dtype("make_cnn", dtype)
+    check_float_dtype("make_cnn", dtype)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         side = image_size // 4  # two 2x2 poolings

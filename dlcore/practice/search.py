@@ -20,6 +20,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from dlcore.errors import check_float_dtype
+
 __all__ = ["Trial", "SPACE", "grid_search", "random_search", "successive_halving", "sample_config",
            "epochs_spent", "best_trial", "digits_objective"]
 
@@ -106,11 +108,10 @@ def digits_objective(x_train, y_train, x_val, y_val, *, seed: int = 0, dtype=Non
     """
     import torch
 
-    from dlcore.practice.common import FLOAT_DTYPES, accuracy, fit, make_mlp
+    from dlcore.practice.common import accuracy, fit, make_mlp
 
     dtype = torch.float32 if dtype is None else dtype
-    if dtype not in FLOAT_DTYPES:
-        raise ValueError(f"digits_objective: dtype must be torch.float32 or torch.float64, got {dtype!r}")
+    check_float_dtype("digits_objective", dtype)
 
     def objective(config: dict, num_epochs: int) -> float:
         model = make_mlp(x_train.shape[1], int(config["hidden"]), int(y_train.max()) + 1, seed=seed, depth=1,

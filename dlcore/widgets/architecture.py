@@ -35,6 +35,7 @@ from dlcore.models.summary import ArchitectureSummary, summarize
 from dlcore.models.vgg import VGG
 from dlcore.plots import COLORS, new_figure
 from dlcore.widgets.base import Explorer
+from dlcore.errors import check_float_dtype
 
 __all__ = ["ARCHITECTURES", "INPUT_SIZES", "ArchitectureExplorer", "ArchitectureState", "build_on_meta",
            "ResidualExplorer", "ResidualState", "digit_images", "gradient_spreads", "compare_depths", "DepthRun"]
@@ -176,11 +177,6 @@ class ResidualState:
 GRAD_FLOOR, GRAD_CEILING = 1e-12, 1e4  # the plot's range; values beyond it are drawn at the edge
 
 
-def _check_dtype(func: str, dtype: torch.dtype) -> None:
-    if dtype not in (torch.float32, torch.float64):
-        raise ValueError(f"{func}: dtype must be torch.float32 or torch.float64, got {dtype!r}")
-
-
 def _initial_norms(num_blocks: int, batch_norm: bool, seed: int, dtype: torch.dtype, x: torch.Tensor,
                    y: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     """‖∂L/∂W‖ per layer of the plain and the residual twin (weights from ``seed``) on one batch, one thread."""
@@ -207,7 +203,7 @@ def gradient_spreads(num_blocks: int, *, batch_norm: bool = True, seeds: Sequenc
     Raises:
         ValueError: for a dtype other than torch.float32 and torch.float64, or no seeds.
     """
-    _check_dtype("gradient_spreads", dtype)
+    check_float_dtype("gradient_spreads", dtype)
     if len(seeds) == 0:
         raise ValueError("gradient_spreads: seeds must name at least one seed, got none")
     rows = []
@@ -230,7 +226,7 @@ class ResidualExplorer(Explorer):
 
     def __init__(self, num_blocks: int = 12, batch_norm: bool = True, seed: int = 0,
                  dtype: torch.dtype = torch.float32) -> None:
-        _check_dtype("ResidualExplorer", dtype)
+        check_float_dtype("ResidualExplorer", dtype)
         self.dtype = dtype
         style = {"description_width": "initial"}
         self.num_blocks = widgets.IntSlider(value=num_blocks, min=1, max=20, description="blocks", style=style)
@@ -294,7 +290,7 @@ def compare_depths(block_counts=(3, 12), *, num_steps: int = 36, batch_size: int
     ``dtype``: torch.float64 (the default: the deep plain network's training amplifies rounding, and in
     float32 its losses differ between CPUs in the second decimal) or torch.float32; ValueError for another.
     """
-    _check_dtype("compare_depths", dtype)
+    check_float_dtype("compare_depths", dtype)
     X, y = digit_images(num_train, size=size, seed=seed)
     x_all, y_all = torch.as_tensor(X, dtype=dtype), torch.as_tensor(y)
     order = np.random.default_rng(seed).permutation(np.resize(np.arange(num_train), num_steps * batch_size))
