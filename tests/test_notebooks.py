@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from dlcore.tools import student
-from dlcore.tools.notebooks import execute_notebook, read_notebook
+from dlcore.tools.notebooks import read_notebook
+from tests.student_runs import executed_student_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]*.ipynb"))
@@ -107,7 +108,7 @@ def test_library_code_is_imported_not_pasted(path):
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids(CHAPTERS))
 def test_student_notebook_runs_raising_only_not_implemented(path):
-    nb = execute_notebook(read_notebook(path), cwd=path.parent, timeout=120, allow_errors=True)
+    nb = executed_student_notebook(path)
     errors = [(cell, output) for cell in nb.cells if cell.cell_type == "code"
               for output in cell.outputs if output.output_type == "error"]
     unexpected = [f"{o.ename}: {o.evalue} in {c.source[:80]!r}" for c, o in errors if o.ename != "NotImplementedError"]

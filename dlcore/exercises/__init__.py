@@ -10,11 +10,15 @@ from dlcore.exercises.core import (
     CheckResult,
     Case,
     ExerciseFailed,
-    check_array_function,
+    Mistake,
+    check_choice,
     check_value,
     fail,
     passed,
     results,
 )
+from dlcore.exercises.functions import check_array_function, check_function
+from dlcore.exercises.learner import implementation, learner_call
 
-__all__ = ["Case", "CheckResult", "ExerciseFailed", "check_array_function", "check_value", "fail", "passed", "results"]
+__all__ = ["Case", "CheckResult", "ExerciseFailed", "Mistake", "check_array_function", "check_function", "check_choice",
+           "check_value", "fail", "implementation", "learner_call", "passed", "results"]

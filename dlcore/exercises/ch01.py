@@ -16,7 +16,9 @@ from typing import Any, Callable
 import numpy as np
 
 from dlcore.errors import format_shape
-from dlcore.exercises.core import Case, CheckResult, ExerciseFailed, check_array_function, check_value, results
+from dlcore.exercises.core import not_done_message
+from dlcore.exercises.core import Case, CheckResult, ExerciseFailed, check_value, results
+from dlcore.exercises.functions import check_array_function
 from dlcore.scratch.polynomial import (
     bias_variance_from_predictions,
     estimate_bias_variance,
@@ -45,7 +47,7 @@ def _probe(label: str, learner: Callable[..., Any], *args) -> np.ndarray | None:
         return np.asarray(learner(*(np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args)),
                           dtype=np.float64)
     except NotImplementedError:
-        raise NotImplementedError(
+        raise not_done_message(
             f"Exercise {label} is not done yet: replace the `raise NotImplementedError` "
             f"in the exercise cell with your code, run that cell, then this one."
         ) from None
@@ -157,7 +159,7 @@ def check_capacity_prediction(learner: Callable[[], tuple[int, bool]]) -> None:
     try:
         answer = learner()
     except NotImplementedError:
-        raise NotImplementedError(f"Exercise {label} is not done yet: make your function return your prediction, "
+        raise not_done_message(f"Exercise {label} is not done yet: make your function return your prediction, "
                                   "run that cell, then this one.") from None
     if not (isinstance(answer, tuple) and len(answer) == 2):
         _fail(label, f"your function returned {answer!r}; expected a tuple (best_degree, train_error_can_rise)",

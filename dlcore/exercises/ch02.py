@@ -15,7 +15,9 @@ from typing import Any, Callable
 import numpy as np
 
 from dlcore.errors import format_shape
-from dlcore.exercises.core import Case, CheckResult, ExerciseFailed, check_array_function, check_value, results, matches
+from dlcore.exercises.core import not_done_message
+from dlcore.exercises.core import Case, CheckResult, ExerciseFailed, check_value, results, matches
+from dlcore.exercises.functions import check_array_function
 from dlcore.scratch.activations import sigmoid
 from dlcore.scratch.linear import linear_forward
 from dlcore.scratch.perceptron import GATES, make_gate, novikoff_bound, perceptron_train, perceptron_update
@@ -36,7 +38,7 @@ def _call(label: str, learner: Callable, *args: Any, **kwargs: Any) -> tuple[boo
     try:
         return True, learner(*args, **kwargs)
     except NotImplementedError:
-        raise NotImplementedError(
+        raise not_done_message(
             f"Exercise {label} is not done yet: replace the `raise NotImplementedError` in the exercise "
             f"cell with your code, run that cell, then this one."
         ) from None

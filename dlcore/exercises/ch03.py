@@ -13,7 +13,9 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, check_array_function, check_value, fail, matches
+from dlcore.exercises.core import not_done_message
+from dlcore.exercises.core import Case, CheckResult, check_value, fail, matches
+from dlcore.exercises.functions import check_array_function
 from dlcore.scratch.activations import Sigmoid, sigmoid, softmax
 from dlcore.scratch.depth_statistics import depth_statistics
 from dlcore.scratch.linear import Linear
@@ -213,7 +215,7 @@ def _call_prediction(label: str, function: Callable, *args):
     try:
         return function(*args)
     except NotImplementedError:
-        raise NotImplementedError(
+        raise not_done_message(
             f"Exercise {label} is not done yet: replace the `raise NotImplementedError` in the exercise cell "
             f"with your prediction, run that cell, then this one."
         ) from None

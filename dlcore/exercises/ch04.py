@@ -12,7 +12,9 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, check_array_function, fail, passed, matches
+from dlcore.exercises.core import not_done_message
+from dlcore.exercises.core import Case, CheckResult, fail, passed, matches
+from dlcore.exercises.functions import check_array_function
 from dlcore.scratch.activations import softmax
 from dlcore.scratch.descent import gradient_descent_path
 from dlcore.scratch.losses import (
@@ -200,7 +202,7 @@ def check_descent_prediction(predict_descent: Callable[[], tuple[str, str, str]]
     try:
         got = predict_descent()
     except NotImplementedError:
-        raise NotImplementedError(f"Exercise {label} is not done yet: replace the `raise NotImplementedError` "
+        raise not_done_message(f"Exercise {label} is not done yet: replace the `raise NotImplementedError` "
                                   f"in the exercise cell with your prediction, run that cell, then this one.") from None
     if not isinstance(got, (tuple, list)) or len(got) != 3 or not all(isinstance(g, str) for g in got):
         fail(label, f"return a tuple of three strings, one per learning rate {LEARNING_RATES}; got {got!r}",
@@ -245,7 +247,7 @@ def check_minibatch_indices(minibatch_indices: Callable[[int, int, np.random.Gen
         try:
             batches = minibatch_indices(N, B, rng)
         except NotImplementedError:
-            raise NotImplementedError(f"Exercise {label} is not done yet: replace the `raise NotImplementedError` "
+            raise not_done_message(f"Exercise {label} is not done yet: replace the `raise NotImplementedError` "
                                       f"in the exercise cell with your code, run that cell, then this one.") from None
         except Exception as error:
             fail(label, f"your function raised {type(error).__name__}: {error} (N = {N}, batch_size = {B})",

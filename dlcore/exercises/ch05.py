@@ -13,6 +13,7 @@ import numpy as np
 
 from dlcore.articles.article_001_xor import TwoLayerCache, backward_fixed, forward_fixed
 from dlcore.errors import format_shape
+from dlcore.exercises.core import not_done_message
 from dlcore.exercises.core import CheckResult, check_value, fail, passed
 from dlcore.scratch.activations import sigmoid
 from dlcore.scratch.autograd import BACKWARD_RULES, Value, backward
@@ -30,7 +31,7 @@ def _call(label: str, learner: Callable, *args: Any) -> Any:
     try:
         return learner(*args)
     except NotImplementedError:
-        raise NotImplementedError(
+        raise not_done_message(
             f"Exercise {label} is not done yet: replace the `raise NotImplementedError` in the exercise "
             f"cell with your code, run that cell, then this one."
         ) from None

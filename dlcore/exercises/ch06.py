@@ -12,7 +12,9 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, check_array_function, fail, matches, mistake_diagnosis, passed
+from dlcore.exercises.core import not_done_message
+from dlcore.exercises.core import Case, CheckResult, fail, matches, mistake_diagnosis, passed
+from dlcore.exercises.functions import check_array_function
 from dlcore.scratch.optim import SGD, Adam, AdamState, RMSprop, adam_update
 from dlcore.scratch.surfaces import descend, elongated_quadratic
 
@@ -239,7 +241,7 @@ def check_valley_race_prediction(prediction) -> CheckResult:
     """
     label = "6.4"
     if prediction is Ellipsis:
-        raise NotImplementedError("Exercise 6.4 is not done yet: return your two predictions.")
+        raise not_done_message("Exercise 6.4 is not done yet: return your two predictions.")
     names = {name.lower(): name for name in RACE_SETTINGS}
     if (not isinstance(prediction, (tuple, list)) or len(prediction) != 2
             or not all(isinstance(p, str) and p.strip().lower() in names for p in prediction)):

@@ -15,7 +15,9 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, check_array_function, fail, first_mistake, matches, passed
+from dlcore.exercises.core import not_done_message
+from dlcore.exercises.core import Case, CheckResult, fail, first_mistake, matches, passed
+from dlcore.exercises.functions import check_array_function
 from dlcore.scratch.batchnorm import batchnorm_backward, batchnorm_forward
 from dlcore.scratch.init import kaiming_std, xavier_std
 
@@ -323,7 +325,7 @@ def check_regime_prediction(prediction) -> CheckResult:
     """
     label = "7.5"
     if prediction is Ellipsis:
-        raise NotImplementedError("Exercise 7.5 is not done yet: return your five predictions.")
+        raise not_done_message("Exercise 7.5 is not done yet: return your five predictions.")
     if (not isinstance(prediction, (tuple, list)) or len(prediction) != len(REGIME_CONFIGS)
             or not all(isinstance(p, str) and p.strip().lower() in REGIMES for p in prediction)):
         fail(label, f"your prediction should be a tuple of {len(REGIME_CONFIGS)} words from {REGIMES}, got "

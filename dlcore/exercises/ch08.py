@@ -12,7 +12,9 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, check_array_function, fail, passed
+from dlcore.exercises.core import not_done_message
+from dlcore.exercises.core import Case, CheckResult, fail, passed
+from dlcore.exercises.functions import check_array_function
 
 __all__ = ["check_training_step", "reference_training_step", "check_half_ce_gradient", "reference_half_ce_gradient",
            "check_half_ce_prediction", "half_ce_truth"]
@@ -102,7 +104,7 @@ def check_training_step(training_step) -> CheckResult:
     try:
         initial, got, losses = _run_steps(training_step)
     except NotImplementedError:
-        raise NotImplementedError("Exercise 8.1 is not done yet: replace the `raise NotImplementedError` in the "
+        raise not_done_message("Exercise 8.1 is not done yet: replace the `raise NotImplementedError` in the "
                                   "exercise cell with your code, run that cell, then this one.") from None
     except Exception as error:
         fail(label, f"your function raised {type(error).__name__}: {error}",
@@ -194,7 +196,7 @@ def check_half_ce_prediction(prediction) -> CheckResult:
     """Exercise 8.3: the four labels (for inputs 00, 01, 10, 11) the article's 5(1) network outputs after training."""
     label = "8.3"
     if prediction is Ellipsis:
-        raise NotImplementedError("Exercise 8.3 is not done yet: return your four predicted labels.")
+        raise not_done_message("Exercise 8.3 is not done yet: return your four predicted labels.")
     if (not isinstance(prediction, (tuple, list)) or len(prediction) != 4
             or not all(p in (0, 1) and not isinstance(p, float) for p in prediction)):
         fail(label, f"your prediction should be four labels 0 or 1 (for 00, 01, 10, 11), got {prediction!r}",

@@ -12,7 +12,8 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, check_array_function, check_value, mistake_diagnosis
+from dlcore.exercises.core import Case, CheckResult, check_value, mistake_diagnosis
+from dlcore.exercises.functions import check_array_function
 from dlcore.scratch.im2col import conv_output_size, receptive_field
 from dlcore.scratch.pooling import maxpool2d_backward, maxpool2d_forward
 

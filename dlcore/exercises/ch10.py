@@ -12,7 +12,9 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, check_array_function, fail, first_mistake, passed
+from dlcore.exercises.core import not_done_message
+from dlcore.exercises.core import Case, CheckResult, fail, first_mistake, passed
+from dlcore.exercises.functions import check_array_function
 
 __all__ = ["check_conv_parameters", "check_conv_macs", "check_stem_prediction", "check_residual_forward",
            "reference_conv_parameters", "reference_conv_macs", "reference_residual_forward", "STEM"]
@@ -130,7 +132,7 @@ def check_stem_prediction(prediction) -> CheckResult:
     """Exercise 10.3: ``(output_size, receptive_field)`` after :data:`STEM` on a 224×224 image: (56, 19)."""
     label = "10.3"
     if prediction is Ellipsis:
-        raise NotImplementedError("Exercise 10.3 is not done yet: return (output size, receptive field).")
+        raise not_done_message("Exercise 10.3 is not done yet: return (output size, receptive field).")
     if not (isinstance(prediction, (tuple, list)) and len(prediction) == 2
             and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in prediction)):
         fail(label, f"your prediction should be a pair of ints (output size, receptive field), got {prediction!r}",

@@ -12,7 +12,9 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, check_array_function, fail, passed, mistake_diagnosis
+from dlcore.exercises.core import not_done_message
+from dlcore.exercises.core import Case, CheckResult, fail, passed, mistake_diagnosis
+from dlcore.exercises.functions import check_array_function
 from dlcore.scratch.gradient_flow import recurrent_weights, state_gradient_norms
 from dlcore.scratch.rnn import rnn_cell_forward
 
@@ -192,7 +194,7 @@ def check_gradient_prediction(prediction) -> CheckResult:
     """
     label = "11.4"
     if prediction is Ellipsis:
-        raise NotImplementedError("Exercise 11.4 is not done yet: return your five predictions.")
+        raise not_done_message("Exercise 11.4 is not done yet: return your five predictions.")
     if (not isinstance(prediction, (tuple, list)) or len(prediction) != len(GRADIENT_CONFIGS)
             or not all(isinstance(p, str) and p.strip().lower() in REGIMES for p in prediction)):
         fail(label, f"your prediction should be a tuple of {len(GRADIENT_CONFIGS)} words from {REGIMES}, got "

@@ -12,7 +12,9 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, check_array_function, check_value, fail, first_mistake
+from dlcore.exercises.core import not_done_message
+from dlcore.exercises.core import Case, CheckResult, check_value, fail, first_mistake
+from dlcore.exercises.functions import check_array_function
 from dlcore.scratch.attention import causal_mask, masked_softmax, padding_mask, scaled_dot_product_attention_forward
 
 __all__ = ["check_attention", "check_dot_variance", "check_causal_prediction", "check_mha_prediction",
@@ -78,7 +80,7 @@ def check_attention(attention: Callable) -> CheckResult:
     try:
         got = np.asarray(attention(*case.args))
     except NotImplementedError:
-        raise NotImplementedError("Exercise 12.1 is not done yet: replace the `raise NotImplementedError` in the "
+        raise not_done_message("Exercise 12.1 is not done yet: replace the `raise NotImplementedError` in the "
                                   "exercise cell with your code, run that cell, then this one.") from None
     except Exception:
         got = None  # reported by check_array_function below
@@ -184,7 +186,7 @@ def check_mha_prediction(output_shape, weights_shape, num_parameters) -> CheckRe
     label = "12.4"
     for answer in (output_shape, weights_shape, num_parameters):
         if answer is Ellipsis:
-            raise NotImplementedError("Exercise 12.4 is not done yet: replace each ... with your prediction.")
+            raise not_done_message("Exercise 12.4 is not done yet: replace each ... with your prediction.")
     output_shape, weights_shape = tuple(np.atleast_1d(output_shape).tolist()), tuple(np.atleast_1d(weights_shape).tolist())
     if output_shape != (2, 5, 16):
         diagnosis = {(2, 7, 16): "one output per QUERY, not per key: Tq = 5 rows",

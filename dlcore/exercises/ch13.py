@@ -13,7 +13,9 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, check_array_function, check_value, mistake_diagnosis
+from dlcore.exercises.core import not_done_message
+from dlcore.exercises.core import Case, CheckResult, check_value, mistake_diagnosis
+from dlcore.exercises.functions import check_array_function
 from dlcore.scratch.rbm import free_energy
 
 __all__ = [
@@ -231,7 +233,7 @@ def check_denoiser_prediction(prediction) -> CheckResult:
     """
     label = "13.5"
     if prediction is Ellipsis:
-        raise NotImplementedError("Exercise 13.5 is not done yet: return your three predicted outputs.")
+        raise not_done_message("Exercise 13.5 is not done yet: return your three predicted outputs.")
     expected = reference_denoiser(DENOISER_PROBES)
     try:
         got = np.asarray(prediction, dtype=np.float64)

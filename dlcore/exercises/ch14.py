@@ -14,7 +14,8 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, check_array_function, check_value, first_mistake
+from dlcore.exercises.core import Case, CheckResult, check_value, first_mistake
+from dlcore.exercises.functions import check_array_function
 from dlcore.scratch.activations import sigmoid
 from dlcore.scratch.gan_losses import generator_loss_backward, generator_loss_forward, softplus
 

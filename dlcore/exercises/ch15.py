@@ -11,6 +11,7 @@ from typing import Callable
 
 import numpy as np
 
+from dlcore.exercises.core import not_done_message
 from dlcore.exercises.core import CheckResult, fail, passed
 from dlcore.practice.pruning import global_magnitude_masks, layerwise_magnitude_masks
 from dlcore.practice.quantization import affine_qparams
@@ -19,7 +20,7 @@ __all__ = ["check_global_masks", "check_affine_qparams", "check_quantized_size",
 
 
 def _not_done(label: str) -> NotImplementedError:
-    return NotImplementedError(f"Exercise {label} is not done yet: replace the `raise NotImplementedError` in the "
+    return not_done_message(f"Exercise {label} is not done yet: replace the `raise NotImplementedError` in the "
                                f"exercise cell with your code, run that cell, then this one.")
 
 
@@ -149,7 +150,7 @@ def check_quantized_size(predicted_bytes) -> CheckResult:
     """The prediction for ``tensor_bytes(quantize_dynamic_int8(make_mlp()))``."""
     label = "15.3"
     if predicted_bytes is Ellipsis:
-        raise NotImplementedError("Exercise 15.3 is not done yet: replace the ... with your prediction (bytes).")
+        raise not_done_message("Exercise 15.3 is not done yet: replace the ... with your prediction (bytes).")
     sizes = mlp_sizes()
     try:
         value = float(predicted_bytes)

@@ -12,7 +12,9 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, check_array_function, fail, mistake_diagnosis, passed
+from dlcore.exercises.core import not_done_message
+from dlcore.exercises.core import Case, CheckResult, fail, mistake_diagnosis, passed
+from dlcore.exercises.functions import check_array_function
 from dlcore.rl.dqn import dqn_targets
 from dlcore.rl.gridworld import GridWorld
 from dlcore.rl.tabular import discounted_returns, value_iteration
@@ -167,14 +169,14 @@ _WHY = {
 def check_behaviour_prediction(prediction: dict) -> CheckResult:
     """16.4: ``prediction`` maps each reward per step in PREDICTION_REWARDS to one of OUTCOMES."""
     if prediction is Ellipsis:
-        raise NotImplementedError("Exercise 16.4 is not done yet: replace the ... with your predictions.")
+        raise not_done_message("Exercise 16.4 is not done yet: replace the ... with your predictions.")
     if not isinstance(prediction, dict) or set(prediction) != set(PREDICTION_REWARDS):
         fail("16.4", f"expected a dict with the keys {PREDICTION_REWARDS}, got {prediction!r}",
              "one prediction per reward per step, e.g. {-3.0: 'pit', ...}")
     for reward in PREDICTION_REWARDS:
         answer = prediction[reward]
         if answer is Ellipsis:
-            raise NotImplementedError(f"Exercise 16.4 is not done yet: replace the ... for reward {reward}.")
+            raise not_done_message(f"Exercise 16.4 is not done yet: replace the ... for reward {reward}.")
         if answer not in OUTCOMES:
             fail("16.4", f"the prediction for reward {reward} is {answer!r}; choose one of {OUTCOMES}")
         truth = policy_outcome(reward)

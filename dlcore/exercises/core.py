@@ -16,37 +16,74 @@ NaN/inf) are recognised for every exercise. Each result is also recorded in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-import warnings
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from dlcore.errors import format_shape
 
-__all__ = ["ExerciseFailed", "CheckResult", "Case", "check_array_function", "check_value", "fail", "passed", "results",
-           "matches", "first_mistake", "mistake_diagnosis"]
+__all__ = ["ExerciseFailed", "CheckResult", "Case", "Mistake", "check_value", "check_choice", "fail", "passed",
+           "results", "not_done", "not_done_message", "shown", "matches", "first_mistake", "mistake_diagnosis"]
 
 
 class ExerciseFailed(AssertionError):
-    """The learner's answer is wrong; the message says how, and hints why."""
+    """The learner's answer is wrong; the message says how, and hints why.
 
-    def __init__(self, label: str, problem: str, hint: str = "") -> None:
+    ``mistake`` is the stable id of the recognised mistake ("" when none was
+    recognised), so that a class's answers can be grouped by mistake.
+    """
+
+    def __init__(self, label: str, problem: str, hint: str = "", mistake: str = "") -> None:
         self.label = label
         self.problem = problem
         self.hint = hint
+        self.mistake = mistake
         message = f"Exercise {label}: {problem}"
         if hint:
             message += f"\nHint: {hint}"
         super().__init__(message)
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows for a failed check: the verdict and the hint, no traceback.
+
+        A traceback would walk through the checker's source, which shows its
+        table of known mistakes (that is, the answer); graders and tests still
+        see the exception's type and message.
+        """
+        return _short_message(str(self))
+
+
+def _short_message(text: str) -> list[str]:
+    red, reset = "\x1b[31m", "\x1b[0m"
+    return [f"{red}{line}{reset}" for line in text.split("\n")]
+
+
+def not_done(label: str, what: str = "") -> NotImplementedError:
+    """The error a check raises for an exercise whose stub is still there.
+
+    It stays a plain ``NotImplementedError`` (grading keys on that type) but
+    displays as one line, without a traceback into the checker.
+    """
+    return not_done_message(f"Exercise {label} is not done yet: "
+                            + (what or "replace the `raise NotImplementedError` in the exercise cell with your "
+                                       "code, run that cell, then this one."))
+
+
+def not_done_message(message: str) -> NotImplementedError:
+    """:func:`not_done` with the whole message given ("Exercise 6.4 is not done yet: ...")."""
+    error = NotImplementedError(message)
+    error._render_traceback_ = lambda: _short_message(message)  # type: ignore[attr-defined]
+    return error
+
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One check's verdict, as recorded for grading."""
+    """One check's verdict, as recorded for grading (``mistake``: the recognised mistake's id)."""
 
     label: str
     passed: bool
     message: str
+    mistake: str = ""
 
     def _ipython_display_(self) -> None:
         """Show nothing when a check cell ends with the check: it has printed its verdict."""
@@ -56,8 +93,8 @@ class CheckResult:
 results: list[CheckResult] = []
 
 
-def _record(label: str, passed: bool, message: str) -> None:
-    results.append(CheckResult(label, passed, message))
+def _record(label: str, passed: bool, message: str, mistake: str = "") -> None:
+    results.append(CheckResult(label, passed, message, mistake))
 
 
 @dataclass(frozen=True)
@@ -88,10 +125,23 @@ def _copy_args(case: Case) -> tuple:
     return tuple(np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in case.args)
 
 
-def fail(label: str, problem: str, hint: str = "") -> None:
+@dataclass(frozen=True)
+class Mistake:
+    """A typical wrong answer: ``compute`` gives it from the case's arguments.
+
+    ``id`` is stable (a class report groups answers by it), ``message`` says
+    what the learner did, in terms of their code, without giving the answer.
+    """
+
+    id: str
+    compute: Callable[..., Any]
+    message: str
+
+
+def fail(label: str, problem: str, hint: str = "", mistake: str = "") -> None:
     """Record a failed check and raise :class:`ExerciseFailed` (for chapter-specific checks)."""
-    error = ExerciseFailed(label, problem, hint)
-    _record(label, False, str(error))
+    error = ExerciseFailed(label, problem, hint, mistake)
+    _record(label, False, str(error), mistake)
     raise error
 
 
@@ -101,9 +151,6 @@ def passed(label: str, success: str = "") -> CheckResult:
     print(text)
     _record(label, True, text)
     return CheckResult(label, True, text)
-
-
-_fail = fail
 
 
 def matches(candidate: Callable[[], Any], got: Any, *, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
@@ -141,115 +188,17 @@ def mistake_diagnosis(mistakes: Sequence[tuple[Callable[..., Any], str]], *, rto
     return diagnose
 
 
-def check_array_function(
-    label: str,
-    learner: Callable[..., Any],
-    reference: Callable[..., Any],
-    cases: Sequence[Case],
-    *,
-    diagnoses: Sequence[Diagnosis] = (),
-    hint: str = "",
-    rtol: float = 1e-6,
-    atol: float = 1e-8,
-    success: str = "",
-    warning_hint: str = "",
-) -> CheckResult:
-    """Compare ``learner`` with ``reference`` on every case.
-
-    Args:
-        label: the exercise number, e.g. ``"3.1"``.
-        learner, reference: functions returning an array (or a number).
-        cases: the inputs to try, most revealing first.
-        diagnoses: each ``diagnose(got, expected, case)`` returns a message if
-            it recognises the mistake, else None; the first match is reported.
-        hint: printed under any failure that no diagnosis explained.
-        warning_hint: a numerical warning (overflow, division by zero, invalid
-            value) raised by the learner's code fails the check, since it means
-            the answer is right only by luck; this hint explains the fix.
-        rtol, atol: tolerances of ``np.allclose``; float64 maths that follows
-            the same formula agrees to ~1e-12, so 1e-6 only forgives
-            differences in the order of operations.
-
-    Returns:
-        The :class:`CheckResult` (after printing a success line).
-
-    Raises:
-        NotImplementedError: if the learner has not written the code yet.
-        ExerciseFailed: with a diagnosis, if any case is wrong.
-    """
-    if not callable(learner):
-        _fail(label, f"expected a function, got {type(learner).__name__}", "pass the function itself, without calling it")
-    for case in cases:
-        expected = reference(*_copy_args(case), **case.kwargs)
-        args = _copy_args(case)
-        try:
-            with warnings.catch_warnings(record=True) as caught, np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
-                warnings.simplefilter("always", RuntimeWarning)
-                got = learner(*args, **case.kwargs)
-        except NotImplementedError:
-            raise NotImplementedError(
-                f"Exercise {label} is not done yet: replace the `raise NotImplementedError` "
-                f"in the exercise cell with your code, run that cell, then this one."
-            ) from None
-        except Exception as error:  # the learner's bug, reported rather than crashing the check
-            _fail(label, f"your function raised {type(error).__name__}: {error} (on {case.describe()})", hint)
-        for original, passed in zip(case.args, args):
-            if isinstance(original, np.ndarray) and not np.array_equal(original, passed, equal_nan=True):
-                _fail(label, f"your function changed its input array in place (on {case.describe()})",
-                      "compute a new array instead of writing into the argument (avoid x[...] = or x += ...)")
-        numeric_warnings = [w for w in caught if issubclass(w.category, RuntimeWarning)]
-        if numeric_warnings:
-            _fail(label, f"your function warned \"{numeric_warnings[0].message}\" on {case.describe()}",
-                  warning_hint or "a numerical warning means part of the computation left the range of "
-                  "floating-point numbers; rewrite it so no intermediate value overflows")
-        if got is None:
-            _fail(label, "your function returned None", "did you forget the `return` statement?")
-        got_array = np.asarray(got, dtype=np.float64) if not isinstance(got, np.ndarray) else got
-        expected_array = np.asarray(expected, dtype=np.float64)
-        if got_array.shape != expected_array.shape:
-            problem = (f"your output has shape {format_shape(got_array.shape)}, expected "
-                       f"{format_shape(expected_array.shape)} (on {case.describe()})")
-            _fail(label, problem, _shape_hint(got_array.shape, expected_array.shape) or hint)
-        with np.errstate(all="ignore"):
-            finite_expected = np.isfinite(expected_array)
-            bad = ~np.isfinite(got_array.astype(np.float64)) & finite_expected
-        if bad.any():
-            where = tuple(int(i) for i in np.argwhere(bad)[0])
-            message = f"your output contains nan or inf (at index {where}) on {case.describe()}"
-            for diagnose in diagnoses:
-                specific = diagnose(got_array, expected_array, case)
-                if specific:
-                    message = specific
-                    break
-            _fail(label, message, hint)
-        if not np.allclose(got_array, expected_array, rtol=rtol, atol=atol, equal_nan=True):
-            message = None
-            for diagnose in diagnoses:
-                message = diagnose(got_array, expected_array, case)
-                if message:
-                    break
-            if message is None:
-                error = np.abs(got_array.astype(np.float64) - expected_array)
-                index = np.unravel_index(int(np.nanargmax(error)), error.shape) if error.ndim else ()
-                message = (f"wrong values on {case.describe()}: at index {tuple(int(i) for i in index)} "
-                           f"you return {got_array[index]:.6g}, expected {expected_array[index]:.6g}")
-            _fail(label, message, hint)
-    text = f"Exercise {label} passed" + (f": {success}" if success else ".")
-    print(text)
-    _record(label, True, text)
-    return CheckResult(label, True, text)
-
-
-def _shape_hint(got: tuple, expected: tuple) -> str:
-    if len(got) == len(expected) + 1 and 1 in got and tuple(s for s in got if s != 1) == tuple(s for s in expected if s != 1):
-        return "you have an extra axis of size 1: keep the shape of the input (avoid keepdims or x[:, None] here)"
-    if len(got) < len(expected) and int(np.prod(got)) == int(np.prod(expected)):
-        return "your output was flattened: keep the input's shape (avoid .ravel(), .flatten() or reshape(-1))"
-    if len(got) + 1 == len(expected):
-        return "you dropped an axis: did a sum or a max lose its keepdims=True?"
-    if tuple(reversed(got)) == expected:
-        return "the axes are swapped: check the order of the matrix product (x @ W, not W @ x) or a transpose"
-    return ""
+def shown(value: Any) -> str:
+    """A value as the learner would write it: ``3``, not ``np.int64(3)``; short arrays in full."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, np.ndarray):
+        return np.array2string(value, precision=4, threshold=12)
+    if isinstance(value, tuple):
+        return "(" + ", ".join(shown(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return repr(value)
 
 
 def check_value(
@@ -258,6 +207,7 @@ def check_value(
     expected: Any,
     *,
     name: str = "your answer",
+    mistakes: Sequence[Mistake] = (),
     diagnoses: Sequence[Callable[[Any, Any], "str | None"]] = (),
     hint: str = "",
     rtol: float = 1e-6,
@@ -268,12 +218,15 @@ def check_value(
 
     Used for predict-then-verify exercises, where the learner writes down a
     prediction before running the experiment. ``Ellipsis`` (``...``) as the
-    answer means not attempted yet.
+    answer means not attempted yet. ``mistakes`` are known wrong answers:
+    each ``compute()`` (no arguments) gives one, and its message is reported
+    when the learner's answer equals it; ``diagnoses(got, expected)`` are
+    free-form recognisers tried after them.
     """
     if got is Ellipsis:
-        raise NotImplementedError(f"Exercise {label} is not done yet: replace the ... with {name}.")
+        raise not_done(label, f"replace the ... with {name}.")
     if got is None:
-        _fail(label, f"{name} is None", "assign a value instead of leaving it empty")
+        fail(label, f"{name} is None", "assign a value instead of leaving it empty")
     if isinstance(expected, str):
         ok = isinstance(got, str) and got.strip().lower() == expected.strip().lower()
     elif isinstance(expected, (bool, np.bool_)):
@@ -282,19 +235,48 @@ def check_value(
         try:
             got_array = np.asarray(got, dtype=np.float64)
         except (TypeError, ValueError):
-            _fail(label, f"{name} should be a number or array like {expected!r}, got {got!r}", hint)
+            fail(label, f"{name} should be a number or array like {shown(expected)}, got {shown(got)}", hint)
         expected_array = np.asarray(expected, dtype=np.float64)
         if got_array.shape != expected_array.shape:
-            _fail(label, f"{name} has shape {format_shape(got_array.shape)}, expected "
-                         f"{format_shape(expected_array.shape)}", hint)
+            fail(label, f"{name} has shape {format_shape(got_array.shape)}, expected "
+                        f"{format_shape(expected_array.shape)}", hint)
         ok = bool(np.allclose(got_array, expected_array, rtol=rtol, atol=atol))
     if not ok:
+        for mistake in mistakes:
+            if matches(mistake.compute, got, rtol=rtol, atol=atol) if not isinstance(got, str) else got == mistake.compute():
+                fail(label, mistake.message, hint, mistake.id)
         for diagnose in diagnoses:
             message = diagnose(got, expected)
             if message:
-                _fail(label, message, hint)
-        _fail(label, f"{name} ({got!r}) is not right", hint)
-    text = f"Exercise {label} passed" + (f": {success}" if success else ".")
-    print(text)
-    _record(label, True, text)
-    return CheckResult(label, True, text)
+                fail(label, message, hint)
+        fail(label, f"{name} ({shown(got)}) is not right", hint)
+    return passed(label, success)
+
+
+def check_choice(
+    label: str,
+    got: Any,
+    options: dict[str, str],
+    correct: str,
+    *,
+    why_not: dict[str, str],
+    success: str = "",
+) -> CheckResult:
+    """A multiple-choice answer: ``got`` is one key of ``options`` (``...`` while not attempted).
+
+    ``why_not`` maps every wrong option to what is wrong with it (worded so it
+    does not name the right one); its mistake id is ``"chose-<option>"``.
+    """
+    missing = set(options) - set(why_not) - {correct}
+    if missing or correct not in options:
+        raise ValueError(f"check_choice: options {sorted(missing)} need a why_not entry, and correct "
+                         f"({correct!r}) must be one of {sorted(options)}")
+    if got is Ellipsis:
+        raise not_done(label, "replace the ... with the letter of your choice.")
+    key = got.strip().lower() if isinstance(got, str) else got
+    if key not in options:
+        fail(label, f"your answer {shown(got)} is not one of the options {', '.join(map(repr, options))}",
+             "answer with the option's key, as a string")
+    if key != correct:
+        fail(label, f"not ({key}): {why_not[key]}", mistake=f"chose-{key}")
+    return passed(label, success)

@@ -49,7 +49,7 @@ PASSED, WRONG, NOT_DONE, ERROR, TIMED_OUT, NOT_RUN, NO_CHECK = (
 # first `{start}`, as a JSON string (a string's repr is never abbreviated, unlike a
 # long list's); none if the notebook never imported the checks.
 _RESULTS_EXPRESSION = (
-    "__import__('json').dumps([(r.label, bool(r.passed), str(r.message)) for r in "
+    "__import__('json').dumps([(r.label, bool(r.passed), str(r.message), str(getattr(r, 'mistake', ''))) for r in "
     "getattr(__import__('sys').modules.get('dlcore.exercises.core'), 'results', [])[{start}:]])"
 )
 
@@ -60,6 +60,7 @@ class ExerciseGrade:
     status: str = NO_CHECK
     message: str = ""
     cell: int | None = None  # index of its check cell
+    mistake: str = ""  # the stable id of the recognised mistake, when the check recognised one
 
 
 @dataclass
@@ -122,11 +123,12 @@ def _recorded(client, start: int) -> list[tuple[str, bool, str]]:
     return [tuple(item) for item in json.loads(ast.literal_eval(value["data"]["text/plain"]))]
 
 
-def _judge(exercise: ExerciseGrade, cell, new: list[tuple[str, bool, str]]) -> None:
+def _judge(exercise: ExerciseGrade, cell, new: list[tuple[str, bool, str, str]]) -> None:
     """Set the exercise's status from what its check cell recorded and raised."""
     if new:
-        failed = [message for _, ok, message in new if not ok]
-        exercise.status, exercise.message = (WRONG, failed[0]) if failed else (PASSED, new[-1][2])
+        failed = [(message, mistake) for _, ok, message, mistake in new if not ok]
+        exercise.status, exercise.message = (WRONG, failed[0][0]) if failed else (PASSED, new[-1][2])
+        exercise.mistake = failed[0][1] if failed else ""
         if exercise.label.startswith("cell "):
             exercise.label = new[-1][0]
         return
@@ -134,11 +136,18 @@ def _judge(exercise: ExerciseGrade, cell, new: list[tuple[str, bool, str]]) -> N
     if not errors:
         exercise.status, exercise.message = NO_CHECK, "the check cell ran but gave no verdict"
     elif errors[0].ename == "NotImplementedError":
-        exercise.status, exercise.message = NOT_DONE, errors[0].evalue
+        exercise.status, exercise.message = NOT_DONE, _not_done_message(exercise.label, errors[0].evalue)
     elif errors[0].ename == "ExerciseFailed":
         exercise.status, exercise.message = WRONG, errors[0].evalue
     else:
         exercise.status, exercise.message = ERROR, f"{errors[0].ename}: {errors[0].evalue}"
+
+
+def _not_done_message(label: str, evalue: str) -> str:
+    """The stub's own text ("replace this line with your code") is for the notebook, not a grade."""
+    if "replace this line" in evalue:
+        return f"Exercise {label.removeprefix('cell ')} is not done yet"
+    return evalue
 
 
 def grade_notebook(path: Path, student: str = "", notebook: str = "", timeout: float = DEFAULT_TIMEOUT_S) -> NotebookGrade:
