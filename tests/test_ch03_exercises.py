@@ -1,210 +1,304 @@
-"""Chapter 03's exercise checks: the reference passes, plausible mistakes get their diagnosis."""
+"""Chapter 03's exercise checks: right answers pass (two ways each), typical mistakes get their own diagnosis,
+and an answer that calls the course's own function fails."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from scipy.special import erf
 
-from dlcore.exercises import ExerciseFailed, ch03
-from dlcore.scratch import sigmoid, softmax
-
-
-def not_done(*args):
-    raise NotImplementedError("Exercise 3.x: write your code here")
+from dlcore.exercises import ExerciseFailed, ch03, learner
+from dlcore.scratch import activations as course
 
 
-def fails_with(check, answer, *fragments):
+@pytest.fixture(autouse=True)
+def fresh_registry():
+    learner.forget_accepted()
+    yield
+    learner.forget_accepted()
+
+
+def not_done(*args, **kwargs):
+    raise NotImplementedError("Exercise 3.x: replace this line with your code")
+
+
+def fails_with(check, *answers, mistake=None, fragments=()):
     with pytest.raises(ExerciseFailed) as info:
-        check(answer)
+        check(*answers)
     for fragment in fragments:
         assert fragment in str(info.value), str(info.value)
+    if mistake is not None:
+        assert info.value.mistake == mistake, (info.value.mistake, str(info.value))
+    return info.value
 
 
-# ---------------------------------------------------------------- 3.1
+# ---------------------------------------------------------------- 3.1 (derived) and 3.2 (coded)
 
-def reference_stable_sigmoid(x):
-    z = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + z), z / (1 + z))
-
-
-def test_stable_sigmoid_reference_passes(capsys):
-    assert ch03.check_stable_sigmoid(reference_stable_sigmoid).passed
-    assert "Exercise 3.1 passed" in capsys.readouterr().out
+def tanh_slope(x, out):
+    return 1.0 - out**2
 
 
-def test_stable_sigmoid_naive_form_overflows():
-    fails_with(ch03.check_stable_sigmoid, lambda x: 1 / (1 + np.exp(-x)),
-               'warned "overflow encountered in exp"', "x = [-1000")
+def elu_slope(x, out, alpha=1.0):
+    return np.where(x > 0, 1.0, out + alpha)
 
 
-def test_stable_sigmoid_where_trap_is_explained():
-    def both_branches(x):
-        return np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))
-    fails_with(ch03.check_stable_sigmoid, both_branches, "overflow", "np.where(c, a, b) evaluates both")
+@pytest.mark.parametrize("name, derivative, mistake", [
+    ("tanh", lambda x, out: 1 - out, "tanh-no-square"),
+    ("tanh", lambda x, out: out * (1 - out), "tanh-sigmoid-pattern"),
+    ("tanh", lambda x, out: out**2 - 1, "tanh-sign"),
+    ("elu", lambda x, out, alpha=1.0: np.where(x > 0, 1.0, alpha), "elu-left-alpha"),
+    ("elu", lambda x, out, alpha=1.0: out, "elu-returns-output"),
+    ("elu", lambda x, out, alpha=1.0: np.where(x > 0, 1.0, out + 1.0), "elu-forgot-alpha"),
+])
+def test_derived_slopes_mistakes_are_named(name, derivative, mistake):
+    fails_with(ch03.check_activation_kernels, with_entry(name, derivative=derivative), mistake=mistake)
 
 
-def test_stable_sigmoid_derivative_and_sign_mistakes():
-    fails_with(ch03.check_stable_sigmoid, lambda x: sigmoid(x) * (1 - sigmoid(x)), "returned the derivative")
-    fails_with(ch03.check_stable_sigmoid, lambda x: sigmoid(-x), "σ(−x)", "sign")
-
-
-def test_stable_sigmoid_nan_and_shape_mistakes():
-    def silenced(x):
-        with np.errstate(all="ignore"):
-            return np.exp(x) / (1 + np.exp(x))
-    fails_with(ch03.check_stable_sigmoid, silenced, "nan or inf at x = 1000", "inf / inf")
-    fails_with(ch03.check_stable_sigmoid, lambda x: sigmoid(x).ravel(), "shape (12,), expected (3, 4)")
-
-
-def test_stable_sigmoid_in_place_mistake():
-    def in_place(x):
-        x *= 1.0
-        x[...] = sigmoid(x)
-        return x
-    fails_with(ch03.check_stable_sigmoid, in_place, "changed its input array in place")
-
-
-def test_stable_sigmoid_not_done():
-    with pytest.raises(NotImplementedError, match="Exercise 3.1 is not done yet"):
-        ch03.check_stable_sigmoid(not_done)
+def test_derived_slopes_overflow_and_delegation():
+    fails_with(ch03.check_activation_kernels, with_entry("tanh", derivative=lambda x, out: 1 / np.cosh(x) ** 2),
+               fragments=("overflow", "in terms of out"))
+    fails_with(ch03.check_activation_kernels,
+               with_entry("elu", derivative=lambda x, out, alpha=1.0: course._elu_derivative(x, out, alpha)),
+               mistake="delegates-to-reference")
 
 
 # ---------------------------------------------------------------- 3.2
 
-def test_tanh_derivative_reference_passes():
-    assert ch03.check_tanh_derivative(lambda x: 1 - np.tanh(x) ** 2).passed
+def solution_table():
+    def sigmoid(x):
+        z = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+    def gelu(x):
+        return x * 0.5 * (1.0 + erf(x / np.sqrt(2.0)))
+
+    def gelu_derivative(x, out):
+        return 0.5 * (1.0 + erf(x / np.sqrt(2.0))) + x * np.exp(-0.5 * x**2) / np.sqrt(2 * np.pi)
+
+    return {
+        "sigmoid": (sigmoid, lambda x, out: out * (1 - out)),
+        "tanh": (np.tanh, tanh_slope),
+        "relu": (lambda x: np.maximum(x, 0.0), lambda x, out: (x > 0).astype(float)),
+        "leaky_relu": (lambda x, negative_slope=0.01: np.where(x > 0, x, negative_slope * x),
+                       lambda x, out, negative_slope=0.01: np.where(x > 0, 1.0, negative_slope)),
+        "elu": (lambda x, alpha=1.0: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0))), elu_slope),
+        "gelu": (gelu, gelu_derivative),
+    }
 
 
-@pytest.mark.parametrize(
-    "wrong, fragment",
-    [
-        (lambda x: 1 - np.tanh(x), "the square is missing"),
-        (lambda x: np.tanh(x) ** 2 - 1, "the sign is flipped"),
-        (np.tanh, "returned tanh(x) itself"),
-        (lambda x: np.tanh(x) * (1 - np.tanh(x)), "the sigmoid's pattern"),
-        (lambda x: 1 - np.tanh(x**2), "square tanh(x), not x"),
-        (lambda x: 1 / np.cosh(x) ** 2, 'warned "overflow encountered in cosh"'),
-    ],
-)
-def test_tanh_derivative_mistakes(wrong, fragment):
-    fails_with(ch03.check_tanh_derivative, wrong, fragment)
+def other_table():
+    def sigmoid(x):
+        out = np.empty_like(x, dtype=float)
+        positive = x >= 0
+        out[positive] = 1 / (1 + np.exp(-x[positive]))
+        e = np.exp(x[~positive])
+        out[~positive] = e / (1 + e)
+        return out
+
+    def cdf(x):
+        return np.vectorize(lambda v: 0.5 * math.erfc(-v / math.sqrt(2)))(x)
+
+    return {
+        "sigmoid": (sigmoid, lambda x, out: out - out**2),
+        "tanh": (np.tanh, lambda x, out: (1 - out) * (1 + out)),
+        "relu": (lambda x: x * (x > 0), lambda x, out: np.heaviside(x, 0.0)),
+        "leaky_relu": (lambda x, negative_slope=0.01: np.maximum(x, 0) + negative_slope * np.minimum(x, 0),
+                       lambda x, out, negative_slope=0.01: np.where(x > 0, 1.0, negative_slope)),
+        "elu": (lambda x, alpha=1.0: np.maximum(x, 0) + alpha * (np.exp(np.minimum(x, 0)) - 1),
+                lambda x, out, alpha=1.0: np.where(out > 0, 1.0, out + alpha)),
+        "gelu": (lambda x: x * cdf(x), lambda x, out: cdf(x) + x * np.exp(-x * x / 2) / math.sqrt(2 * math.pi)),
+    }
 
 
-def test_tanh_derivative_not_done():
+@pytest.mark.parametrize("table", [solution_table, other_table])
+def test_activation_kernels_pass_and_the_chapter_runs_on_them(table, capsys):
+    functions = table()
+    assert ch03.check_activation_kernels(functions).passed
+    used = learner.implementation("activations", course.ACTIVATIONS, label="3.2")
+    assert used["relu"].function is functions["relu"][0] and used["step"] is course.ACTIVATIONS["step"]
+    assert "[using your activations, which passed exercise 3.2]" in capsys.readouterr().out
+    assert dict(used["gelu"].defaults) == {}  # the learner's GELU takes no `approximate`
+    assert dict(used["elu"].defaults) == {"alpha": 1.0}
+
+
+def _sig(x):
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+
+def _gelu_tanh(x):
+    return 0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (x + 0.044715 * x**3)))
+
+
+def _softmax_axis0(z):
+    e = np.exp(z - z.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def with_entry(name, function=None, derivative=None):
+    table = solution_table()
+    old_function, old_derivative = table[name]
+    table[name] = (function or old_function, derivative or old_derivative)
+    return table
+
+
+@pytest.mark.parametrize("table, mistake", [
+    (with_entry("sigmoid", lambda x: _sig(-x)), "sigmoid-sign"),
+    (with_entry("sigmoid", derivative=lambda x, out: _sig(out) * (1 - _sig(out))),
+     "sigmoid-derivative-of-output"),
+    (with_entry("relu", derivative=lambda x, out: (x >= 0).astype(float)), "relu-derivative-at-zero"),
+    (with_entry("relu", lambda x: np.abs(x)), "relu-abs"),
+    (with_entry("leaky_relu", lambda x, negative_slope=0.01: np.where(x > 0, x, 0.01 * x)), "leaky-default-slope"),
+    (with_entry("leaky_relu", derivative=lambda x, out, negative_slope=0.01: np.where(x > 0, 1.0, negative_slope * x)),
+     "leaky-derivative-times-x"),
+    (with_entry("elu", lambda x, alpha=1.0: np.where(x > 0, x, alpha * np.exp(np.minimum(x, 0)))), "elu-no-minus-one"),
+    (with_entry("gelu", _gelu_tanh), "gelu-tanh-approximation"),
+    (with_entry("gelu", derivative=lambda x, out: 0.5 * (1 + erf(x / np.sqrt(2)))), "gelu-derivative-cdf-only"),
+])
+def test_activation_kernel_mistakes_are_named(table, mistake):
+    fails_with(ch03.check_activation_kernels, table, mistake=mistake)
+    assert learner.accepted("activations") is None
+
+
+def test_overflow_traps_are_explained():
+    fails_with(ch03.check_activation_kernels, with_entry("sigmoid", lambda x: 1 / (1 + np.exp(-x))),
+               fragments=("warned", "overflow", "np.where(c, a, b) computes both"))
+    fails_with(ch03.check_activation_kernels,
+               with_entry("elu", lambda x, alpha=1.0: np.where(x > 0, x, alpha * (np.exp(x) - 1))),
+               fragments=("your elu warned", "overflow"))
+
+
+def test_kernels_that_call_the_course_fail():
+    fails_with(ch03.check_activation_kernels, with_entry("sigmoid", lambda x: course.sigmoid(x)),
+               mistake="delegates-to-reference", fragments=("dlcore.scratch.activations.sigmoid",))
+    fails_with(ch03.check_activation_kernels,
+               with_entry("relu", derivative=lambda x, out: course.ACTIVATIONS["relu"].derivative(x, out)),
+               mistake="delegates-to-reference")
+
+
+def test_kernels_input_problems():
+    fails_with(ch03.check_activation_kernels, [1, 2], fragments=("expected the dict my_activations",))
+    table = solution_table()
+    del table["gelu"]
+    fails_with(ch03.check_activation_kernels, table, fragments=("lacks gelu",))
     with pytest.raises(NotImplementedError, match="Exercise 3.2 is not done yet"):
-        ch03.check_tanh_derivative(not_done)
+        ch03.check_activation_kernels(with_entry("relu", not_done))
 
 
 # ---------------------------------------------------------------- 3.3
 
-def reference_stable_softmax(logits):
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    e = np.exp(shifted)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def test_stable_softmax_reference_passes():
-    assert ch03.check_stable_softmax(reference_stable_softmax).passed
-
-
-def test_stable_softmax_wrong_axis():
-    fails_with(ch03.check_stable_softmax, lambda x: softmax(x, axis=0), "normalised over axis 0")
-
-    def hard_coded_axis_1(x):
-        e = np.exp(x - x.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
-    fails_with(ch03.check_stable_softmax, hard_coded_axis_1, "normalised over axis 1", "axis=-1")
-
-
-def test_stable_softmax_keepdims_mistakes():
-    def max_without_keepdims(x):
-        e = np.exp(x - x.max(axis=-1))
-        return e / e.sum(axis=-1, keepdims=True)
-
-    def sum_without_keepdims(x):
-        e = np.exp(x - x.max(axis=-1, keepdims=True))
-        return e / e.sum(axis=-1)
-    fails_with(ch03.check_stable_softmax, max_without_keepdims, "without keepdims=True")
-    fails_with(ch03.check_stable_softmax, sum_without_keepdims, "without keepdims=True")
-
-
-def test_stable_softmax_overflow_and_global_max():
-    fails_with(ch03.check_stable_softmax, lambda x: np.exp(x) / np.exp(x).sum(axis=-1, keepdims=True),
-               'warned "overflow encountered in exp"', "Subtract each row's own maximum")
-
-    def global_max(x):
-        e = np.exp(x - x.max())
-        return e / e.sum(axis=-1, keepdims=True)
-    fails_with(ch03.check_stable_softmax, global_max, 'warned "invalid value encountered in divide"', "0/0")
-
-
-def test_stable_softmax_unnormalised():
-    fails_with(ch03.check_stable_softmax, lambda x: np.exp(x - x.max(axis=-1, keepdims=True)), "do not sum to 1")
-
-
-def test_stable_softmax_not_done():
-    with pytest.raises(NotImplementedError, match="Exercise 3.3 is not done yet"):
-        ch03.check_stable_softmax(not_done)
-
-
-# ---------------------------------------------------------------- 3.4
-
 def test_chain_measurement_is_the_product_of_local_slopes():
-    # sigma'(0) = 1/4 exactly, so the measured gradient is (w/4)^k to rounding.
+    assert ch03.measure_sigmoid_chain_gradient(1, 1.0) == pytest.approx(0.25, rel=1e-12)
     assert ch03.measure_sigmoid_chain_gradient(10, 1.0) == pytest.approx(0.25**10, rel=1e-12)
     assert ch03.measure_sigmoid_chain_gradient(3, 8.0) == pytest.approx(8.0, rel=1e-12)
 
 
-def test_chain_prediction_reference_passes():
+def test_chain_prediction_passes_two_ways():
     assert ch03.check_sigmoid_chain_prediction(lambda k, w: (w / 4) ** k).passed
+    assert ch03.check_sigmoid_chain_prediction(lambda k, w: math.prod([w * 0.25] * k)).passed
 
 
-@pytest.mark.parametrize(
-    "wrong, fragment",
-    [
-        (lambda k, w: 0.25**k, "you ignored the weight"),
-        (lambda k, w: 0.5**k, "σ(0) = 1/2 is the value"),
-        (lambda k, w: (w / 4) ** (k - 1), "off by one"),
-        (lambda k, w: k * w / 4, "does not add them"),
-        (lambda k, w: w**k, "left out the sigmoid's slope"),
-        (lambda k, w: 0.3**k, "differ from the measured gradients"),
-        (lambda k, w: "small", "expected a number"),
-    ],
-)
-def test_chain_prediction_mistakes(wrong, fragment):
-    fails_with(ch03.check_sigmoid_chain_prediction, wrong, fragment)
+@pytest.mark.parametrize("wrong, mistake", [
+    (lambda k, w: 0.25**k, "ignores-w"),
+    (lambda k, w: 0.5**k, "value-not-slope"),
+    (lambda k, w: (w / 4) ** (k - 1), "off-by-one-low"),
+    (lambda k, w: k * w / 4, "adds-factors"),
+    (lambda k, w: w**k, "no-sigmoid-slope"),
+    (lambda k, w: w * 0.25**k, "w-once"),
+])
+def test_chain_prediction_mistakes(wrong, mistake):
+    fails_with(ch03.check_sigmoid_chain_prediction, wrong, mistake=mistake)
 
 
-def test_chain_prediction_not_done():
-    with pytest.raises(NotImplementedError, match="Exercise 3.4 is not done yet"):
+def test_chain_prediction_not_done_and_errors():
+    with pytest.raises(NotImplementedError, match="Exercise 3.3 is not done yet"):
         ch03.check_sigmoid_chain_prediction(not_done)
+    fails_with(ch03.check_sigmoid_chain_prediction, lambda k, w: "small", fragments=("expected a number",))
 
 
-# ---------------------------------------------------------------- 3.5
+# ---------------------------------------------------------------- 3.4
 
 def test_dead_relu_measurement():
     minus, zero, plus = ch03.measure_dead_relu_shares()
     assert minus > 0.95 and zero == 0.0 and plus == 0.0
 
 
-def test_dead_relu_reference_passes():
+def test_dead_relu_passes_two_ways():
     assert ch03.check_dead_relu_prediction(lambda: (1.0, 0.0, 0.0)).passed
+    assert ch03.check_dead_relu_prediction(lambda: [0.98, 0.01, 0]).passed
 
 
-@pytest.mark.parametrize(
-    "wrong, fragment",
-    [
-        (lambda: (1.0, 0.5, 0.0), "inactive on all 256"),
-        (lambda: (0.0, 0.0, 1.0), "positive bias pushes pre-activations up"),
-        (lambda: (0.3, 0.0, 0.0), "positive with probability about 3e-7"),
-        (lambda: (1.0, 0.0), "expected 3"),
-        (lambda: "dead", "expected three numbers"),
-    ],
-)
+@pytest.mark.parametrize("wrong, fragment", [
+    (lambda: (1.0, 0.5, 0.0), "inactive on all 256"),
+    (lambda: (0.0, 0.0, 1.0), "positive bias pushes pre-activations up"),
+    (lambda: (0.3, 0.0, 0.0), "on at least one of 256"),
+    (lambda: (1.0, 0.0), "expected 3"),
+    (lambda: "dead", "expected three numbers"),
+])
 def test_dead_relu_mistakes(wrong, fragment):
-    fails_with(ch03.check_dead_relu_prediction, wrong, fragment)
+    fails_with(ch03.check_dead_relu_prediction, wrong, fragments=(fragment,))
 
 
-def test_dead_relu_not_done():
-    with pytest.raises(NotImplementedError, match="Exercise 3.5 is not done yet"):
+def test_dead_relu_not_done_is_one_friendly_line():
+    with pytest.raises(NotImplementedError, match="Exercise 3.4 is not done yet") as info:
         ch03.check_dead_relu_prediction(not_done)
+    assert "replace this line" not in str(info.value)
+
+
+# ---------------------------------------------------------------- 3.5
+
+def softmax(logits):
+    e = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def log_softmax(logits):
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def softmax_backward(dout, s):
+    return s * (dout - np.sum(dout * s, axis=-1, keepdims=True))
+
+
+def test_softmax_kernels_pass_two_ways(capsys):
+    assert ch03.check_softmax_kernels(softmax, log_softmax, softmax_backward).passed
+
+    def other_softmax(logits):
+        return np.exp(log_softmax(logits))
+
+    def other_backward(dout, s):
+        return s * dout - s * np.einsum("...k,...k->...", dout, s)[..., None]
+
+    assert ch03.check_softmax_kernels(other_softmax, log_softmax, other_backward).passed
+    assert learner.implementation("softmax_backward", ch03.course_softmax_backward, label="3.5") is other_backward
+
+
+@pytest.mark.parametrize("answers, mistake", [
+    ((_softmax_axis0, log_softmax, softmax_backward), "softmax-axis-0"),
+    ((lambda z: np.exp(z - z.max(axis=-1, keepdims=True)) / np.exp(z - z.max(axis=-1, keepdims=True)).sum(axis=-1),
+      log_softmax, softmax_backward), "softmax-no-keepdims"),
+    ((lambda z: np.exp(z - z.max(axis=-1, keepdims=True)), log_softmax, softmax_backward), "softmax-unnormalised"),
+    ((softmax, lambda z: z - z.max(axis=-1, keepdims=True), softmax_backward), "log-softmax-no-normaliser"),
+    ((softmax, log_softmax, lambda dout, s: dout * s * (1 - s)), "softmax-backward-diagonal"),
+    ((softmax, log_softmax, lambda dout, s: s * (dout - dout.sum(axis=-1, keepdims=True))),
+     "softmax-backward-no-s-in-sum"),
+    ((softmax, log_softmax, lambda dout, s: -softmax_backward(dout, s)), "softmax-backward-sign"),
+])
+def test_softmax_mistakes_are_named(answers, mistake):
+    fails_with(ch03.check_softmax_kernels, *answers, mistake=mistake)
+
+
+def test_softmax_numerics_and_delegation():
+    fails_with(ch03.check_softmax_kernels, softmax, lambda z: np.log(softmax(z)), softmax_backward,
+               fragments=("warned", "never as the log of softmax"))
+    fails_with(ch03.check_softmax_kernels, lambda z: np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True),
+               log_softmax, softmax_backward, fragments=("overflow",))
+    fails_with(ch03.check_softmax_kernels, lambda z: course.softmax(z), log_softmax, softmax_backward,
+               mistake="delegates-to-reference")
+    fails_with(ch03.check_softmax_kernels, softmax, log_softmax,
+               lambda dout, s: ch03.course_softmax_backward(dout, s), mistake="delegates-to-reference")
+    with pytest.raises(NotImplementedError, match="Exercise 3.5 is not done yet"):
+        ch03.check_softmax_kernels(softmax, not_done, softmax_backward)

@@ -48,7 +48,8 @@ def check_function(
     atol: float = 1e-8,
     success: str = "",
     guard_reference: bool = True,
-) -> CheckResult:
+    report: bool = True,
+) -> CheckResult | None:
     """Compare ``learner`` with ``reference`` on every case, explain the first difference, accept on success.
 
     Args:
@@ -69,6 +70,8 @@ def check_function(
             itself when it is a dlcore function): the course's versions of
             what is being built, and library functions that would do it all.
         guard_reference: forbid ``reference`` itself when it is a dlcore function.
+        report: print and record the pass; False for one of several functions
+            that a check tests before its own verdict (failures are always recorded).
         hint: printed under a failure that no mistake or diagnosis explained.
         warning_hint: a numerical warning (overflow, division by zero, invalid
             value) fails the check, since the answer is then right by luck;
@@ -78,7 +81,7 @@ def check_function(
             different order of operations.
 
     Returns:
-        The :class:`CheckResult` (after printing a success line).
+        The :class:`CheckResult` (after printing a success line), or None when not ``report``.
 
     Raises:
         NotImplementedError: if the learner has not written the code yet.
@@ -116,7 +119,7 @@ def check_function(
             fail(label, f"your {name} returned None", "did you forget the `return` statement?")
         _compare(label, name, got, expected, case, outputs, mistakes, diagnoses, hint, rtol, atol)
     accept(name, learner, label)
-    return passed(label, success)
+    return passed(label, success) if report else None
 
 
 def _split(label: str, name: str, result: Any, outputs: Sequence[str], whose: str) -> list[Any]:

@@ -23,7 +23,7 @@ __all__ = [
     "step", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "identity",
     "softmax", "softmax_forward", "softmax_backward",
     "ActivationCache", "activation_forward", "activation_backward",
-    "Step", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "GELU", "Identity", "Softmax",
+    "Step", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "GELU", "Identity", "Softmax", "SpecActivation",
 ]
 
 
@@ -195,17 +195,20 @@ class ActivationCache(NamedTuple):
     params: dict
 
 
-def activation_forward(x: np.ndarray, name: str, **params: float | str) -> tuple[np.ndarray, ActivationCache]:
+def activation_forward(x: np.ndarray, name: str | ActivationSpec, **params: float | str) -> tuple[np.ndarray, ActivationCache]:
     """Apply an element-wise activation; out has the shape of x.
+
+    ``name`` is a key of :data:`ACTIVATIONS`, or an :class:`ActivationSpec` itself
+    (one the learner wrote in chapter 03, say).
 
     Example: ``out, cache = activation_forward(x, "leaky_relu", negative_slope=0.1)``.
     """
-    spec = get_activation(name)
+    spec = name if isinstance(name, ActivationSpec) else get_activation(name)
     allowed = dict(spec.defaults)
     unknown = set(params) - set(allowed)
     if unknown:
         raise TypeError(
-            f"activation_forward: {name} takes no parameter {', '.join(sorted(unknown))}; "
+            f"activation_forward: {spec.name} takes no parameter {', '.join(sorted(unknown))}; "
             f"it takes {', '.join(allowed) or 'none'}"
         )
     x = as_float_array("activation_forward", "x", x)
@@ -267,8 +270,13 @@ class Activation(Module):
         self.params = params
         self._cache: ActivationCache | None = None
 
+    @property
+    def spec(self) -> ActivationSpec:
+        """The function and derivative this module applies."""
+        return get_activation(self.name)
+
     def forward(self, x: np.ndarray) -> np.ndarray:
-        out, self._cache = activation_forward(x, self.name, **self.params)
+        out, self._cache = activation_forward(x, self.spec, **self.params)
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
@@ -279,6 +287,22 @@ class Activation(Module):
     def __repr__(self) -> str:
         inner = ", ".join(f"{key}={value!r}" for key, value in self.params.items())
         return f"{type(self).__name__}({inner})"
+
+
+class SpecActivation(Activation):
+    """A module applying any :class:`ActivationSpec`, e.g. one whose function and
+    derivative the learner wrote (chapter 03), so that a network runs on them."""
+
+    def __init__(self, spec: ActivationSpec, **params: float | str) -> None:
+        if not isinstance(spec, ActivationSpec):
+            raise TypeError(f"SpecActivation: spec must be an ActivationSpec, got {type(spec).__name__}")
+        super().__init__(**params)
+        self._spec = spec
+        self.name = spec.name
+
+    @property
+    def spec(self) -> ActivationSpec:
+        return self._spec
 
 
 class Step(Activation):

@@ -31,7 +31,8 @@ import numpy as np
 
 from dlcore.errors import as_float_array, expect_ndim, expect_shape
 from dlcore.scratch.activations import (
-    ELU, GELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Step, Tanh, get_activation,
+    ELU, GELU, Activation, ActivationSpec, Identity, LeakyReLU, ReLU, Sigmoid, SpecActivation, Step, Tanh,
+    get_activation,
 )
 from dlcore.scratch.linear import Linear
 from dlcore.scratch.module import Sequential
@@ -88,7 +89,7 @@ def _check_positive_int(func: str, name: str, value: object) -> int:
 def deep_network(
     depth: int,
     width: int,
-    activation: str,
+    activation: str | ActivationSpec,
     *,
     in_features: int,
     rng: np.random.Generator,
@@ -104,7 +105,8 @@ def deep_network(
     Args:
         depth: number of blocks L (>= 1).
         width: units per block (M).
-        activation: a name from :data:`dlcore.scratch.ACTIVATIONS`, e.g. ``"tanh"``.
+        activation: a name from :data:`dlcore.scratch.ACTIVATIONS`, e.g. ``"tanh"``, or an
+            :class:`ActivationSpec` (a learner's own function and derivative).
         in_features: D, the width of the input.
         rng: the only source of randomness.
         weight_scale: the gain g > 0 multiplying the 1/sqrt(D_in) scale.
@@ -121,12 +123,16 @@ def deep_network(
     depth = _check_positive_int("deep_network", "depth", depth)
     width = _check_positive_int("deep_network", "width", width)
     in_features = _check_positive_int("deep_network", "in_features", in_features)
-    spec = get_activation(activation)
+    spec = activation if isinstance(activation, ActivationSpec) else get_activation(activation)
     if not (isinstance(weight_scale, (int, float, np.floating)) and math.isfinite(weight_scale) and weight_scale > 0):
         raise ValueError(f"deep_network: weight_scale must be a finite number > 0, got {weight_scale!r}")
     if not math.isfinite(float(bias)):
         raise ValueError(f"deep_network: bias must be finite, got {bias!r}")
-    activation_class = _MODULES[spec.name]
+    def activation_class(**params: float | str) -> Activation:
+        if isinstance(activation, ActivationSpec):
+            return SpecActivation(spec, **params)
+        return _MODULES[spec.name](**params)
+
     layers = []
     for index in range(depth):
         linear = Linear(in_features if index == 0 else width, width, rng=rng)
@@ -203,7 +209,7 @@ def network_statistics(
     for linear, act in blocks:
         z = linear.forward(h)  # (N, M)
         h = act.forward(z)
-        slope = get_activation(act.name).derivative(z, h, **act.params)  # f'(z), (N, M)
+        slope = act.spec.derivative(z, h, **act.params)  # f'(z), (N, M)
         means.append(float(h.mean()))
         stds.append(_std(h))
         saturated.append(float(np.mean(np.abs(slope) < threshold)))
@@ -235,7 +241,7 @@ def depth_statistics(
     x: np.ndarray,
     depth: int,
     width: int,
-    activation: str,
+    activation: str | ActivationSpec,
     *,
     rng: np.random.Generator,
     weight_scale: float = 1.0,

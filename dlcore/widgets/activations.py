@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dlcore.scratch.activations import ACTIVATIONS, get_activation
+from dlcore.scratch.activations import ACTIVATIONS, ActivationSpec, get_activation
 from dlcore.scratch.depth_statistics import SATURATION_THRESHOLD, DepthStatistics, depth_statistics
 from dlcore.widgets.base import Explorer
 
@@ -46,12 +46,19 @@ def _freeze_layout(fig, axes_and_limits) -> None:
     fig.set_layout_engine("none")
 
 
-def _relevant_params(name: str, negative_slope: float, alpha: float, approximate: str) -> dict:
-    return {
-        "leaky_relu": {"negative_slope": negative_slope},
-        "elu": {"alpha": alpha},
-        "gelu": {"approximate": approximate},
-    }.get(name, {})
+def _relevant_params(spec: ActivationSpec, negative_slope: float, alpha: float, approximate: str) -> dict:
+    """The slider values this activation takes (a learner's GELU may have no ``approximate``)."""
+    values = {"negative_slope": negative_slope, "alpha": alpha, "approximate": approximate}
+    return {key: values[key] for key, _ in spec.defaults if key in values}
+
+
+def _table(owner: str, activations: dict | None) -> dict[str, ActivationSpec]:
+    if activations is None:
+        return ACTIVATIONS
+    if not isinstance(activations, dict) or not all(isinstance(v, ActivationSpec) for v in activations.values()):
+        raise TypeError(f"{owner}: activations must be a dict of ActivationSpec (like dlcore.scratch.ACTIVATIONS), "
+                        f"got {type(activations).__name__}")
+    return activations
 
 
 # ---------------------------------------------------------------- one function up close
@@ -72,18 +79,21 @@ class ActivationState:
 
 
 class ActivationExplorer(Explorer):
-    """f and f' of any activation in :data:`dlcore.scratch.ACTIVATIONS`, saturation shaded."""
+    """f and f' of any activation in :data:`dlcore.scratch.ACTIVATIONS` (or the learner's table), saturation shaded."""
 
-    def __init__(self, activation: str = "sigmoid", x_range: float = 6.0, points: int = 801) -> None:
+    def __init__(self, activation: str = "sigmoid", x_range: float = 6.0, points: int = 801, *,
+                 activations: dict | None = None) -> None:
         import ipywidgets as widgets
         from matplotlib.collections import PolyCollection
         from matplotlib.ticker import MaxNLocator
         from dlcore.plots.figures import pin_axis_labels
         from dlcore.plots.style import COLORS, new_figure
 
-        get_activation(activation)
+        self.table = _table("ActivationExplorer", activations)
+        if activation not in self.table:
+            get_activation(activation)  # raises the course's message for an unknown name
         self.points = int(points)
-        self.activation = widgets.Dropdown(options=list(ACTIVATIONS), value=activation, description="activation")
+        self.activation = widgets.Dropdown(options=list(self.table), value=activation, description="activation")
         self.negative_slope = widgets.FloatSlider(value=0.01, min=0.0, max=1.0, step=0.01, description="leaky slope")
         self.alpha = widgets.FloatSlider(value=1.0, min=0.0, max=5.0, step=0.05, description="ELU α")
         self.approximate = widgets.Dropdown(options=["none", "tanh"], value="none", description="GELU approx.")
@@ -114,8 +124,8 @@ class ActivationExplorer(Explorer):
 
     def compute(self) -> ActivationState:
         name = self.activation.value
-        spec = get_activation(name)
-        params = _relevant_params(name, self.negative_slope.value, self.alpha.value, self.approximate.value)
+        spec = self.table[name]
+        params = _relevant_params(spec, self.negative_slope.value, self.alpha.value, self.approximate.value)
         r = float(self.x_range.value)
         x = np.linspace(-r, r, self.points)
         f = spec.function(x, **params)
@@ -133,7 +143,7 @@ class ActivationExplorer(Explorer):
         return low - pad, high + pad
 
     def draw(self, state: ActivationState) -> None:
-        spec = get_activation(state.name)
+        spec = self.table[state.name]
         for ax, line, values in ((self.ax_f, self.line_f, state.f), (self.ax_df, self.line_df, state.df)):
             line.set_data(state.x, values)
             ax.set_xlim(state.x[0], state.x[-1])
@@ -199,7 +209,8 @@ class DepthExplorer(Explorer):
     """
 
     def __init__(self, rng: np.random.Generator, depth: int = 20, width: int = 64,
-                 activation: str = "sigmoid", weight_scale: float = 1.0, bias: float = 0.0) -> None:
+                 activation: str = "sigmoid", weight_scale: float = 1.0, bias: float = 0.0, *,
+                 activations: dict | None = None) -> None:
         import ipywidgets as widgets
         from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
         from dlcore.plots.figures import pin_axis_labels
@@ -209,7 +220,8 @@ class DepthExplorer(Explorer):
             raise TypeError(f"DepthExplorer: rng must be a numpy Generator, got {type(rng).__name__}")
         self.x = rng.standard_normal((64, 32))  # (N, D)
         self.seed = int(rng.integers(2**32))
-        choices = [name for name in ACTIVATIONS]
+        self.table = _table("DepthExplorer", activations)
+        choices = list(self.table)
         self.depth = widgets.IntSlider(value=depth, min=1, max=50, description="depth")
         self.width = widgets.IntSlider(value=width, min=4, max=128, step=4, description="width")
         self.activation = widgets.Dropdown(options=choices, value=activation, description="activation")
@@ -249,8 +261,9 @@ class DepthExplorer(Explorer):
     def compute(self) -> DepthState:
         name = self.activation.value
         # The exact GELU evaluates erf element by element (slow in NumPy); its tanh form differs by < 5e-4.
-        params = {"approximate": "tanh"} if name == "gelu" else {}
-        stats = depth_statistics(self.x, self.depth.value, self.width.value, name,
+        spec = self.table[name]
+        params = {"approximate": "tanh"} if "approximate" in dict(spec.defaults) else {}
+        stats = depth_statistics(self.x, self.depth.value, self.width.value, spec,
                                  rng=np.random.default_rng(self.seed), weight_scale=float(self.weight_scale.value),
                                  bias=float(self.bias.value), **params)
         last = stats.grad_norm[-1]
