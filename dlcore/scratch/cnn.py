@@ -10,6 +10,8 @@ the PyTorch one identical weights, so the two can be compared exactly.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from dlcore.errors import ShapeError, as_float_array, format_shape
@@ -32,13 +34,22 @@ class Conv2d(Module):
     """A bank of F filters (F, C, kh, kw) and F biases; forward is conv2d_forward.
 
     Initialisation as PyTorch's nn.Conv2d: w and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
-    fan_in = C kh kw.
+    fan_in = C kh kw. ``kernels`` replaces the pair (conv2d_forward, conv2d_backward) by
+    another pair with the same contract, called as ``forward(x, w, b, stride, padding)`` and
+    ``backward(dout, cache)`` (chapter 09 trains LeNet-5 on the learner's kernels this way);
+    such kernels know no dilation.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int], *,
                  stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,
-                 dilation: int | tuple[int, int] = 1, rng: np.random.Generator) -> None:
+                 dilation: int | tuple[int, int] = 1, rng: np.random.Generator,
+                 kernels: tuple[Callable, Callable] | None = None) -> None:
         super().__init__()
+        if kernels is not None and (len(kernels) != 2 or not all(callable(k) for k in kernels)):
+            raise TypeError("Conv2d: kernels must be a pair of functions (forward, backward)")
+        if kernels is not None and as_pair("Conv2d", "dilation", dilation, 1) != (1, 1):
+            raise ValueError(f"Conv2d: kernels of your own take no dilation; got dilation={dilation!r}")
+        self.kernels = kernels
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"Conv2d: {name} must be a positive int, got {value!r}")
@@ -53,12 +64,17 @@ class Conv2d(Module):
         self._cache = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        out, self._cache = conv2d_forward(x, self.w.value, self.b.value, self.stride, self.padding, self.dilation)
+        if self.kernels is None:
+            out, self._cache = conv2d_forward(x, self.w.value, self.b.value, self.stride, self.padding,
+                                              self.dilation)
+        else:
+            out, self._cache = self.kernels[0](x, self.w.value, self.b.value, self.stride, self.padding)
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         _need_forward("Conv2d", self._cache)
-        dx, dw, db = conv2d_backward(dout, self._cache)
+        backward = conv2d_backward if self.kernels is None else self.kernels[1]
+        dx, dw, db = backward(dout, self._cache)
         self.w.accumulate(dw)
         self.b.accumulate(db)
         return dx
@@ -130,10 +146,12 @@ _POOLS = {"avg": AvgPool2d, "max": MaxPool2d}
 
 
 def scratch_lenet5(num_classes: int = 10, in_channels: int = 1, input_size: int = 32, *,
-                   activation: str = "tanh", pooling: str = "avg", rng: np.random.Generator) -> Sequential:
+                   activation: str = "tanh", pooling: str = "avg", rng: np.random.Generator,
+                   conv_kernels: tuple[Callable, Callable] | None = None) -> Sequential:
     """LeNet-5 from dlcore modules, layer for layer as :class:`dlcore.models.lenet.LeNet5`.
 
     x (N, in_channels, input_size, input_size) -> logits (N, num_classes); 61,706 parameters at the defaults.
+    ``conv_kernels``: a (forward, backward) pair for the three convolutions (see :class:`Conv2d`).
     """
     if input_size not in (28, 32):
         raise ValueError(f"scratch_lenet5: input_size must be 32 or 28 (padded by 2 in C1), got {input_size!r}")
@@ -142,11 +160,12 @@ def scratch_lenet5(num_classes: int = 10, in_channels: int = 1, input_size: int 
                          f"{sorted(_POOLS)}, got {activation!r} and {pooling!r}")
     act, pool = _ACTIVATIONS[activation], _POOLS[pooling]
     return Sequential(
-        Conv2d(in_channels, 6, 5, padding=2 if input_size == 28 else 0, rng=rng), act(),  # C1 (N, 6, 28, 28)
+        Conv2d(in_channels, 6, 5, padding=2 if input_size == 28 else 0, rng=rng, kernels=conv_kernels),  # C1
+        act(),                                                                            # (N, 6, 28, 28)
         pool(2),                                                                          # S2 (N, 6, 14, 14)
-        Conv2d(6, 16, 5, rng=rng), act(),                                                 # C3 (N, 16, 10, 10)
+        Conv2d(6, 16, 5, rng=rng, kernels=conv_kernels), act(),                           # C3 (N, 16, 10, 10)
         pool(2),                                                                          # S4 (N, 16, 5, 5)
-        Conv2d(16, 120, 5, rng=rng), act(),                                               # C5 (N, 120, 1, 1)
+        Conv2d(16, 120, 5, rng=rng, kernels=conv_kernels), act(),                         # C5 (N, 120, 1, 1)
         Flatten(),                                                                        # (N, 120)
         Linear(120, 84, rng=rng), act(),                                                  # F6
         Linear(84, num_classes, rng=rng),                                                 # logits
