@@ -21,7 +21,8 @@ also re-exported here):
 - ``surfaces``, ``optim``, ``schedules``  test surfaces, optimizers, schedules (06)
 - ``init``, ``batchnorm``, ``dropout``, ``regularization``  training deep networks (07)
 - ``conv_naive``, ``im2col``, ``conv``, ``pooling``, ``cnn``  convolutional networks (09)
-- ``rnn``, ``lstm``, ``gru``, ``embedding``, ``jordan``, ``gradient_flow``, ``sequence_model``  recurrent networks (11)
+- ``rnn``, ``lstm``, ``gru``, ``embedding``, ``jordan``, ``gradient_flow``, ``sequence_model``, ``char_lstm``
+  recurrent networks (11)
 - ``attention``, ``transformer``  attention and one Transformer block (12)
 - ``rbm``, ``dbn``      restricted Boltzmann machines and deep belief networks (13)
 - ``gan_losses``        the GAN losses and their gradients (14)

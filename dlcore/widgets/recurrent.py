@@ -52,15 +52,19 @@ def sequence_values(text: str) -> np.ndarray:
     return np.array([(ord(c) % 32) / 16.0 - 1.0 for c in text])
 
 
-def run_cell(kind: str, values: np.ndarray, weights) -> tuple[np.ndarray, np.ndarray]:
-    """Run one sequence (batch of one) through a cell; return hidden (T, Hh) and gates (T, rows, Hh)."""
+def run_cell(kind: str, values: np.ndarray, weights, lstm_cell=lstm_cell_forward) -> tuple[np.ndarray, np.ndarray]:
+    """Run one sequence (batch of one) through a cell; return hidden (T, Hh) and gates (T, rows, Hh).
+
+    ``lstm_cell`` is the LSTM step to run (chapter 11 passes the learner's, once exercise 11.6 passes):
+    ``lstm_cell(x_t, h, c, W_ih, W_hh, b_ih, b_hh) -> (h, c, cache)`` with the gates in ``cache.acts``.
+    """
     Hh = weights[1].shape[1]
     h, c = np.zeros((1, Hh)), np.zeros((1, Hh))
     hidden, gates = [], []
     for value in values:
         x_t = np.array([[value]])  # (N, D) = (1, 1)
         if kind == "lstm":
-            h, c, cache = lstm_cell_forward(x_t, h, c, *weights)
+            h, c, cache = lstm_cell(x_t, h, c, *weights)
             gates.append(np.vstack([cache.acts.reshape(4, Hh), c]))  # (4 Hh,) -> i, f, g, o rows, then c
         elif kind == "gru":
             h, cache = gru_cell_forward(x_t, h, *weights)
@@ -87,7 +91,9 @@ class RecurrentState:
 class RecurrentExplorer(Explorer):
     """Step through a sequence: input, hidden state over time, gates at the chosen step."""
 
-    def __init__(self, sequence: str = "parity bits 1011001110", cell: str = "lstm", seed: int = 0) -> None:
+    def __init__(self, sequence: str = "parity bits 1011001110", cell: str = "lstm", seed: int = 0,
+                 lstm_cell=lstm_cell_forward) -> None:
+        self.lstm_cell = lstm_cell
         style = {"description_width": "initial"}
         self.sequence = widgets.Dropdown(options=list(SEQUENCES), value=sequence, description="sequence", style=style)
         self.text = widgets.Text(value="", placeholder="or type one: 0110... or words", description="your sequence",
@@ -128,7 +134,7 @@ class RecurrentExplorer(Explorer):
         if values.size == 0:
             values = np.zeros(1)
         kind = self.cell.value
-        hidden, gates = run_cell(kind, values, self.weights[kind])
+        hidden, gates = run_cell(kind, values, self.weights[kind], self.lstm_cell)
         step = int(min(self.step.value, len(values) - 1))
         return RecurrentState(kind, source, values, hidden, gates, step)
 
