@@ -12,9 +12,9 @@ torch.set_num_threads(1)
 from dlcore.errors import ShapeError
 from dlcore.gradcheck import numerical_gradient, relative_error
 from dlcore.rl.cartpole import CartPole
-from dlcore.rl.dqn import ReplayBuffer, dqn_targets, evaluate_greedy, train_dqn
+from dlcore.rl.dqn import ReplayBuffer, dqn_loss, dqn_targets, evaluate_greedy, train_dqn
 from dlcore.rl.gridworld import GridWorld
-from dlcore.rl.policy_gradient import (gradient_spread, policy_network, returns_to_go, rollout,
+from dlcore.rl.policy_gradient import (gradient_spread, policy_network, reinforce_loss, returns_to_go, rollout,
                                        softmax_policy_gradient, train_reinforce)
 from dlcore.rl.tabular import discounted_returns, policy_evaluation, q_learning, value_iteration
 from tests.tolerances import PARITY_ATOL_FLOAT64, PARITY_RTOL_FLOAT64
@@ -99,6 +99,14 @@ def test_discounted_returns_backwards():
     np.testing.assert_allclose(returns_to_go(np.array([[1.0], [0.0], [2.0]]), 0.5)[:, 0], [1.5, 1.0, 2.0])
     with pytest.raises(ValueError, match="gamma must be in"):
         discounted_returns([1.0], 1.5)
+
+
+def test_discounted_returns_restart_after_each_episode_end():
+    rewards, dones = [1.0, 2.0, 3.0, 4.0], [False, True, False, False]
+    np.testing.assert_allclose(discounted_returns(rewards, 0.5, dones), [2.0, 2.0, 5.0, 4.0])
+    np.testing.assert_allclose(discounted_returns(rewards, 0.5, [False] * 4), discounted_returns(rewards, 0.5))
+    with pytest.raises(ValueError, match="dones must have the shape"):
+        discounted_returns(rewards, 0.5, [True])
 
 # ---------------------------------------------------------------- cart-pole
 
@@ -202,6 +210,35 @@ def test_dqn_targets_bootstrap_only_when_the_episode_goes_on():
     np.testing.assert_allclose(y, [1.0 + 0.9 * 5.0, 1.0])
     with pytest.raises(ShapeError, match="expected rewards"):
         dqn_targets(np.zeros(2), np.zeros(2), np.zeros(2), 0.9)
+
+
+def test_dqn_loss_regresses_the_action_taken_towards_the_masked_target():
+    torch.manual_seed(0)
+    q_network, target = policy_network(4), policy_network(4)
+    s, s_next = torch.randn(3, 4), torch.randn(3, 4)
+    batch = (s, torch.tensor([0, 1, 1]), torch.tensor([1.0, 0.5, 2.0]), s_next, torch.tensor([0.0, 1.0, 0.0]))
+    with torch.no_grad():
+        y = batch[2] + 0.9 * (1 - batch[4]) * target(s_next).max(dim=1).values
+        q = q_network(s)[torch.arange(3), batch[1]]
+    loss = dqn_loss(q_network, target, batch, 0.9)
+    torch.testing.assert_close(loss, torch.nn.functional.smooth_l1_loss(q, y))
+    loss.backward()
+    assert all(p.grad is None for p in target.parameters())
+
+
+def test_training_loops_accept_a_loss_function_and_reproduce_with_the_same_one():
+    default = train_dqn(num_steps=300, learning_starts=200)
+    given = train_dqn(num_steps=300, learning_starts=200, loss_function=dqn_loss)
+    assert default.losses == given.losses
+    calls = []
+
+    def loss_function(policy, batch, gamma, baseline):
+        calls.append(baseline)
+        return reinforce_loss(policy, batch, gamma, baseline)[0]
+
+    history = train_reinforce(num_iterations=2, batch_size=2, baseline="mean", max_steps=20,
+                              loss_function=loss_function)
+    assert calls == ["mean", "mean"] and len(history.mean_returns) == 2
 
 
 def test_replay_buffer_overwrites_the_oldest_and_samples_what_it_holds():

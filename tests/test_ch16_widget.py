@@ -68,3 +68,15 @@ def test_switching_learners_back_and_forth_warns_nothing(explorer):
         explorer.episodes.value = 0
         explorer.algorithm.value = "q_learning"
         explorer.algorithm.value = "value_iteration"
+
+
+def test_q_learning_runs_on_a_given_learner():
+    calls = []
+
+    def learner(env, num_episodes, rng, gamma=0.99):
+        calls.append(num_episodes)
+        return np.ones((env.num_states, 4)), np.zeros(num_episodes)
+
+    explorer = GridWorldExplorer(algorithm="q_learning", episodes=40, q_learner=learner)
+    assert calls == [40] and len(explorer.state.curve) == 40
+    assert (explorer.state.V[~GridWorld().terminal] == 1.0).all()

@@ -21,7 +21,7 @@ from dlcore.errors import ShapeError
 from dlcore.rl.cartpole import CartPole
 from dlcore.rl.policy_gradient import policy_network, rollout
 
-__all__ = ["ReplayBuffer", "dqn_targets", "train_dqn", "DQNHistory", "evaluate_greedy"]
+__all__ = ["ReplayBuffer", "dqn_targets", "dqn_loss", "train_dqn", "DQNHistory", "evaluate_greedy"]
 
 
 class ReplayBuffer:
@@ -66,6 +66,26 @@ def dqn_targets(rewards: np.ndarray, next_q: np.ndarray, terminated: np.ndarray,
     return rewards + gamma * (1.0 - terminated) * next_q.max(axis=1)
 
 
+def dqn_loss(q_network, target_network, batch, gamma: float, double: bool = False):
+    """The TD loss of a minibatch: Huber(Q(s, a), y) with y = r + gamma (1 - terminated) max_a' Q_target(s', a').
+
+    ``batch`` is ``(states (N, D), actions (N,), rewards (N,), next_states (N, D), terminated (N,))``
+    as tensors. The target is computed without gradient: it is a regression label. ``double=True``
+    picks the next action with ``q_network`` and evaluates it with ``target_network``.
+    """
+    import torch
+
+    s, a, r, s_next, done = batch
+    with torch.no_grad():
+        next_q = target_network(s_next)  # (N, A)
+        if double:
+            best = q_network(s_next).argmax(dim=1, keepdim=True)
+            next_q = next_q.gather(1, best).expand(-1, next_q.shape[1])
+        y = r + gamma * (1.0 - done) * next_q.max(dim=1).values
+    q = q_network(s).gather(1, a.unsqueeze(1)).squeeze(1)  # Q(s, a) of the actions taken
+    return torch.nn.functional.smooth_l1_loss(q, y)
+
+
 class DQNHistory(NamedTuple):
     episode_returns: list[float]  # each training episode's return, in order
     losses: list[float]  # the TD loss of each update
@@ -75,10 +95,15 @@ class DQNHistory(NamedTuple):
 def train_dqn(num_steps: int = 4000, gamma: float = 0.99, learning_rate: float = 1e-3, batch_size: int = 64,
               buffer_size: int = 10_000, target_every: int = 200, learning_starts: int = 500,
               epsilon_end: float = 0.05, exploration_fraction: float = 0.3, hidden: int = 64, train_every: int = 1,
-              double: bool = False, seed: int = 0, max_steps: int = 200) -> DQNHistory:
+              double: bool = False, seed: int = 0, max_steps: int = 200, loss_function=None) -> DQNHistory:
     """DQN on one cart-pole. Epsilon falls linearly from 1 to ``epsilon_end`` over the first
     ``exploration_fraction`` of the steps; one minibatch update every ``train_every`` steps. ``double=True`` picks the next action with the online
-    network and evaluates it with the target network (double DQN)."""
+    network and evaluates it with the target network (double DQN).
+
+    ``loss_function(q_network, target_network, batch, gamma)``, if given, computes the TD loss of a
+    minibatch ``(states, actions, rewards, next_states, terminated)`` of tensors in place of
+    :func:`dqn_loss` (the chapter passes the learner's own; not with ``double``).
+    """
     import torch
 
     torch.manual_seed(seed)
@@ -106,15 +131,11 @@ def train_dqn(num_steps: int = 4000, gamma: float = 0.99, learning_rate: float =
             returns.append(episode_return)
             episode_return, state = 0.0, env.reset(rng)[0]
         if step >= learning_starts and step % train_every == 0:
-            s, a, r, s_next, done = (torch.as_tensor(x) for x in buffer.sample(batch_size))
-            with torch.no_grad():
-                next_q = target(s_next)
-                if double:
-                    best = q_network(s_next).argmax(dim=1, keepdim=True)
-                    next_q = next_q.gather(1, best).expand(-1, 2)
-                y = r + gamma * (1.0 - done) * next_q.max(dim=1).values
-            q = q_network(s).gather(1, a.unsqueeze(1)).squeeze(1)
-            loss = torch.nn.functional.smooth_l1_loss(q, y)
+            batch = tuple(torch.as_tensor(x) for x in buffer.sample(batch_size))
+            if loss_function is not None:
+                loss = loss_function(q_network, target, batch, gamma)
+            else:
+                loss = dqn_loss(q_network, target, batch, gamma, double=double)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

@@ -140,8 +140,12 @@ class ReinforceHistory(NamedTuple):
 
 def train_reinforce(num_iterations: int = 60, batch_size: int = 16, learning_rate: float = 0.01,
                     gamma: float = 0.99, baseline: str = "mean", hidden: int = 32, seed: int = 0,
-                    max_steps: int = 200) -> ReinforceHistory:
-    """REINFORCE on cart-pole: each iteration runs ``batch_size`` episodes, then one Adam step."""
+                    max_steps: int = 200, loss_function=None) -> ReinforceHistory:
+    """REINFORCE on cart-pole: each iteration runs ``batch_size`` episodes, then one Adam step.
+
+    ``loss_function(policy, batch, gamma, baseline)``, if given, replaces :func:`reinforce_loss`
+    (for the baselines "none" and "mean"; the chapter passes the learner's own).
+    """
     import torch
 
     torch.manual_seed(seed)
@@ -154,7 +158,10 @@ def train_reinforce(num_iterations: int = 60, batch_size: int = 16, learning_rat
     mean_returns = []
     for _ in range(num_iterations):
         batch = rollout(env, policy, rng)
-        loss, value_loss = reinforce_loss(policy, batch, gamma, baseline, value)
+        if loss_function is None:
+            loss, value_loss = reinforce_loss(policy, batch, gamma, baseline, value)
+        else:
+            loss, value_loss = loss_function(policy, batch, gamma, baseline), None
         optimizer.zero_grad()
         (loss if value_loss is None else loss + 0.01 * value_loss).backward()
         optimizer.step()
@@ -163,8 +170,10 @@ def train_reinforce(num_iterations: int = 60, batch_size: int = 16, learning_rat
 
 
 def gradient_spread(baseline: str, num_batches: int = 20, batch_size: int = 8, gamma: float = 0.99,
-                    seed: int = 0) -> float:
+                    seed: int = 0, loss_function=None) -> float:
     """How much the REINFORCE gradient estimate varies between batches, for a fixed random policy.
+
+    ``loss_function(policy, batch, gamma, baseline)``, if given, replaces :func:`reinforce_loss`.
 
     Returns the mean squared distance of the batch estimates from their average,
     summed over parameters: the estimator's variance (smaller is better).
@@ -177,7 +186,11 @@ def gradient_spread(baseline: str, num_batches: int = 20, batch_size: int = 8, g
     estimates = []
     for _ in range(num_batches):
         policy.zero_grad()
-        loss, _ = reinforce_loss(policy, rollout(env, policy, rng), gamma, baseline)
+        batch = rollout(env, policy, rng)
+        if loss_function is None:
+            loss, _ = reinforce_loss(policy, batch, gamma, baseline)
+        else:
+            loss = loss_function(policy, batch, gamma, baseline)
         loss.backward()
         estimates.append(torch.cat([p.grad.flatten() for p in policy.parameters()]).numpy().copy())
     estimates = np.array(estimates)

@@ -16,20 +16,27 @@ __all__ = ["discounted_returns", "policy_evaluation", "value_iteration", "greedy
            "ValueIterationResult", "QLearningResult"]
 
 
-def discounted_returns(rewards: np.ndarray, gamma: float) -> np.ndarray:
-    """G_t = r_t + gamma r_{t+1} + gamma^2 r_{t+2} + ... for every step of one episode.
+def discounted_returns(rewards: np.ndarray, gamma: float, dones: np.ndarray | None = None) -> np.ndarray:
+    """G_t = r_t + gamma r_{t+1} + gamma^2 r_{t+2} + ... up to the end of t's episode, for every step.
 
-    Computed backwards in one pass: G_t = r_t + gamma G_{t+1}, G_T = 0.
-    rewards (T,) -> returns (T,).
+    Computed backwards in one pass: G_t = r_t + gamma G_{t+1}, with no G_{t+1} after a step that
+    ends its episode. rewards (T,), dones (T,) bool (default: one episode) -> returns (T,).
+    ``rewards`` may hold several episodes end to end (``dones[t]`` marks the last step of each);
+    a last episode without its end is cut off there (nothing after T is known).
     """
     rewards = np.asarray(rewards, dtype=float)
     if rewards.ndim != 1:
         raise ValueError(f"discounted_returns: rewards must be 1-D (T,), got shape {rewards.shape}")
     if not 0.0 <= gamma <= 1.0:
         raise ValueError(f"discounted_returns: gamma must be in [0, 1], got {gamma!r}")
+    dones = np.zeros(len(rewards), dtype=bool) if dones is None else np.asarray(dones, dtype=bool)
+    if dones.shape != rewards.shape:
+        raise ValueError(f"discounted_returns: dones must have the shape of rewards {rewards.shape}, got {dones.shape}")
     returns = np.zeros_like(rewards)
     running = 0.0
     for t in range(len(rewards) - 1, -1, -1):
+        if dones[t]:  # step t ends its episode: what follows belongs to the next one
+            running = 0.0
         running = rewards[t] + gamma * running
         returns[t] = running
     return returns

@@ -43,7 +43,11 @@ class GridWorldExplorer(Explorer):
     """Value iteration vs Q-learning on the classic 4x3 grid world (Russell and Norvig's, by default)."""
 
     def __init__(self, algorithm: str = "value_iteration", gamma: float = 0.95, slip: float = 0.2,
-                 step_reward: float = -0.04, episodes: int = 200, step: int = MAX_EPISODE_STEPS, seed: int = 0) -> None:
+                 step_reward: float = -0.04, episodes: int = 200, step: int = MAX_EPISODE_STEPS, seed: int = 0,
+                 q_learner=None) -> None:
+        """``q_learner(env, num_episodes, rng, gamma=...)`` returning (Q, returns, ...) replaces
+        :func:`dlcore.rl.tabular.q_learning` (the chapter passes the learner's own)."""
+        self.q_learner = q_learner or q_learning
         style = {"description_width": "initial"}
         self.algorithm = widgets.Dropdown(options=ALGORITHMS, value=algorithm, description="learner", style=style)
         self.gamma = widgets.FloatSlider(value=gamma, min=0.0, max=0.99, step=0.01, description="discount γ",
@@ -77,9 +81,8 @@ class GridWorldExplorer(Explorer):
                 result = value_iteration(mdp, gamma, tolerance=1e-8)
                 V, policy, curve = result.V, result.policy, np.array(result.deltas)
             else:
-                result = q_learning(env, episodes, np.random.default_rng(self.seed), gamma=gamma)
-                V, policy = np.where(env.terminal, 0.0, result.Q.max(axis=1)), result.Q.argmax(axis=1)
-                curve = result.returns
+                Q, curve = self.q_learner(env, episodes, np.random.default_rng(self.seed), gamma=gamma)[:2]
+                V, policy = np.where(env.terminal, 0.0, Q.max(axis=1)), Q.argmax(axis=1)
             true_V = policy_evaluation(mdp, policy, gamma)
             self._cache = {key: (env, V, true_V, policy, curve)}  # keep only the latest setting
         return self._cache[key]
