@@ -118,6 +118,26 @@ def test_corrected_network_learns_xor():
     assert all(not np.shares_memory(a, b) for a, b in zip(params, trained))
 
 
+def test_train_fixed_uses_the_backward_it_is_given():
+    X, y = article.xor_truth_table()
+    params = article.init_params_fixed(np.random.default_rng(3))
+    calls = []
+
+    def counting_backward(cache):
+        calls.append(1)
+        return article.backward_fixed(cache)
+
+    default, _ = article.train_fixed(X, y, params, learning_rate=2.0, num_epochs=5)
+    given, _ = article.train_fixed(X, y, params, learning_rate=2.0, num_epochs=5, backward=counting_backward)
+    assert len(calls) == 5
+    for a, b in zip(default, given):
+        np.testing.assert_array_equal(a, b)
+    frozen, _ = article.train_fixed(X, y, params, num_epochs=3,
+                                    backward=lambda cache: tuple(np.zeros_like(p) for p in params))
+    for a, b in zip(frozen, params):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_forward_fixed_rejects_bad_shapes(rng):
     x = rng.standard_normal((4, 2))
     W1, b1, W2, b2 = article.init_params_fixed(rng)

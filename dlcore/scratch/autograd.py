@@ -288,7 +288,7 @@ def iter_backward(root: Value, rules: Mapping[str, Callable[[Value], None]] | No
     d root). Nodes are visited in reverse topological order, so when a
     node's rule runs, every node that uses it has already passed its
     contribution down: its grad is complete. ``rules`` maps an op to its
-    backward rule (default :data:`BACKWARD_RULES`); exercise 5.1 swaps one in.
+    backward rule (default :data:`BACKWARD_RULES`); tests swap in a faulty one.
 
     Raises:
         ValueError: for an op that has no rule in ``rules``.
