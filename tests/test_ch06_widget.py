@@ -141,3 +141,33 @@ def test_make_racer_builds_the_named_optimizer():
         make_racer("Lion", 0.1)
     with pytest.raises(ValueError, match="unknown surface"):
         OptimizerRace(surface="moon")
+
+
+def test_the_race_runs_on_given_step_functions():
+    # The chapter passes the learner's step functions; every racer must then run on them, with the same paths.
+    from dlcore.scratch import optim_steps
+    from dlcore.scratch.optim_steps import StepOptimizer
+    from dlcore.scratch import Parameter
+
+    calls = {}
+
+    def counted(function):
+        def step(*args, **kwargs):
+            calls[function.__name__] = calls.get(function.__name__, 0) + 1
+            return function(*args, **kwargs)
+        return step
+
+    steps = {name: counted(getattr(optim_steps, name))
+             for name in ("momentum_step", "adagrad_step", "rmsprop_step", "adam_step")}
+    for name in RACERS:
+        assert isinstance(make_racer(name, 0.1, steps=steps)([Parameter(np.zeros(2))]), StepOptimizer)
+    ours = OptimizerRace(surface="elongated valley, rotated 30°", steps=steps)
+    theirs = OptimizerRace(surface="elongated valley, rotated 30°")
+    try:
+        assert set(calls) == set(steps)
+        for name in RACERS:
+            np.testing.assert_allclose(ours.state.results[name].points, theirs.state.results[name].points,
+                                       rtol=1e-12, atol=1e-12)
+    finally:
+        ours.widget.close()
+        theirs.widget.close()

@@ -17,8 +17,9 @@ also re-exported here):
 - ``losses``            MSE, cross-entropies, exponential loss (04)
 - ``descent``           batch, stochastic and mini-batch gradient descent (04)
 - ``autograd``          a scalar automatic-differentiation engine (05)
+- ``autograd_nn``       neurons, layers and an MLP made of its scalar Values (05)
 - ``train``             the minimal training loop (05)
-- ``surfaces``, ``optim``, ``schedules``  test surfaces, optimizers, schedules (06)
+- ``surfaces``, ``optim``, ``optim_steps``, ``schedules``  test surfaces, optimizers, update rules, schedules (06)
 - ``init``, ``batchnorm``, ``dropout``, ``regularization``  training deep networks (07)
 - ``conv_naive``, ``im2col``, ``conv``, ``pooling``, ``cnn``  convolutional networks (09)
 - ``rnn``, ``lstm``, ``gru``, ``embedding``, ``jordan``, ``gradient_flow``, ``sequence_model``, ``char_lstm``

@@ -19,6 +19,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLoca
 
 from dlcore.plots import COLORS, new_figure
 from dlcore.scratch.optim import SGD, Adagrad, Adam, RMSprop
+from dlcore.scratch.optim_steps import StepOptimizer
 from dlcore.scratch.surfaces import Surface, Trajectory, beale, descend, elongated_quadratic, himmelblau, rosenbrock, saddle
 from dlcore.widgets.base import Explorer
 
@@ -57,12 +58,29 @@ SADDLE_RANGE = 1e3  # on the saddle, f is shown within [-SADDLE_RANGE, SADDLE_RA
 
 
 def make_racer(name: str, lr: float, momentum: float = 0.9, beta1: float = 0.9,
-               beta2: float = 0.999) -> Callable[[list], object]:
+               beta2: float = 0.999, steps: dict[str, Callable] | None = None) -> Callable[[list], object]:
     """A function building the named racer's optimizer (dlcore.scratch.optim) on a parameter list.
 
     ``momentum`` serves momentum and Nesterov; ``beta1, beta2`` serve Adam, and
     ``beta2`` is also RMSprop's decay alpha (the same leaky average of g^2).
+    ``steps``: step functions by name (``momentum_step``, ``adagrad_step``,
+    ``rmsprop_step``, ``adam_step``, see :mod:`dlcore.scratch.optim_steps`), e.g.
+    the learner's; the racers they serve run on them instead of dlcore's classes.
     """
+    steps = steps or {}
+    on_steps = {
+        "GD": ("momentum_step", lambda f, params: StepOptimizer(params, f, lr, momentum=0.0)),
+        "momentum": ("momentum_step", lambda f, params: StepOptimizer(params, f, lr, momentum=momentum)),
+        "Nesterov": ("momentum_step", lambda f, params: StepOptimizer(params, f, lr, momentum=momentum,
+                                                                      nesterov=momentum > 0)),
+        "Adagrad": ("adagrad_step", lambda f, params: StepOptimizer(params, f, lr)),
+        "RMSprop": ("rmsprop_step", lambda f, params: StepOptimizer(params, f, lr, alpha=beta2)),
+        "Adam": ("adam_step", lambda f, params: StepOptimizer(params, f, lr, num_state=2, counts_steps=True,
+                                                              beta1=beta1, beta2=beta2)),
+    }
+    if name in on_steps and on_steps[name][0] in steps:
+        function, build = steps[on_steps[name][0]], on_steps[name][1]
+        return lambda params: build(function, params)
     builders = {
         "GD": lambda params: SGD(params, lr=lr),
         "momentum": lambda params: SGD(params, lr=lr, momentum=momentum),
@@ -107,7 +125,10 @@ class RaceState:
 class OptimizerRace(Explorer):
     """Race the optimizers from one start on a chosen surface."""
 
-    def __init__(self, surface: str = "elongated valley (condition 50)", racers=RACERS) -> None:
+    def __init__(self, surface: str = "elongated valley (condition 50)", racers=RACERS,
+                 steps: dict[str, Callable] | None = None) -> None:
+        """``steps``: step functions by name that the racers run on (see :func:`make_racer`)."""
+        self.steps = dict(steps or {})
         if surface not in SURFACE_CHOICES:
             raise ValueError(f"OptimizerRace: unknown surface {surface!r}; choose one of {list(SURFACE_CHOICES)}")
         style = {"description_width": "initial"}
@@ -184,7 +205,7 @@ class OptimizerRace(Explorer):
         if cached is None or (cached.steps_taken < num_steps and not cached.diverged):
             if len(self._cache) > 512:
                 self._cache.clear()
-            factory = make_racer(name, lr, self.momentum.value, self.beta1.value, self.beta2.value)
+            factory = make_racer(name, lr, self.momentum.value, self.beta1.value, self.beta2.value, self.steps)
             cached = descend(surface, factory, start, num_steps, bound=BOUND)
             self._cache[key] = cached
         if cached.steps_taken <= num_steps:
