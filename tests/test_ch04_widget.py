@@ -124,3 +124,21 @@ def test_changing_surface_refits_the_start_sliders(explorer):
     renders = e.renders
     e.surface.value = "quadratic (1-D)"
     assert e.renders == renders + 1  # one redraw per surface change, not one per slider it adjusts
+
+
+def test_the_regression_surface_runs_on_a_given_mse_function():
+    def learners_mse(pred, target):  # a correct MSE written differently
+        residual = pred - target
+        return float(residual @ residual / residual.size), residual * (2.0 / residual.size)
+
+    def doubled_gradient(pred, target):
+        residual = pred - target
+        return float(np.mean(residual**2)), 4.0 * residual / residual.size
+
+    runs = {}
+    for name, mse in (("dlcore", None), ("learner", learners_mse), ("wrong", doubled_gradient)):
+        e = DescentExplorer(surface="linear regression MSE (2-D)", learning_rate=0.05, num_steps=20, mse_loss=mse)
+        e.batch_size.value = 8
+        runs[name] = e.state.points
+    np.testing.assert_allclose(runs["learner"], runs["dlcore"], rtol=1e-10, atol=1e-12)
+    assert not np.allclose(runs["wrong"], runs["dlcore"])

@@ -22,6 +22,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from dlcore.errors import ShapeError, as_float_array, expect_ndim, expect_shape
+from dlcore.scratch.activations import sigmoid
 from dlcore.scratch.losses import (
     binary_cross_entropy_with_logits_backward,
     binary_cross_entropy_with_logits_forward,
@@ -30,7 +31,8 @@ from dlcore.scratch.losses import (
 )
 
 __all__ = [
-    "minibatch_indices", "linear_regression_loss", "logistic_regression_loss", "MODELS",
+    "minibatch_indices", "train_softmax_regression", "linear_regression_loss", "logistic_regression_loss",
+    "sigmoid_mse_loss", "MODELS",
     "DescentHistory", "gradient_descent", "least_squares", "linear_regression_hessian",
     "gradient_descent_path", "Curve1D", "quadratic_1d", "double_well_1d", "linear_regression_surface",
 ]
@@ -81,6 +83,57 @@ def minibatch_indices(num_examples: int, batch_size: int, rng: np.random.Generat
     return batches
 
 
+def train_softmax_regression(
+    X: np.ndarray, y: np.ndarray, W: np.ndarray, b: np.ndarray,
+    loss_fn: Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]],
+    learning_rate: float, num_epochs: int, batch_size: int, seed: int, weight_decay: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mini-batch SGD on a linear classifier, logits = X W + b (softmax regression with cross-entropy).
+
+    Each step takes one batch of :func:`minibatch_indices` (a fresh order every
+    epoch from ``np.random.default_rng(seed)``, the last batch holding the
+    leftovers) and minimises loss_fn(logits_B, y_B) + (weight_decay / 2) ||W||^2
+    (the bias is not decayed): W <- W - lr (X_B^T dlogits + weight_decay W), b <- b - lr sum_B dlogits.
+
+    Args:
+        X: (N, D) inputs. y: (N,) integer labels. W: (D, K), b: (K,) the start (not modified).
+        loss_fn: ``(logits (B, K), labels (B,)) -> (mean loss, dlogits (B, K))``.
+        learning_rate: > 0. num_epochs, batch_size: positive ints, batch_size <= N.
+        seed: seeds the one generator that draws every epoch's order.
+        weight_decay: the L2 coefficient (>= 0).
+
+    Returns:
+        (W, b, losses): the trained parameters and the objective on each step's
+        batch, measured before the step, shape (num_epochs * ceil(N / batch_size),).
+
+    Raises:
+        ShapeError: if X, y, W and b do not fit together. ValueError: bad counts or rates.
+    """
+    func = "train_softmax_regression"
+    X = as_float_array(func, "X", X)
+    expect_ndim(func, "X", X, 2, "(N, D): one row per example")
+    N, D = X.shape
+    expect_shape(func, "y", np.asarray(y), (N,), "(N,)", f"N = X.shape[0] = {N}")
+    W = as_float_array(func, "W", W).astype(np.float64)  # a copy: the caller's start stays as it was
+    expect_ndim(func, "W", W, 2, "(D, K)")
+    expect_shape(func, "W", W, (D, W.shape[1]), "(D, K)", f"D = X.shape[1] = {D}")
+    b = as_float_array(func, "b", b).astype(np.float64)
+    expect_shape(func, "b", b, (W.shape[1],), "(K,)", f"K = W.shape[1] = {W.shape[1]}")
+    learning_rate = _positive_float(func, "learning_rate", learning_rate)
+    weight_decay = _positive_float(func, "weight_decay", weight_decay, allow_zero=True)
+    num_epochs = _positive_int(func, "num_epochs", num_epochs)
+    rng = np.random.default_rng(seed)
+    losses = []
+    for _ in range(num_epochs):
+        for batch in minibatch_indices(N, batch_size, rng):
+            logits = X[batch] @ W + b  # (B, K)
+            loss, dlogits = loss_fn(logits, y[batch])  # dlogits (B, K) carries the 1/B of the mean
+            losses.append(loss + 0.5 * weight_decay * float(np.sum(W * W)))
+            W = W - learning_rate * (X[batch].T @ dlogits + weight_decay * W)  # (D, K)
+            b = b - learning_rate * dlogits.sum(axis=0)  # (K,)
+    return W, b, np.array(losses)
+
+
 def _split(func: str, theta, X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     X = as_float_array(func, "X", X)
     expect_ndim(func, "X", X, 2, "(N, D): one row per example; a single feature is x[:, None]")
@@ -122,6 +175,19 @@ def logistic_regression_loss(theta: np.ndarray, X: np.ndarray, y: np.ndarray) ->
     logits = X @ theta[:-1] + theta[-1]  # (N,)
     loss, cache = binary_cross_entropy_with_logits_forward(logits, y)
     dlogits = binary_cross_entropy_with_logits_backward(cache)
+    return loss, np.append(X.T @ dlogits, dlogits.sum())
+
+
+def sigmoid_mse_loss(theta: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Squared error of p = sigma(x . w + b) against labels y in {0, 1}, and its gradient (chapter 04, section 4).
+
+    dL/dz_n = dL/dp_n * p_n (1 - p_n): the sigmoid's derivative stays in the gradient, so a confident
+    mistake (p near 0 or 1) learns slowly, unlike :func:`logistic_regression_loss`.
+    """
+    theta, X, y = _split("sigmoid_mse_loss", theta, X, y)
+    p = sigmoid(X @ theta[:-1] + theta[-1])  # (N,)
+    loss, cache = mse_forward(p, y)
+    dlogits = mse_backward(cache) * p * (1.0 - p)  # (N,)
     return loss, np.append(X.T @ dlogits, dlogits.sum())
 
 

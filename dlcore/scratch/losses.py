@@ -10,6 +10,10 @@ the graph); the returned gradient is scaled by it. Because the loss is a mean,
 every gradient carries a factor 1/N (1/(N*M) for MSE over an (N, M) array):
 forgetting it makes the step size depend on the batch size.
 
+For training loops that want both at once, ``mse_loss``, ``bce_with_logits_loss``,
+``softmax_cross_entropy`` and ``multiclass_hinge`` return ``(loss, gradient)`` in
+one call (the form chapter 04's exercises ask the learner to write).
+
 Shape glossary: N batch, M outputs per example, K classes.
 """
 
@@ -30,6 +34,8 @@ __all__ = [
     "binary_cross_entropy_with_logits_backward",
     "SoftmaxCECache", "softmax_cross_entropy_forward", "softmax_cross_entropy_backward",
     "ExponentialCache", "exponential_loss_forward", "exponential_loss_backward",
+    "HingeCache", "multiclass_hinge_forward", "multiclass_hinge_backward",
+    "mse_loss", "bce_with_logits_loss", "softmax_cross_entropy", "multiclass_hinge",
 ]
 
 # Probabilities are clipped into [eps, 1 - eps] before taking logs, so p = 0 or
@@ -313,3 +319,78 @@ def exponential_loss_backward(cache: ExponentialCache, dloss: float = 1.0) -> np
     dloss = _scale("exponential_loss_backward", dloss)
     y, weights = cache
     return -dloss * y * weights / weights.size
+
+
+# ---------------------------------------------------------------- multiclass hinge (SVM) loss
+
+class HingeCache(NamedTuple):
+    active: np.ndarray  # (N, K) bool: the classes whose margin is violated (never the true class)
+    labels: np.ndarray  # (N,) int
+
+
+def multiclass_hinge_forward(scores: np.ndarray, labels: np.ndarray, margin: float = 1.0) -> tuple[float, HingeCache]:
+    """The multiclass SVM (Weston-Watkins) hinge loss, as in CS231n.
+
+    L = (1/N) sum_n sum_{k != y_n} max(0, s_nk - s_{n y_n} + margin)
+
+    A class contributes only while its score comes within ``margin`` of the
+    true class's score; a margin of exactly 0 contributes nothing (and no
+    gradient). ``torch.nn.functional.multi_margin_loss`` also divides by K:
+    it equals this loss / K.
+
+    Args:
+        scores: (N, K) class scores. labels: (N,) integer class indices in 0..K-1.
+        margin: the required gap Delta > 0.
+
+    Raises:
+        ShapeError: scores not 2-D or labels not (N,). TypeError / ValueError: bad labels, N = 0.
+    """
+    func = "multiclass_hinge_forward"
+    s = as_float_array(func, "scores", scores)
+    if s.ndim != 2:
+        raise ShapeError(f"{func}: scores has shape {format_shape(s.shape)} ({s.ndim}-D) but expected (N, K): one "
+                         f"row of class scores per example")
+    N, K = s.shape
+    if N == 0:
+        raise ValueError(f"{func}: scores is an empty batch (N = 0); the mean over it is undefined")
+    labels = _check_labels(func, labels, K, batch=N)
+    rows = np.arange(N)
+    margins = s - s[rows, labels][:, None] + margin  # (N, K)
+    margins[rows, labels] = 0.0  # the true class is not compared with itself
+    return float(np.maximum(margins, 0.0).sum() / N), HingeCache(margins > 0, labels)
+
+
+def multiclass_hinge_backward(cache: HingeCache, dloss: float = 1.0) -> np.ndarray:
+    """dL/ds: +1/N for each violating class, minus their count / N for the true class; shape (N, K)."""
+    dloss = _scale("multiclass_hinge_backward", dloss)
+    active, labels = cache
+    N = active.shape[0]
+    dscores = active.astype(np.float64)  # (N, K)
+    dscores[np.arange(N), labels] = -active.sum(axis=1)
+    return dloss * dscores / N
+
+
+# ---------------------------------------------------------------- (loss, gradient) in one call
+
+def mse_loss(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+    """``(L, dL/dpred)`` of :func:`mse_forward` / :func:`mse_backward` in one call."""
+    loss, cache = mse_forward(pred, target)
+    return loss, mse_backward(cache)
+
+
+def bce_with_logits_loss(logits: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+    """``(L, dL/dlogits)`` of the binary cross-entropy on logits, in one call."""
+    loss, cache = binary_cross_entropy_with_logits_forward(logits, target)
+    return loss, binary_cross_entropy_with_logits_backward(cache)
+
+
+def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """``(L, dL/dlogits)`` of the softmax cross-entropy, in one call."""
+    loss, cache = softmax_cross_entropy_forward(logits, labels)
+    return loss, softmax_cross_entropy_backward(cache)
+
+
+def multiclass_hinge(scores: np.ndarray, labels: np.ndarray, margin: float = 1.0) -> tuple[float, np.ndarray]:
+    """``(L, dL/dscores)`` of the multiclass hinge loss, in one call."""
+    loss, cache = multiclass_hinge_forward(scores, labels, margin)
+    return loss, multiclass_hinge_backward(cache)

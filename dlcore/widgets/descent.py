@@ -10,6 +10,7 @@ moving) and compares the learning rate with the stability limit 2 / L.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import ipywidgets as widgets
 import numpy as np
@@ -129,11 +130,22 @@ def _verdict(problem: _Problem, points: np.ndarray, losses: np.ndarray, diverged
     return "still moving"
 
 
+def _linear_regression_model(mse_loss: Callable) -> Callable:
+    """The ``(theta, X, y) -> (loss, gradient)`` of the linear model X w + b under a given MSE function."""
+    def loss_and_gradient(theta: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        loss, dpred = mse_loss(X @ theta[:-1] + theta[-1], y)  # dpred (N,)
+        return float(loss), np.append(X.T @ dpred, np.sum(dpred))
+    return loss_and_gradient
+
+
 class DescentExplorer(Explorer):
     """Gradient descent on five loss surfaces: learning rate, start point, steps, batch size or noise."""
 
     def __init__(self, surface: str = "quadratic (1-D)", learning_rate: float = 0.1, num_steps: int = 30,
-                 seed: int = 0) -> None:
+                 seed: int = 0, mse_loss: Callable | None = None) -> None:
+        """``mse_loss(pred, target) -> (loss, dpred)``, e.g. the learner's from exercise 4.1, drives the
+        linear-regression surface's descent (default: dlcore's)."""
+        self.regression_model = "linear" if mse_loss is None else _linear_regression_model(mse_loss)
         self.x_data, self.y_data = regression_data(seed)
         self.problems = _problems(self.x_data, self.y_data)
         self.seed = seed
@@ -200,7 +212,7 @@ class DescentExplorer(Explorer):
             batch_size = int(self.batch_size.value)
             per_epoch = -(-NUM_EXAMPLES // batch_size)  # ceil
             num_epochs = max(1, -(-steps // per_epoch))
-            history = gradient_descent("linear", self.x_data[:, None], self.y_data, np.array(start),
+            history = gradient_descent(self.regression_model, self.x_data[:, None], self.y_data, np.array(start),
                                        learning_rate=lr, num_epochs=num_epochs, batch_size=batch_size, rng=rng)
             points, diverged = history.params[: steps + 1], history.diverged and history.num_steps < steps
         else:
