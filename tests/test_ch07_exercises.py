@@ -1,4 +1,6 @@
-"""Chapter 07 checks: each passes the reference and fails plausible wrong answers with their diagnosis."""
+"""Chapter 07 checks: each passes two different right answers, fails plausible wrong ones with their
+diagnosis (asserted by message and mistake id), fails answers that call dlcore's own code, and hands
+the learner's functions to the chapter once they pass."""
 
 from __future__ import annotations
 
@@ -10,7 +12,13 @@ from threadpoolctl import threadpool_limits
 
 from dlcore.exercises import ch07
 from dlcore.exercises.core import ExerciseFailed
+from dlcore.exercises.learner import accepted, forget_accepted, implementation
+from dlcore.scratch import init
 from dlcore.scratch.batchnorm import batchnorm_forward
+from dlcore.scratch.dropout import dropout_forward
+from dlcore.scratch.optim import SGD
+from dlcore.training import LayerKernels, measure, scratch_mlp, train
+
 
 @pytest.fixture(autouse=True, scope="module")
 def one_blas_thread():
@@ -19,149 +27,423 @@ def one_blas_thread():
         yield
 
 
+@pytest.fixture(autouse=True)
+def fresh_acceptances():
+    forget_accepted()
+    yield
+    forget_accepted()
+
+
 def _not_done(*args, **kwargs):
     raise NotImplementedError("Exercise 7.x: write your code here")
 
 
-# ---------------------------------------------------------------- 7.1
-
-def test_init_std_reference_passes():
-    assert ch07.check_init_std(ch07.reference_init_std).passed
-
-
-def _init_with(he, xavier):
-    return lambda scheme, fan_in, fan_out: he(fan_in, fan_out) if scheme == "he" else xavier(fan_in, fan_out)
+def _fails(check, *functions, message: str, mistake: str | None = None) -> ExerciseFailed:
+    with pytest.raises(ExerciseFailed, match=message) as caught:
+        check(*functions)
+    if mistake is not None:
+        assert caught.value.mistake == mistake
+    return caught.value
 
 
-@pytest.mark.parametrize("he, xavier, message", [
-    (lambda i, o: math.sqrt(2 / o), lambda i, o: math.sqrt(2 / (i + o)), "He scales by fan_IN"),
-    (lambda i, o: math.sqrt(1 / i), lambda i, o: math.sqrt(2 / (i + o)), "the ReLU gain √2 is missing"),
-    (lambda i, o: 2 / i, lambda i, o: 2 / (i + o), "you returned the VARIANCE 2 / fan_in"),
-    (lambda i, o: math.sqrt(2 / i), lambda i, o: 2 / (i + o), r"you returned the VARIANCE 2 / \(fan_in \+ fan_out\)"),
-    (lambda i, o: math.sqrt(6 / i), lambda i, o: math.sqrt(2 / (i + o)), "is the BOUND a of the uniform"),
-    (lambda i, o: math.sqrt(2 / i), lambda i, o: math.sqrt(1 / (i + o)), "the factor 2 is missing"),
-    (lambda i, o: math.sqrt(2 / i), lambda i, o: math.sqrt(1 / i), "LeCun's scaling"),
-    (lambda i, o: math.sqrt(2) / i, lambda i, o: math.sqrt(2 / (i + o)), "the square root must cover fan_in too"),
+# ---------------------------------------------------------------- 7.1 predict
+
+RIGHT_REGIMES = ("vanishing", "stable", "vanishing", "stable", "exploding")
+
+
+def test_regime_prediction_right_answer_matches_the_measurement():
+    assert tuple(regime for regime, _ in ch07.measure_regimes()) == RIGHT_REGIMES
+    assert ch07.check_regime_prediction(RIGHT_REGIMES).passed
+    assert ch07.check_regime_prediction([p.upper() for p in RIGHT_REGIMES]).passed
+    assert ch07.check_regime_prediction(lambda: RIGHT_REGIMES).passed
+
+
+@pytest.mark.parametrize("prediction, message, mistake", [
+    (("vanishing", "stable", "stable", "stable", "exploding"), "ReLU passes only half of its inputs",
+     "regime-relu-xavier"),
+    (("stable", "stable", "vanishing", "stable", "exploding"), r"σ' ≤ 1/4", "regime-sigmoid-xavier"),
+    (("vanishing", "vanishing", "vanishing", "stable", "exploding"), "tanh has slope ≈ 1 near 0", "regime-tanh-xavier"),
+    (("vanishing", "stable", "vanishing", "stable", "stable"), "each ReLU layer multiplies the variance by 64/2 = 32",
+     "regime-relu-standard"),
+    (("vanishing", "stable", "vanishing", "vanishing", "exploding"), "exactly makes up for the half", "regime-relu-he"),
 ])
-def test_init_std_mistakes_are_diagnosed(he, xavier, message):
-    with pytest.raises(ExerciseFailed, match=message):
-        ch07.check_init_std(_init_with(he, xavier))
+def test_regime_prediction_wrong_entries_are_explained(prediction, message, mistake):
+    _fails(ch07.check_regime_prediction, prediction, message=message, mistake=mistake)
 
 
-def test_init_std_not_done():
+def test_regime_prediction_bad_form_and_not_done():
+    _fails(ch07.check_regime_prediction, ("vanishing", "stable"), message="should be a tuple of 5 words")
+    _fails(ch07.check_regime_prediction, ("vanishing", "fine", "vanishing", "stable", "exploding"),
+           message="should be a tuple of 5 words")
     with pytest.raises(NotImplementedError, match="Exercise 7.1 is not done yet"):
-        ch07.check_init_std(_not_done)
+        ch07.check_regime_prediction(...)
+    with pytest.raises(NotImplementedError, match="Exercise 7.1 is not done yet"):
+        ch07.check_regime_prediction(_not_done)
 
 
-# ---------------------------------------------------------------- 7.2
+# ---------------------------------------------------------------- 7.2 derive Var(z)
 
-def test_output_variance():
-    assert ch07.check_output_variance(lambda n, v, m, s2: n * v * (s2 + np.square(m))).passed
-    wrong = {
-        "the mean of the inputs is missing": lambda n, v, m, s2: n * v * s2,
-        "you used the std of the weights": lambda n, v, m, s2: n * np.sqrt(v) * (s2 + np.square(m)),
-        "fan_in is missing": lambda n, v, m, s2: v * (s2 + np.square(m)),
-        "n² is what correlated terms would give": lambda n, v, m, s2: np.square(n) * v * (s2 + np.square(m)),
-        "with μ squared": lambda n, v, m, s2: n * v * (s2 + m),
-    }
-    for message, function in wrong.items():
-        with pytest.raises(ExerciseFailed, match=message):
-            ch07.check_output_variance(function)
+@pytest.mark.parametrize("right", [
+    lambda n, v, m, s2: n * v * (s2 + np.square(m)),
+    lambda n, v, m, s2: np.multiply(n, v) * (np.asarray(s2) + np.asarray(m) * m),
+])
+def test_output_variance_right_answers_pass(right):
+    assert ch07.check_output_variance(right).passed
+
+
+@pytest.mark.parametrize("wrong, mistake", [
+    (lambda n, v, m, s2: n * v * s2, "input-mean-missing"),
+    (lambda n, v, m, s2: n * np.sqrt(v) * (s2 + np.square(m)), "weight-std-not-variance"),
+    (lambda n, v, m, s2: v * (s2 + np.square(m)), "fan-in-missing"),
+    (lambda n, v, m, s2: np.square(n) * v * (s2 + np.square(m)), "fan-in-squared"),
+    (lambda n, v, m, s2: n * v * (s2 + m), "mean-not-squared"),
+])
+def test_output_variance_mistakes_are_diagnosed(wrong, mistake):
+    _fails(ch07.check_output_variance, wrong, message="Exercise 7.2", mistake=mistake)
+
+
+def test_output_variance_not_done():
     with pytest.raises(NotImplementedError, match="Exercise 7.2 is not done yet"):
         ch07.check_output_variance(_not_done)
 
 
-# ---------------------------------------------------------------- 7.3
+# ---------------------------------------------------------------- 7.3 init_weights
 
-def test_batchnorm_forward_reference_passes():
-    assert ch07.check_batchnorm_forward(lambda x, g, b, eps=1e-5: batchnorm_forward(x, g, b, eps=eps)[0]).passed
-    assert ch07.check_batchnorm_forward(lambda x, g, b, eps=1e-5: ch07._bn_variant(x, g, b, eps)).passed
+GAINS = {"relu": math.sqrt(2.0), "leaky_relu": math.sqrt(2.0 / (1.0 + 0.01**2)), "tanh": 5.0 / 3.0}
 
 
-@pytest.mark.parametrize("mistake, message", [
-    (dict(ddof=1), "UNBIASED variance"),
-    (dict(axis=1), "over the wrong axis"),
-    (dict(eps_outside=True), "ε is outside the square root"),
-    (dict(affine=False), "γ and β are not applied"),
-    (dict(swap=True), "γ and β are swapped"),
-    (dict(divide_by_var=True), "you divided by the variance"),
-    (dict(centre=False), "the mean is not subtracted"),
+def init_by_std(shape, scheme, nonlinearity, rng, distribution="normal"):
+    fan_in, fan_out = shape
+    std = math.sqrt(2.0 / (fan_in + fan_out)) if scheme == "xavier" else GAINS.get(nonlinearity, 1.0) / math.sqrt(fan_in)
+    if distribution == "uniform":
+        return rng.uniform(-math.sqrt(3) * std, math.sqrt(3) * std, shape)
+    return std * rng.standard_normal(shape)
+
+
+def init_by_variance(shape, scheme, nonlinearity, rng, distribution="normal"):
+    fan_in, fan_out = shape
+    if scheme == "he":
+        variance = GAINS.get(nonlinearity, 1.0) ** 2 / fan_in
+    else:
+        variance = 2.0 / (fan_in + fan_out)
+    if distribution == "normal":
+        return rng.normal(0.0, np.sqrt(variance), size=shape)
+    bound = np.sqrt(3 * variance)
+    return (2 * rng.random(shape) - 1) * bound
+
+
+@pytest.mark.parametrize("right", [init_by_std, init_by_variance])
+def test_init_weights_right_answers_pass_and_are_accepted(right):
+    assert ch07.check_init_weights(right).passed
+    assert accepted("init_weights") is right
+
+
+def _init_with_std(std_of, draw="as asked"):
+    def init_weights(shape, scheme, nonlinearity, rng, distribution="normal"):
+        fan_in, fan_out = shape
+        std = std_of(fan_in, fan_out, GAINS.get(nonlinearity, 1.0), scheme)
+        how = distribution if draw == "as asked" else draw
+        if how == "uniform":
+            return rng.uniform(-math.sqrt(3) * std, math.sqrt(3) * std, shape)
+        if how == "uniform-bound-std":
+            return rng.uniform(-std, std, shape)
+        if how == "transposed":
+            return std * rng.standard_normal(shape[::-1]).T
+        return std * rng.standard_normal(shape)
+    return init_weights
+
+
+def _xavier(i, o, g, s):
+    return math.sqrt(2.0 / (i + o))
+
+
+@pytest.mark.parametrize("wrong, mistake", [
+    (_init_with_std(lambda i, o, g, s: _xavier(i, o, g, s) if s == "xavier" else g / math.sqrt(o)), "he-fan-out"),
+    (_init_with_std(lambda i, o, g, s: _xavier(i, o, g, s) if s == "xavier" else 1 / math.sqrt(i)), "he-gain-missing"),
+    (_init_with_std(lambda i, o, g, s: _xavier(i, o, g, s) if s == "xavier" else math.sqrt(2 / i)),
+     "relu-gain-for-every-activation"),
+    (_init_with_std(lambda i, o, g, s: _xavier(i, o, g, s) if s == "xavier" else g * g / math.sqrt(i)), "gain-squared"),
+    (_init_with_std(lambda i, o, g, s: _xavier(i, o, g, s) if s == "xavier" else g * g / i), "he-variance-as-std"),
+    (_init_with_std(lambda i, o, g, s: 2 / (i + o) if s == "xavier" else g / math.sqrt(i)), "xavier-variance-as-std"),
+    (_init_with_std(lambda i, o, g, s: g * _xavier(i, o, g, s) if s == "xavier" else g / math.sqrt(i)),
+     "xavier-with-gain"),
+    (_init_with_std(lambda i, o, g, s: math.sqrt(1 / (i + o)) if s == "xavier" else g / math.sqrt(i)),
+     "xavier-factor-2-missing"),
+    (_init_with_std(lambda i, o, g, s: math.sqrt(1 / i) if s == "xavier" else g / math.sqrt(i)), "xavier-fan-in-only"),
+    (_init_with_std(lambda i, o, g, s: _xavier(i, o, g, s) if s == "xavier" else g / math.sqrt(i), "uniform"),
+     "uniform-not-normal"),
+    (_init_with_std(lambda i, o, g, s: _xavier(i, o, g, s) if s == "xavier" else g / math.sqrt(i), "normal"),
+     "normal-not-uniform"),
+    (_init_with_std(lambda i, o, g, s: _xavier(i, o, g, s) if s == "xavier" else g / math.sqrt(i),
+                    "uniform-bound-std"), "uniform-bound-is-std"),
+    (_init_with_std(lambda i, o, g, s: _xavier(i, o, g, s) if s == "xavier" else g / math.sqrt(i), "transposed"),
+     "transposed-draw"),
 ])
-def test_batchnorm_forward_mistakes_are_diagnosed(mistake, message):
-    with pytest.raises(ExerciseFailed, match=message):
-        ch07.check_batchnorm_forward(lambda x, g, b, eps=1e-5: ch07._bn_variant(x, g, b, eps, **mistake))
+def test_init_weights_mistakes_are_diagnosed(wrong, mistake):
+    _fails(ch07.check_init_weights, wrong, message="Exercise 7.3", mistake=mistake)
+    assert accepted("init_weights") is None
 
 
-def test_batchnorm_forward_in_place_and_not_done():
-    def in_place(x, gamma, beta, eps=1e-5):
-        x -= x.mean(axis=0)
-        return gamma * x / np.sqrt(x.var(axis=0) + eps) + beta
+def test_init_weights_that_calls_dlcore_fails_and_the_stub_is_not_done():
+    def delegating(shape, scheme, nonlinearity, rng, distribution="normal"):
+        return init.initialize(shape, scheme, rng=rng, nonlinearity=nonlinearity)
 
-    with pytest.raises(ExerciseFailed, match="changed its input array in place"):
-        ch07.check_batchnorm_forward(in_place)
+    _fails(ch07.check_init_weights, delegating, message="calls dlcore.scratch.init.initialize",
+           mistake="delegates-to-reference")
+    _fails(ch07.check_init_weights, lambda shape, scheme, nonlinearity, rng, distribution="normal": init.kaiming_std(shape[0]) * rng.standard_normal(shape),
+           message="kaiming_std", mistake="delegates-to-reference")
     with pytest.raises(NotImplementedError, match="Exercise 7.3 is not done yet"):
-        ch07.check_batchnorm_forward(_not_done)
+        ch07.check_init_weights(_not_done)
 
 
-# ---------------------------------------------------------------- 7.4
+# ---------------------------------------------------------------- 7.5 batch norm
 
-def test_batchnorm_backward_reference_passes():
-    assert ch07.check_batchnorm_backward(ch07.reference_batchnorm_backward).passed
-    assert ch07.check_batchnorm_backward(lambda d, x, g, eps=1e-5: ch07._bn_backward_variant(d, x, g, eps)).passed
+def bn_forward_keepdims(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    n = x.shape[0]
+    if training:
+        mu = x.mean(axis=0, keepdims=True)
+        var = ((x - mu) ** 2).mean(axis=0, keepdims=True)
+        new_mean = running_mean + momentum * (mu[0] - running_mean)
+        new_var = running_var + momentum * (var[0] * n / (n - 1) - running_var)
+    else:
+        mu, var = running_mean[None, :], running_var[None, :]
+        new_mean, new_var = np.array(running_mean), np.array(running_var)
+    return gamma * (x - mu) / np.sqrt(var + eps) + beta, new_mean, new_var
 
 
-@pytest.mark.parametrize("mistake, message", [
-    (dict(no_gamma=True), "dx lacks the factor γ"),
-    (dict(constants=True), "treated μ and σ² as constants"),
-    (dict(no_var_term=True), "the path through the variance is missing"),
-    (dict(no_mean_term=True), "the path through the mean is missing"),
-    (dict(axis=1), "the sums run over the wrong axis"),
-    (dict(swap=True), "dgamma and dbeta are swapped"),
-    (dict(dgamma_x=True), "uses the NORMALISED input"),
-    (dict(ddof=1), "unbiased variance"),
+def bn_backward_staged(dout, x, gamma, eps=1e-5):
+    """The computational graph, node by node (CS231n's first version)."""
+    n = x.shape[0]
+    xc = x - x.mean(axis=0)
+    std = np.sqrt((xc**2).mean(axis=0) + eps)
+    xhat = xc / std
+    dxhat = dout * gamma
+    dvar = np.sum(dxhat * xc, axis=0) * -0.5 * std**-3
+    dmu = -np.sum(dxhat, axis=0) / std
+    return dxhat / std + dvar * 2 * xc / n + dmu / n, np.sum(dout * xhat, axis=0), np.sum(dout, axis=0)
+
+
+def test_batchnorm_right_answers_pass_and_are_accepted():
+    assert ch07.check_batchnorm(ch07._bn_forward_variant, ch07._bn_backward_variant).passed
+    assert ch07.check_batchnorm(bn_forward_keepdims, bn_backward_staged).passed
+    assert accepted("batchnorm_forward") is bn_forward_keepdims
+    assert accepted("batchnorm_backward") is bn_backward_staged
+
+
+@pytest.mark.parametrize("options, output, mistake", [
+    (dict(ddof=1), "out", "unbiased-variance-normalised"),
+    (dict(axis=1), "out", "wrong-axis"),
+    (dict(eps_outside=True), "out", "eps-outside-root"),
+    (dict(affine=False), "out", "affine-missing"),
+    (dict(swap=True), "out", "gamma-beta-swapped"),
+    (dict(eval_batch=True), "out", "eval-uses-batch-statistics"),
+    (dict(eval_update=True), "running_mean", "eval-updates-running"),
+    (dict(old_weight=True), "running_mean", "momentum-weights-old"),
+    (dict(running_ddof=0), "running_var", "biased-running-variance"),
 ])
-def test_batchnorm_backward_mistakes_are_diagnosed(mistake, message):
-    with pytest.raises(ExerciseFailed, match=message):
-        ch07.check_batchnorm_backward(lambda d, x, g, eps=1e-5: ch07._bn_backward_variant(d, x, g, eps, **mistake))
+def test_batchnorm_forward_mistakes_are_diagnosed(options, output, mistake):
+    def wrong(*args, **kwargs):
+        return ch07._bn_forward_variant(*args, **kwargs, **options)
+
+    _fails(ch07.check_batchnorm, wrong, ch07._bn_backward_variant, message="Exercise 7.5", mistake=mistake)
+    assert accepted("batchnorm_forward") is None
 
 
-def test_batchnorm_backward_bad_returns_and_not_done():
-    with pytest.raises(ExerciseFailed, match=r"must return three arrays \(dx, dgamma, dbeta\)"):
-        ch07.check_batchnorm_backward(lambda d, x, g, eps=1e-5: ch07.reference_batchnorm_backward(d, x, g, eps)[0])
-    with pytest.raises(ExerciseFailed, match="the shapes must be dx"):
-        ch07.check_batchnorm_backward(
-            lambda d, x, g, eps=1e-5: tuple(a[None] if a.ndim == 1 else a for a in ch07.reference_batchnorm_backward(d, x, g, eps)))
-    with pytest.raises(NotImplementedError, match="Exercise 7.4 is not done yet"):
-        ch07.check_batchnorm_backward(_not_done)
-
-
-# ---------------------------------------------------------------- 7.5
-
-RIGHT = ("vanishing", "stable", "vanishing", "stable", "exploding")
-
-
-def test_regime_prediction_right_answer_matches_the_measurement():
-    assert tuple(regime for regime, _ in ch07.measure_regimes()) == RIGHT
-    assert ch07.check_regime_prediction(RIGHT).passed
-    assert ch07.check_regime_prediction(tuple(p.upper() for p in RIGHT)).passed
-
-
-@pytest.mark.parametrize("prediction, message", [
-    (("vanishing", "stable", "stable", "stable", "exploding"), "ReLU passes only half of its inputs"),
-    (("stable", "stable", "vanishing", "stable", "exploding"), r"σ' ≤ 1/4"),
-    (("vanishing", "vanishing", "vanishing", "stable", "exploding"), "tanh has slope ≈ 1 near 0"),
-    (("vanishing", "stable", "vanishing", "stable", "stable"), "each ReLU layer multiplies the variance by 64/2 = 32"),
-    (("vanishing", "stable", "vanishing", "vanishing", "exploding"), "exactly makes up for the half"),
+@pytest.mark.parametrize("options, mistake", [
+    (dict(no_gamma=True), "dx-gamma-missing"),
+    (dict(constants=True), "statistics-as-constants"),
+    (dict(no_var_term=True), "variance-path-missing"),
+    (dict(no_mean_term=True), "mean-path-missing"),
+    (dict(sums=True), "sums-not-means"),
+    (dict(axis=1), "wrong-axis"),
+    (dict(swap=True), "dgamma-dbeta-swapped"),
+    (dict(dgamma_x=True), "dgamma-uses-x"),
+    (dict(ddof=1), "unbiased-variance"),
 ])
-def test_regime_prediction_wrong_entries_are_explained(prediction, message):
-    with pytest.raises(ExerciseFailed, match=message):
-        ch07.check_regime_prediction(prediction)
+def test_batchnorm_backward_mistakes_are_diagnosed(options, mistake):
+    def wrong(*args, **kwargs):
+        return ch07._bn_backward_variant(*args, **kwargs, **options)
+
+    _fails(ch07.check_batchnorm, bn_forward_keepdims, wrong, message="Exercise 7.5", mistake=mistake)
+    assert accepted("batchnorm_backward") is None
 
 
-def test_regime_prediction_bad_form_and_not_done():
-    with pytest.raises(ExerciseFailed, match="should be a tuple of 5 words"):
-        ch07.check_regime_prediction(("vanishing", "stable"))
-    with pytest.raises(ExerciseFailed, match="should be a tuple of 5 words"):
-        ch07.check_regime_prediction(("vanishing", "fine", "vanishing", "stable", "exploding"))
+def test_batchnorm_messages_name_the_output_and_an_index_in_the_learners_array():
+    def off_in_dgamma(dout, x, gamma, eps=1e-5):
+        dx, dgamma, dbeta = bn_backward_staged(dout, x, gamma, eps)
+        dgamma[2] += 1.0
+        return dx, dgamma, dbeta
+
+    error = _fails(ch07.check_batchnorm, bn_forward_keepdims, off_in_dgamma, message=r"wrong values in dgamma .* at index \(2,\)")
+    assert "(8," not in error.problem.split("index")[1]  # an index into dgamma (D,), not a stacked (N + 2, D) array
+
+    def off_running_var(*args, **kwargs):
+        out, mean, var = bn_forward_keepdims(*args, **kwargs)
+        return out, mean, var + (np.array([0.0, 0.5, 0.0]) if var.shape == (3,) else 0.0)
+
+    _fails(ch07.check_batchnorm, off_running_var, bn_backward_staged, message=r"wrong values in running_var .* at index \(1,\)")
+
+
+def test_batchnorm_bad_returns_in_place_delegation_and_not_done():
+    _fails(ch07.check_batchnorm, lambda *a, **k: bn_forward_keepdims(*a, **k)[0], bn_backward_staged,
+           message=r"returned .* expected 3: out, running_mean, running_var")
+
+    def updates_in_place(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+        out, new_mean, new_var = bn_forward_keepdims(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+        running_mean[...] = new_mean
+        return out, running_mean, new_var
+
+    _fails(ch07.check_batchnorm, updates_in_place, bn_backward_staged, message="changed its input array in place")
+
+    def delegating(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+        return batchnorm_forward(x, gamma, beta, eps=eps)[0], running_mean.copy(), running_var.copy()
+
+    _fails(ch07.check_batchnorm, delegating, bn_backward_staged, message="calls dlcore.scratch.batchnorm.batchnorm_forward",
+           mistake="delegates-to-reference")
+    _fails(ch07.check_batchnorm, bn_forward_keepdims, ch07.reference_batchnorm_backward, message="batchnorm_backward",
+           mistake="delegates-to-reference")
     with pytest.raises(NotImplementedError, match="Exercise 7.5 is not done yet"):
-        ch07.check_regime_prediction(...)
+        ch07.check_batchnorm(_not_done, _not_done)
+    with pytest.raises(NotImplementedError, match="Exercise 7.5 is not done yet"):
+        ch07.check_batchnorm(bn_forward_keepdims, _not_done)
+
+
+# ---------------------------------------------------------------- 7.6 dropout
+
+def dropout_scaled_mask(x, p, rng, training=True):
+    mask = (rng.random(x.shape) >= p) / (1 - p) if training else np.ones_like(x)
+    return x * mask, mask
+
+
+def dropout_scaled_mask_backward(dout, cache):
+    return dout * cache
+
+
+def dropout_where(x, p, rng, training=True):
+    if not training:
+        return x.copy(), None
+    keep = rng.random(x.shape) >= p
+    return np.where(keep, x / (1 - p), 0.0), (keep, p)
+
+
+def dropout_where_backward(dout, cache):
+    if cache is None:
+        return dout.copy()
+    keep, p = cache
+    return np.where(keep, dout / (1 - p), 0.0)
+
+
+@pytest.mark.parametrize("forward, backward", [(dropout_scaled_mask, dropout_scaled_mask_backward),
+                                               (dropout_where, dropout_where_backward)])
+def test_dropout_right_answers_pass_and_are_accepted(forward, backward):
+    assert ch07.check_dropout(forward, backward).passed
+    assert accepted("dropout_forward") is forward and accepted("dropout_backward") is backward
+
+
+def _dropout(keep="at-least-p", scale="inverted", evaluation="identity", backward="right"):
+    def forward(x, p, rng, training=True):
+        if not training:
+            factor = {"identity": 1.0, "scaled": 1.0 - p}[evaluation] if evaluation != "dropped" else None
+            if factor is None:
+                kept = rng.random(x.shape) >= p
+                return x * kept / (1 - p), kept / (1 - p)
+            return x * factor, np.full(x.shape, factor)
+        u = rng.random(x.shape)
+        kept = {"at-least-p": u >= p, "below-p": u < p, "below-1-p": u < 1 - p}[keep]
+        factor = {"inverted": 1 / (1 - p), "none": 1.0, "keep": 1 - p, "divide-p": 1 / p}[scale]
+        cache = {"right": kept * factor, "no-scale": kept * 1.0, "no-mask": np.full(x.shape, factor)}[backward]
+        return x * kept * factor, cache
+
+    return forward
+
+
+@pytest.mark.parametrize("forward, mistake", [
+    (_dropout(backward="no-scale"), "backward-scale-missing"),
+    (_dropout(backward="no-mask"), "backward-mask-missing"),
+    (_dropout(keep="below-p"), "keeps-with-probability-p"),
+    (_dropout(keep="below-1-p"), "keeps-below-1-p"),
+    (_dropout(scale="none"), "not-rescaled"),
+    (_dropout(scale="keep"), "scaled-by-keep-probability"),
+    (_dropout(scale="divide-p"), "divided-by-p"),
+    (_dropout(evaluation="scaled"), "eval-scaled"),
+    (_dropout(evaluation="dropped"), "eval-drops"),
+])
+def test_dropout_mistakes_are_diagnosed(forward, mistake):
+    _fails(ch07.check_dropout, forward, dropout_scaled_mask_backward, message="Exercise 7.6", mistake=mistake)
+    assert accepted("dropout_forward") is None
+
+
+def test_dropout_delegation_in_place_and_not_done():
+    def delegating(x, p, rng, training=True):
+        return dropout_forward(x, p, training=training, rng=rng)
+
+    _fails(ch07.check_dropout, delegating, lambda dout, cache: dout, message="dlcore.scratch.dropout.dropout_forward",
+           mistake="delegates-to-reference")
+
+    def in_place(x, p, rng, training=True):
+        if training:
+            x *= (rng.random(x.shape) >= p) / (1 - p)
+        return x, None
+
+    _fails(ch07.check_dropout, in_place, lambda dout, cache: dout, message="changed its input array in place")
+    with pytest.raises(NotImplementedError, match="Exercise 7.6 is not done yet"):
+        ch07.check_dropout(_not_done, _not_done)
+
+
+# ---------------------------------------------------------------- the chapter runs on the learner's functions
+
+def test_implementation_falls_back_to_the_references_until_the_checks_pass(capsys):
+    assert implementation("batchnorm_forward", ch07.reference_batchnorm_forward, label="7.5") \
+        is ch07.reference_batchnorm_forward
+    assert "[using dlcore's batchnorm_forward until exercise 7.5 passes]" in capsys.readouterr().out
+    ch07.check_batchnorm(bn_forward_keepdims, bn_backward_staged)
+    assert implementation("batchnorm_forward", ch07.reference_batchnorm_forward, label="7.5") is bn_forward_keepdims
+    assert "[using your batchnorm_forward, which passed exercise 7.5]" in capsys.readouterr().out
+
+
+def test_networks_built_on_the_references_equal_dlcores_own():
+    X = np.random.default_rng(0).standard_normal((40, 2))
+    y = (X[:, 0] > 0).astype(int)
+    kernels = LayerKernels(ch07.reference_init_weights,
+                           (ch07.reference_batchnorm_forward, ch07.reference_batchnorm_backward),
+                           (ch07.reference_dropout_forward, ch07.reference_dropout_backward))
+    histories = []
+    for chosen in (None, kernels):
+        net = scratch_mlp(2, 2, hidden=8, depth=3, norm="batch", dropout=0.3, rng=np.random.default_rng(0),
+                          kernels=chosen)
+        histories.append(train(net, SGD(net.parameters(), lr=0.05, momentum=0.9), X, y, loss="softmax_cross_entropy",
+                               num_epochs=3, batch_size=8, validation=(X, y), rng=np.random.default_rng(1)))
+    assert np.allclose(histories[0].loss, histories[1].loss, rtol=1e-12, atol=0)
+    assert np.allclose(histories[0].val_loss, histories[1].val_loss, rtol=1e-12, atol=0)
+
+
+def test_a_learners_wrong_kernel_changes_the_network():
+    """The swap is real: a network built on a different init draws different weights."""
+    plain = scratch_mlp(2, 2, hidden=8, depth=2, init="he", rng=np.random.default_rng(0))
+    swapped = scratch_mlp(2, 2, hidden=8, depth=2, init="he", rng=np.random.default_rng(0),
+                          kernels=LayerKernels(init_weights=_init_with_std(lambda i, o, g, s: 1 / math.sqrt(o))))
+    same = scratch_mlp(2, 2, hidden=8, depth=2, init="he", rng=np.random.default_rng(0),
+                       kernels=LayerKernels(init_weights=init_by_std))
+    assert not np.allclose(plain[0].W.value, swapped[0].W.value)
+    assert np.array_equal(plain[0].W.value, same[0].W.value)
+    assert measure(same, np.ones((4, 2)), np.array([0, 1, 0, 1]), loss="softmax_cross_entropy").gradient_ratio > 0
+
+
+def test_kernel_layers_match_dlcores_in_both_modes():
+    from dlcore.scratch.batchnorm import BatchNorm1d
+    from dlcore.training.kernel_layers import KernelBatchNorm1d
+
+    rng = np.random.default_rng(3)
+    ours = KernelBatchNorm1d(4, bn_forward_keepdims, bn_backward_staged)
+    theirs = BatchNorm1d(4)
+    for training in (True, True, False):
+        ours.train(training)
+        theirs.train(training)
+        x, dout = rng.standard_normal((6, 4)) * 2 + 1, rng.standard_normal((6, 4))
+        assert np.allclose(ours.forward(x), theirs.forward(x), rtol=1e-12, atol=1e-12)
+        assert np.allclose(ours.backward(dout), theirs.backward(dout), rtol=1e-12, atol=1e-12)
+        assert np.allclose(ours.running_var, theirs.running_var, rtol=1e-12, atol=0)
+    assert np.allclose(ours.gamma.grad, theirs.gamma.grad, rtol=1e-12, atol=1e-12)
+    assert ours.num_batches_tracked == theirs.num_batches_tracked == 2
+    with pytest.raises(RuntimeError, match="call forward first"):
+        KernelBatchNorm1d(2, bn_forward_keepdims, bn_backward_staged).backward(np.ones((2, 2)))

@@ -175,3 +175,29 @@ def test_training_a_depth_50_network_with_bad_init_survives(explorer):
     assert history.diverged_step is not None and "diverged" in explorer.summary.value
     assert plotted_finite(explorer.fig)
     explorer.depth.value, explorer.init.value, explorer.learning_rate.value = 6, "he", 0.01
+
+
+def test_explorer_builds_its_networks_on_the_given_kernels():
+    """Chapter 07 hands the learner's initialisation, batch norm and dropout to the explorer."""
+    from dlcore.exercises import ch07
+    from dlcore.training import LayerKernels
+    from dlcore.training.kernel_layers import KernelBatchNorm1d, KernelDropout
+
+    calls = []
+
+    def init_weights(shape, scheme, nonlinearity, rng):
+        calls.append((shape, scheme, nonlinearity))
+        return ch07.reference_init_weights(shape, scheme, nonlinearity, rng)
+
+    kernels = LayerKernels(init_weights, (ch07.reference_batchnorm_forward, ch07.reference_batchnorm_backward),
+                           (ch07.reference_dropout_forward, ch07.reference_dropout_backward))
+    explorer = DeepNetExplorer(depth=3, norm="batch", dropout=0.2, num_steps=50, kernels=kernels)
+    try:
+        layers = explorer._build().layers
+        assert any(isinstance(layer, KernelBatchNorm1d) for layer in layers)
+        assert any(isinstance(layer, KernelDropout) for layer in layers)
+        assert calls and calls[0][1] == "he"
+        state = explorer.compute()
+        assert np.isfinite(state.initial.grad_norm).all()
+    finally:
+        explorer.widget.close()

@@ -6,6 +6,7 @@
 - ``stats``     the per-layer statistics (means, spreads, fixed-bin histograms, dead units, update ratios)
 - ``clipping``  gradient clipping, as torch.nn.utils
 - ``models``    deep MLPs by depth / activation / init / norm / dropout / residual (``torch_models``: in PyTorch)
+- ``kernel_layers`` batch norm and dropout layers that run given functions (the learner's, in chapter 07)
 - ``scratch_adapter``, ``torch_adapter``: how the loop drives each kind of model
 
 Importing this package does not import torch or matplotlib.
@@ -15,7 +16,7 @@ from dlcore.training.clipping import clip_grad_norm, clip_grad_value, total_grad
 from dlcore.training.events import EVENT_NAMES, EventBus, TrainingEvent
 from dlcore.training.history import History
 from dlcore.training.loop import Trainer, measure, train
-from dlcore.training.models import Residual, mlp_plan, scratch_mlp
+from dlcore.training.models import LayerKernels, Residual, mlp_plan, scratch_mlp
 from dlcore.training.stats import ACTIVATION_BINS, GRADIENT_LOG_BINS, Snapshot
 
 __all__ = [

@@ -17,12 +17,16 @@ activation's gain for hidden layers and gain 1 for the output layer; biases 0.
 In residual blocks the branch's weights are further scaled by 1/sqrt(depth):
 each block then adds about 1/depth of the signal's variance, and the sum of
 depth blocks keeps it of order 1 instead of doubling it per block.
+
+``scratch_mlp(..., kernels=LayerKernels(...))`` builds the same network on other
+functions for the initialisation, batch norm and dropout: chapter 07 trains on
+the learner's own once their exercises pass.
 """
 
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -32,8 +36,9 @@ from dlcore.scratch.dropout import Dropout
 from dlcore.scratch.init import INIT_SCHEMES, initialize
 from dlcore.scratch.linear import Linear
 from dlcore.scratch.module import Module, Sequential
+from dlcore.training.kernel_layers import KernelBatchNorm1d, KernelDropout
 
-__all__ = ["MLP_ACTIVATIONS", "NORMS", "LayerSpec", "mlp_plan", "scratch_mlp", "Residual"]
+__all__ = ["MLP_ACTIVATIONS", "NORMS", "LayerSpec", "LayerKernels", "mlp_plan", "scratch_mlp", "Residual"]
 
 # activation name -> (scratch module class, nonlinearity name for the init gain)
 MLP_ACTIVATIONS = {
@@ -60,6 +65,19 @@ class LayerSpec(NamedTuple):
     inner: tuple = ()  # the branch of a 'residual' block
 
 
+class LayerKernels(NamedTuple):
+    """Functions that replace dlcore's own inside a built network (chapter 07 runs on the learner's).
+
+    ``init_weights(shape, scheme, nonlinearity, rng) -> W`` draws the weights of
+    the 'xavier' and 'he' schemes; ``batchnorm`` and ``dropout`` are (forward,
+    backward) pairs run by :mod:`dlcore.training.kernel_layers`. None keeps dlcore's.
+    """
+
+    init_weights: Callable[..., np.ndarray] | None = None
+    batchnorm: tuple[Callable[..., Any], Callable[..., Any]] | None = None
+    dropout: tuple[Callable[..., Any], Callable[..., Any]] | None = None
+
+
 def _check(func: str, depth, hidden, activation, init, norm, dropout) -> None:
     for name, value in (("depth", depth), ("hidden", hidden)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -76,13 +94,23 @@ def _check(func: str, depth, hidden, activation, init, norm, dropout) -> None:
 
 def mlp_plan(in_features: int, out_features: int, *, hidden: int = 32, depth: int = 4, activation: str = "relu",
              init: str = "he", norm: str = "none", dropout: float = 0.0, residual: bool = False,
-             rng: np.random.Generator) -> list[LayerSpec]:
-    """The layer list of a deep MLP, every weight already drawn from ``rng`` (in layer order)."""
+             rng: np.random.Generator, init_weights: Callable[..., np.ndarray] | None = None) -> list[LayerSpec]:
+    """The layer list of a deep MLP, every weight already drawn from ``rng`` (in layer order).
+
+    ``init_weights(shape, scheme, nonlinearity, rng)``, if given, draws the weights of the
+    'xavier' and 'he' schemes instead of :func:`dlcore.scratch.init.initialize`.
+    """
     _check("mlp_plan", depth, hidden, activation, init, norm, dropout)
     gain_name = MLP_ACTIVATIONS[activation][1]
 
     def linear(d_in: int, d_out: int, nonlinearity: str, scale: float = 1.0) -> LayerSpec:
-        W = scale * initialize((d_in, d_out), init, rng=rng, nonlinearity=nonlinearity)
+        if init_weights is not None and init in ("xavier", "he"):
+            W = np.asarray(init_weights((d_in, d_out), init, nonlinearity, rng), dtype=np.float64)
+            if W.shape != (d_in, d_out):
+                raise ValueError(f"mlp_plan: init_weights returned shape {W.shape} for shape {(d_in, d_out)}")
+            W = scale * W
+        else:
+            W = scale * initialize((d_in, d_out), init, rng=rng, nonlinearity=nonlinearity)
         return LayerSpec("linear", W=W, b=np.zeros(d_out))
 
     def block(d_in: int, scale: float = 1.0) -> list[LayerSpec]:
@@ -132,30 +160,38 @@ class Residual(Module):
         return f"Residual(\n  {inner}\n)"
 
 
-def _scratch_layer(spec: LayerSpec, rng: np.random.Generator) -> Module:
+def _scratch_layer(spec: LayerSpec, rng: np.random.Generator, kernels: LayerKernels) -> Module:
     if spec.kind == "linear":
         D, M = spec.W.shape
         layer = Linear(D, M, rng=np.random.default_rng(0))  # values replaced just below
         layer.W.value[...], layer.b.value[...] = spec.W, spec.b
         return layer
     if spec.kind == "batchnorm":
+        if kernels.batchnorm is not None:
+            return KernelBatchNorm1d(spec.size, *kernels.batchnorm)
         return BatchNorm1d(spec.size)
     if spec.kind == "activation":
         return MLP_ACTIVATIONS[spec.name][0]()
     if spec.kind == "dropout":
+        if kernels.dropout is not None:
+            return KernelDropout(spec.p, *kernels.dropout, rng=rng)
         return Dropout(spec.p, rng=rng)
     if spec.kind == "residual":
-        return Residual(Sequential(*(_scratch_layer(inner, rng) for inner in spec.inner)))
+        return Residual(Sequential(*(_scratch_layer(inner, rng, kernels) for inner in spec.inner)))
     raise ValueError(f"scratch_mlp: unknown layer kind {spec.kind!r}")
 
 
 def scratch_mlp(in_features: int, out_features: int, *, hidden: int = 32, depth: int = 4, activation: str = "relu",
                 init: str = "he", norm: str = "none", dropout: float = 0.0, residual: bool = False,
-                rng: np.random.Generator) -> Sequential:
+                rng: np.random.Generator, kernels: LayerKernels | None = None) -> Sequential:
     """A deep MLP as a dlcore Sequential (see the module docstring for the layout).
 
-    ``rng`` draws the weights and, later, the dropout masks.
+    ``rng`` draws the weights and, later, the dropout masks. ``kernels`` swaps in other
+    functions for the initialisation, batch norm and dropout (see :class:`LayerKernels`).
     """
+    kernels = kernels if kernels is not None else LayerKernels()
+    if not isinstance(kernels, LayerKernels):
+        raise TypeError(f"scratch_mlp: kernels must be a LayerKernels, got {type(kernels).__name__}")
     plan = mlp_plan(in_features, out_features, hidden=hidden, depth=depth, activation=activation, init=init,
-                    norm=norm, dropout=dropout, residual=residual, rng=rng)
-    return Sequential(*(_scratch_layer(spec, rng) for spec in plan))
+                    norm=norm, dropout=dropout, residual=residual, rng=rng, init_weights=kernels.init_weights)
+    return Sequential(*(_scratch_layer(spec, rng, kernels) for spec in plan))

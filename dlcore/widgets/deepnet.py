@@ -18,7 +18,7 @@ from dlcore.data import make_moons, make_spirals, train_test_split
 from dlcore.scratch.optim import SGD, Adam
 from dlcore.training.history import History
 from dlcore.training.loop import Trainer, measure
-from dlcore.training.models import scratch_mlp
+from dlcore.training.models import LayerKernels, scratch_mlp
 from dlcore.training.stats import Snapshot, gradient_regime
 from dlcore.widgets.base import Explorer
 from dlcore.widgets.dashboard import TrainingDashboard
@@ -75,7 +75,8 @@ class DeepNetExplorer(Explorer):
 
     def __init__(self, depth: int = 20, activation: str = "relu", init: str = "he", norm: str = "none",
                  dropout: float = 0.0, dataset: str = "spirals", optimizer: str = "SGD, momentum 0.9",
-                 learning_rate: float = 0.01, num_steps: int = 300, seed: int = 0) -> None:
+                 learning_rate: float = 0.01, num_steps: int = 300, seed: int = 0,
+                 kernels: LayerKernels | None = None) -> None:
         style = {"description_width": "initial"}
         self.depth = widgets.IntSlider(value=depth, min=2, max=50, description="depth", style=style)
         self.activation = widgets.Dropdown(options=ACTIVATION_CHOICES, value=activation, description="activation",
@@ -94,6 +95,7 @@ class DeepNetExplorer(Explorer):
         self.train_button = widgets.Button(description="train", icon="play", button_style="primary")
         self.train_button.on_click(self._on_train)
         self.seed = int(seed)
+        self.kernels = kernels  # the initialisation, batch norm and dropout the networks run on (None: dlcore's)
         self._data = {}
         self._snapshots: dict[tuple, Snapshot] = {}  # the network at initialisation, by _network_key()
         self._shown: tuple | None = None  # the _network_key() of the preview in the image
@@ -125,7 +127,8 @@ class DeepNetExplorer(Explorer):
         X_train, _, y_train, _ = self._data_for(self.dataset.value)
         return scratch_mlp(X_train.shape[1], int(y_train.max()) + 1, hidden=HIDDEN, depth=int(self.depth.value),
                            activation=self.activation.value, init=self.init.value, norm=self.norm.value,
-                           dropout=float(self.dropout.value), rng=np.random.default_rng(self.seed))
+                           dropout=float(self.dropout.value), rng=np.random.default_rng(self.seed),
+                           kernels=self.kernels)
 
     def _network_key(self) -> tuple:
         """The settings the network at initialisation depends on (the training settings are not among them)."""
