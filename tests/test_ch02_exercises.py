@@ -6,7 +6,10 @@ import pytest
 from dlcore.exercises import ch02
 from dlcore.exercises.core import ExerciseFailed
 from dlcore.scratch import sigmoid
-from dlcore.scratch.perceptron import make_gate, novikoff_bound, perceptron_update, xor_step_weights
+from dlcore.exercises import learner
+from dlcore.scratch import perceptron as course_perceptron
+from dlcore.scratch.linear import mlp_forward as course_mlp_forward
+from dlcore.scratch.perceptron import PerceptronHistory, make_gate, novikoff_bound, perceptron_update, xor_step_weights
 
 
 def not_done(*args, **kwargs):
@@ -89,7 +92,7 @@ def test_perceptron_update_in_place_and_unfinished():
         ch02.check_perceptron_update(not_done)
 
 
-# ---------------------------------------------------------------- 2.3
+# ---------------------------------------------------------------- 2.4
 
 def reference_prediction():
     X, y = make_gate("AND")
@@ -99,7 +102,7 @@ def reference_prediction():
 def test_convergence_prediction_reference_passes(capsys):
     ch02.check_convergence_prediction(reference_prediction)
     out = capsys.readouterr().out
-    assert "Exercise 2.3 passed" in out and "AND converged in all 20 runs" in out
+    assert "Exercise 2.4 passed" in out and "AND converged in all 20 runs" in out
 
 
 @pytest.mark.parametrize("wrong, fragment", [
@@ -117,18 +120,18 @@ def test_convergence_prediction_mistakes_are_diagnosed(wrong, fragment):
 
 
 def test_convergence_prediction_unfinished():
-    with pytest.raises(NotImplementedError, match="Exercise 2.3 is not done yet"):
+    with pytest.raises(NotImplementedError, match="Exercise 2.4 is not done yet"):
         ch02.check_convergence_prediction(not_done)
 
 
-# ---------------------------------------------------------------- 2.4
+# ---------------------------------------------------------------- 2.5
 
 def test_xor_network_reference_and_another_solution_pass(capsys):
     ch02.check_xor_network(xor_step_weights)
     # A different correct answer: h1 = OR, h2 = AND, out = h1 AND NOT h2.
     ch02.check_xor_network(lambda: (np.ones((2, 2)), np.array([-0.5, -1.5]), np.array([[1.0], [-1.0]]),
                                     np.array([-0.5])))
-    assert capsys.readouterr().out.count("Exercise 2.4 passed") == 2
+    assert capsys.readouterr().out.count("Exercise 2.5 passed") == 2
 
 
 def negated_output():
@@ -154,5 +157,163 @@ def test_xor_network_mistakes_are_diagnosed(wrong, fragment):
 
 
 def test_xor_network_unfinished():
-    with pytest.raises(NotImplementedError, match="Exercise 2.4 is not done yet"):
+    with pytest.raises(NotImplementedError, match="Exercise 2.5 is not done yet"):
         ch02.check_xor_network(not_done)
+
+
+# ---------------------------------------------------------------- 2.3
+
+def train(X, y, learning_rate=1.0, max_epochs=100, rng=None, *, mistake=""):
+    labels = (np.asarray(y) > 0).astype(int)
+    w, b = np.zeros(X.shape[1]), 0.0
+    weights, biases, counts = [w.copy()], [b], []
+    order = np.arange(len(X))
+    for epoch in range(max_epochs):
+        if rng is not None and (mistake != "shuffle once" or epoch == 0):
+            order = rng.permutation(len(X))
+        count = 0
+        for i in order:
+            z = X[i] @ w + b
+            error = (y[i] if mistake == "raw labels" else labels[i]) - int(z >= 0 if mistake == "step >= 0" else z > 0)
+            if error:
+                w = w + learning_rate * error * X[i]
+                b = b + (0 if mistake == "no bias" else learning_rate * error)
+                count += 1
+        if mistake == "drop clean" and count == 0:
+            break
+        weights.append(w.copy())
+        biases.append(b)
+        counts.append(count)
+        if count == 0 and mistake != "no stop":
+            break
+    return PerceptronHistory(np.array(weights), np.array(biases), np.array(counts), converged=counts[-1] == 0)
+
+
+def train_with_update_function(X, y, learning_rate=1.0, max_epochs=100, rng=None):
+    """A second right answer: built on perceptron_update, with the bias folded into w."""
+    Xb = np.column_stack([X, np.ones(len(X))])
+    u = np.zeros(Xb.shape[1])
+    history_u, counts = [u.copy()], []
+    for _ in range(max_epochs):
+        before = u.copy()
+        count = 0
+        for i in (rng.permutation(len(X)) if rng is not None else range(len(X))):
+            new_u, _ = perceptron_update(Xb[i], int(y[i] > 0), u, 0.0, learning_rate)
+            count += int(not np.array_equal(new_u, u))
+            u = new_u
+        history_u.append(u.copy())
+        counts.append(count)
+        if count == 0:
+            break
+    H = np.array(history_u)
+    return PerceptronHistory(H[:, :-1], H[:, -1], np.array(counts), converged=counts[-1] == 0)
+
+
+@pytest.fixture
+def fresh_registry():
+    learner.forget_accepted()
+    yield
+    learner.forget_accepted()
+
+
+@pytest.mark.parametrize("answer", [train, train_with_update_function])
+def test_training_loop_passes_two_ways_and_is_used_later(answer, fresh_registry, capsys):
+    assert ch02.check_perceptron_training(answer).passed
+    assert learner.implementation("perceptron_train", course_perceptron.perceptron_train, label="2.3") is answer
+    assert "[using your perceptron_train, which passed exercise 2.3]" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("mistake, mistake_id", [
+    ("step >= 0", "step-at-zero"), ("no bias", "bias-never-updated"), ("shuffle once", "shuffles-once"),
+    ("no stop", "no-early-stop"), ("drop clean", "clean-epoch-dropped"), ("raw labels", "labels-not-converted"),
+])
+def test_training_loop_mistakes_are_named(mistake, mistake_id, fresh_registry):
+    with pytest.raises(ExerciseFailed) as caught:
+        ch02.check_perceptron_training(lambda X, y, **options: train(X, y, mistake=mistake, **options))
+    assert caught.value.mistake == mistake_id, str(caught.value)
+    assert learner.accepted("perceptron_train") is None
+
+
+def test_training_loop_delegation_and_problems(fresh_registry):
+    with pytest.raises(ExerciseFailed) as caught:
+        ch02.check_perceptron_training(lambda X, y, **options: course_perceptron.perceptron_train(X, y, **options))
+    assert caught.value.mistake == "delegates-to-reference"
+    fails_with(ch02.check_perceptron_training, lambda X, y, **options: (np.zeros(2), 0.0), "expected a PerceptronHistory")
+
+    def in_place(X, y, learning_rate=1.0, max_epochs=100, rng=None):
+        labels = (np.asarray(y) > 0).astype(int)
+        w, b = np.zeros(X.shape[1]), 0.0
+        weights, biases, counts = [w], [b], []
+        for _ in range(max_epochs):
+            count = 0
+            for i in (rng.permutation(len(X)) if rng is not None else range(len(X))):
+                error = labels[i] - int(X[i] @ w + b > 0)
+                if error:
+                    w += learning_rate * error * X[i]  # the history holds this very array
+                    b += learning_rate * error
+                    count += 1
+            weights.append(w)
+            biases.append(b)
+            counts.append(count)
+            if count == 0:
+                break
+        return PerceptronHistory(np.array(weights), np.array(biases), np.array(counts), converged=counts[-1] == 0)
+    with pytest.raises(ExerciseFailed) as caught:
+        ch02.check_perceptron_training(in_place)
+    assert caught.value.mistake == "weights-not-copied"
+    with pytest.raises(NotImplementedError, match="Exercise 2.3 is not done yet"):
+        ch02.check_perceptron_training(not_done)
+
+
+# ---------------------------------------------------------------- 2.6
+
+def forward(x, layers, activation):
+    outputs, h = [], x
+    for W, b in layers:
+        h = activation(h @ W + b)
+        outputs.append(h)
+    return outputs
+
+
+def forward_recursive(x, layers, activation):
+    if not layers:
+        return []
+    (W, b), *rest = layers
+    h = activation(np.einsum("nd,dm->nm", x, W) + b[None, :])
+    return [h, *forward_recursive(h, rest, activation)]
+
+
+@pytest.mark.parametrize("answer", [forward, forward_recursive])
+def test_mlp_forward_passes_two_ways(answer, fresh_registry):
+    assert ch02.check_mlp_forward(answer).passed
+    assert learner.accepted("mlp_forward") is answer
+
+
+def _no_output_activation(x, layers, activation):
+    outputs, h = [], x
+    for index, (W, b) in enumerate(layers):
+        z = h @ W + b
+        h = z if index == len(layers) - 1 else activation(z)
+        outputs.append(h)
+    return outputs
+
+
+@pytest.mark.parametrize("wrong, mistake_id", [
+    (_no_output_activation, "no-activation-on-output"),
+    (lambda x, layers, act: forward(act(x), layers, act), "input-activated"),
+    (lambda x, layers, act: forward(x, [(W, 0 * b) for W, b in layers], act), "bias-missing"),
+])
+def test_mlp_forward_mistakes_are_named(wrong, mistake_id, fresh_registry):
+    with pytest.raises(ExerciseFailed) as caught:
+        ch02.check_mlp_forward(wrong)
+    assert caught.value.mistake == mistake_id, str(caught.value)
+
+
+def test_mlp_forward_other_problems(fresh_registry):
+    fails_with(ch02.check_mlp_forward, lambda x, layers, act: forward(x, layers, act)[-1], "return the list")
+    fails_with(ch02.check_mlp_forward, lambda x, layers, act: forward(x, layers, act)[1:], "returned")
+    with pytest.raises(ExerciseFailed) as caught:
+        ch02.check_mlp_forward(lambda x, layers, act: course_mlp_forward(x, layers, act))
+    assert caught.value.mistake == "delegates-to-reference"
+    with pytest.raises(NotImplementedError, match="Exercise 2.6 is not done yet"):
+        ch02.check_mlp_forward(not_done)

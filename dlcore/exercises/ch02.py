@@ -4,8 +4,9 @@ Each check prints one success line or raises ExerciseFailed with a diagnosis and
 
 - 2.1 :func:`check_layer_forward`: a layer a = sigmoid(x W + b) on a batch.
 - 2.2 :func:`check_perceptron_update`: one step of the perceptron rule.
-- 2.3 :func:`check_convergence_prediction`: predictions about the perceptron, then the experiment.
-- 2.4 :func:`check_xor_network`: hand-chosen weights of a 2-2-1 step network for XOR.
+- 2.3 :func:`check_perceptron_training`: the whole training loop, run on several data sets.
+- 2.4 :func:`check_convergence_prediction`: predictions about the perceptron, then the experiment.
+- 2.5 :func:`check_xor_network`: hand-chosen weights of a 2-2-1 step network for XOR.
 """
 
 from __future__ import annotations
@@ -16,13 +17,20 @@ import numpy as np
 
 from dlcore.errors import format_shape
 from dlcore.exercises.core import not_done_message
-from dlcore.exercises.core import Case, CheckResult, ExerciseFailed, check_value, results, matches
+from dlcore.exercises.core import Case, CheckResult, ExerciseFailed, check_value, fail, results, matches
 from dlcore.exercises.functions import check_array_function
 from dlcore.scratch.activations import sigmoid
 from dlcore.scratch.linear import linear_forward
-from dlcore.scratch.perceptron import GATES, make_gate, novikoff_bound, perceptron_train, perceptron_update
+from dlcore.scratch.linear import mlp_forward as linear_mlp_forward
+from dlcore.exercises.core import Mistake, passed
+from dlcore.exercises.functions import check_function
+from dlcore.exercises.learner import accept
+from dlcore.scratch import perceptron as perceptron_module
+from dlcore.scratch.perceptron import (GATES, PerceptronHistory, make_gate, make_separable, novikoff_bound,
+                                      perceptron_train, perceptron_update)
 
-__all__ = ["check_layer_forward", "check_perceptron_update", "check_convergence_prediction", "check_xor_network"]
+__all__ = ["check_layer_forward", "check_perceptron_update", "check_perceptron_training", "check_convergence_prediction",
+           "check_xor_network", "check_mlp_forward", "REFERENCES"]
 
 
 def _fail(label: str, problem: str, hint: str = "") -> None:
@@ -212,15 +220,115 @@ def check_perceptron_update(perceptron_update_fn: Callable) -> None:
 
 # ---------------------------------------------------------------- 2.3
 
+def _train_variant(X, y, lr, max_epochs, seed, *, mistake: str = "") -> tuple:
+    """The reference loop, or one typical mistake in it; returns (weights, biases, mistakes, converged)."""
+    N, D = X.shape
+    targets = (np.asarray(y) > 0).astype(int)
+    rng = None if seed is None else np.random.default_rng(seed)
+    w, b = np.zeros(D), 0.0
+    weights, biases, counts = [w if mistake == "weights-not-copied" else w.copy()], [b], []
+    order = np.arange(N)
+    for epoch in range(max_epochs):
+        if mistake != "shuffles-once" or epoch == 0:
+            order = rng.permutation(N) if rng is not None else np.arange(N)
+        count = 0
+        for i in order:
+            z = X[i] @ w + b
+            y_hat = int(z >= 0) if mistake == "step-at-zero" else int(z > 0)
+            error = targets[i] - y_hat
+            if mistake == "labels-not-converted":
+                error = y[i] - y_hat
+            if error != 0:
+                if mistake == "weights-not-copied":
+                    w += lr * error * X[i]  # changes the array already in the history
+                else:
+                    w = w + lr * error * X[i]
+                b = b if mistake == "bias-never-updated" else b + lr * error
+                count += 1
+        if mistake == "clean-epoch-dropped" and count == 0:
+            break
+        weights.append(w if mistake == "weights-not-copied" else w.copy())
+        biases.append(b)
+        counts.append(count)
+        if count == 0 and mistake != "no-early-stop":
+            break
+    return (np.array(weights), np.array(biases), np.array(counts, dtype=float), float(bool(counts) and counts[-1] == 0))
+
+
+def _training_cases() -> list[Case]:
+    rng = np.random.default_rng(23)
+    X_sep, y_sep = make_separable(40, 0.05, rng=rng, w=np.array([1.0, -0.6]), b=0.3)
+    X_3d = rng.uniform(-1.0, 1.0, size=(60, 3))
+    z_3d = X_3d @ np.array([0.5, 1.0, -1.0]) - 0.2
+    X_3d, y_3d = X_3d[np.abs(z_3d) > 0.1][:30], (z_3d[np.abs(z_3d) > 0.1][:30] > 0).astype(int)  # a margin of 0.1
+    X_and, y_and = make_gate("AND")
+    X_xor, y_xor = make_gate("XOR")
+    return [
+        Case((X_and, y_and, 1.0, 20, None), description="the AND gate, rows in the given order (rng=None)"),
+        Case((X_sep, y_sep, 1.0, 100, 7), description="40 separable points, shuffled by default_rng(7) each epoch"),
+        Case((X_3d, 2 * y_3d - 1, 0.5, 100, 3), description="30 points in 3-D, labels in {-1, +1}, learning_rate 0.5"),
+        Case((X_xor, y_xor, 1.0, 6, None), description="XOR for at most 6 epochs (it never converges)"),
+    ]
+
+
+def _history_tuple(history: Any) -> tuple:
+    if not isinstance(history, PerceptronHistory):
+        raise TypeError(f"it returned {type(history).__name__}, expected a PerceptronHistory")
+    return (np.asarray(history.weights, dtype=float), np.asarray(history.biases, dtype=float),
+            np.asarray(history.mistakes, dtype=float), float(bool(history.converged)))
+
+
+def check_perceptron_training(train: Callable) -> CheckResult:
+    """Exercise 2.3: ``perceptron_train(X, y, learning_rate, max_epochs, rng)`` returns a PerceptronHistory.
+
+    Runs the learner's loop and the course's on the same data (the same shuffles) and
+    compares the weights and bias after every epoch, the mistakes per epoch and the
+    verdict. Recognises: step(0) taken as 1, the bias never updated, shuffling once
+    instead of every epoch, no stop after a clean epoch, the clean epoch not recorded,
+    and {-1, +1} labels used as they are.
+    """
+    label = "2.3"
+    if not callable(train):
+        fail(label, f"expected a function, got {type(train).__name__}", "pass the function itself, without calling it")
+
+    def run(X, y, lr, max_epochs, seed):
+        rng = None if seed is None else np.random.default_rng(seed)
+        return _history_tuple(train(X, y, learning_rate=lr, max_epochs=max_epochs, rng=rng))
+
+    messages = {
+        "step-at-zero": "you predicted class 1 at z = 0; the course's step is strict, so a point on the line is class 0 "
+                        "(from w = 0 the very first example shows it)",
+        "bias-never-updated": "your bias never moves: the boundary is stuck through the origin",
+        "shuffles-once": "you shuffled once, before the first epoch; draw a new order (rng.permutation(N)) in every epoch",
+        "no-early-stop": "you went on after an epoch without mistakes; stop there: the data are separated",
+        "clean-epoch-dropped": "you stopped before recording the clean epoch: it belongs in the history, with 0 mistakes",
+        "labels-not-converted": "with labels in {-1, +1}, y − ŷ can be −2; map the labels to {0, 1} first (−1 means class 0)",
+        "weights-not-copied": "every row of your weights history is the final w: you appended the same array and then "
+                              "changed it in place (w += ...); append a copy, or build a new array with w = w + ...",
+    }
+    mistakes = [Mistake(key, (lambda X, y, lr, e, seed, key=key: _train_variant(X, y, lr, e, seed, mistake=key)), text)
+                for key, text in messages.items()]
+    check_function(label, run, _train_variant, _training_cases(), name="perceptron_train",
+                   outputs=("weights", "biases", "mistakes", "converged"), mistakes=mistakes,
+                   forbid=[perceptron_module.perceptron_train], report=False,
+                   hint="start from zeros; each epoch, visit rng.permutation(N) (or 0..N-1 for rng=None), update on "
+                        "every mistake, record w, b and the count after the epoch, and stop after a clean one")
+    accept("perceptron_train", train, label)
+    return passed(label, "same weights after every epoch, same mistakes, same verdict as the course's loop; "
+                         "the rest of the chapter trains with yours.")
+
+
+# ---------------------------------------------------------------- 2.4
+
 def check_convergence_prediction(predict: Callable) -> None:
-    """Exercise 2.3: ``predict()`` returns (converges on AND?, converges on XOR?, Novikoff bound for AND).
+    """Exercise 2.4: ``predict()`` returns (converges on AND?, converges on XOR?, Novikoff bound for AND).
 
     The check runs the perceptron on AND and XOR (20 shuffled orders each) and computes the bound
     (R / gamma)^2 for the separator w* = (2, 2), b* = -3 with the bias folded in. Recognises flags
     that contradict the runs, and bounds that leave the bias out of R, normalise the margin by ||w||
     only, forget to normalise it, or forget to square R / gamma.
     """
-    label = "2.3"
+    label = "2.4"
     ok, got = _call(label, predict)
     if not ok:
         _fail(label, f"your function raised {type(got).__name__}: {got}", "return a tuple (bool, bool, number)")
@@ -285,7 +393,7 @@ def check_convergence_prediction(predict: Callable) -> None:
     )
 
 
-# ---------------------------------------------------------------- 2.4
+# ---------------------------------------------------------------- 2.5
 
 def _gate_name(table: np.ndarray) -> str | None:
     for name, column in GATES.items():
@@ -316,14 +424,14 @@ def _forward(W1, b1, W2, b2, X, strict=True):
 
 
 def check_xor_network(xor_network: Callable) -> None:
-    """Exercise 2.4: ``xor_network()`` returns W1 (2, 2), b1 (2,), W2 (2, 1), b2 (1,) of a step network for XOR.
+    """Exercise 2.5: ``xor_network()`` returns W1 (2, 2), b1 (2,), W2 (2, 1), b2 (1,) of a step network for XOR.
 
     The check runs the truth table through step(x W1 + b1), step(h W2 + b2). Recognises networks
     computing OR, AND, XNOR, NAND, NOR, a constant or a single input instead; names what the hidden
     units compute; catches wrong shapes (W2 as (2,) or (1, 2)) and answers that work only because
     step(0) = 0 (a point exactly on a unit's threshold).
     """
-    label = "2.4"
+    label = "2.5"
     ok, got = _call(label, xor_network)
     if not ok:
         _fail(label, f"your function raised {type(got).__name__}: {got}", "it takes no arguments and returns W1, b1, W2, b2")
@@ -359,3 +467,70 @@ def check_xor_network(xor_network: Callable) -> None:
     check_value(label, table, xor, name="your network's truth table", diagnoses=[explain],
                        hint="XOR = AND(OR, NAND): one hidden unit for OR, one for NAND, an output unit for AND",
                        success=f"XOR on all four corners (hidden units: {units}).")
+
+
+# ---------------------------------------------------------------- 2.6
+
+def _relu(z: np.ndarray) -> np.ndarray:
+    return np.maximum(z, 0.0)
+
+
+def _forward_variant(x, layers, activation, *, mistake: str = "") -> tuple:
+    outputs, h = [], x
+    for index, (W, b) in enumerate(layers):
+        z = (h @ W.T if mistake == "w-transposed" else h @ W) + (0.0 if mistake == "bias-missing" else b)
+        last = index == len(layers) - 1
+        h = z if (mistake == "no-activation-on-output" and last) else activation(z)
+        outputs.append(h)
+    if mistake == "input-activated":
+        outputs, h = [], activation(x)
+        for W, b in layers:
+            h = activation(h @ W + b)
+            outputs.append(h)
+    return tuple(outputs)
+
+
+def _mlp_cases(depth: int) -> list[Case]:
+    rng = np.random.default_rng(26 + depth)
+    sizes = {1: [3, 2], 2: [3, 4, 2], 3: [2, 5, 3, 1]}[depth]
+    layers = [(rng.standard_normal((m, n)), rng.standard_normal(n)) for m, n in zip(sizes[:-1], sizes[1:])]
+    described = " -> ".join(map(str, sizes))
+    return [Case((rng.standard_normal((5, sizes[0])), layers, np.tanh), description=f"a {described} tanh network, a batch of 5"),
+            Case((rng.standard_normal((1, sizes[0])), layers, _relu), description=f"the {described} network with ReLU, a batch of 1")]
+
+
+def check_mlp_forward(mlp_forward: Callable) -> CheckResult:
+    """Exercise 2.6: ``mlp_forward(x, layers, activation)`` returns every layer's output, the network's last.
+
+    Networks of one, two and three layers, tanh and ReLU. Recognises: the activation
+    left off the output layer, the activation applied to the input as well, W
+    transposed (x W^T: only square layers survive it), the bias forgotten, and only the
+    last output returned.
+    """
+    label = "2.6"
+    messages = {
+        "no-activation-on-output": "your last layer has no activation; in this exercise every layer, the last included, applies it",
+        "input-activated": "you applied the activation to the input x as well; it acts on each layer's z = h W + b",
+        "w-transposed": "you multiplied by W transposed; W has shape (inputs, outputs), so it is h @ W",
+        "bias-missing": "your layers have no bias: z = h W + b",
+    }
+    mistakes = [Mistake(key, (lambda x, layers, act, key=key: _forward_variant(x, layers, act, mistake=key)), text)
+                for key, text in messages.items()]
+    for depth in (1, 2, 3):
+        names = tuple(f"h{l}" for l in range(1, depth)) + ("output",)
+
+        def run(x, layers, activation):
+            result = mlp_forward(x, layers, activation)
+            if isinstance(result, np.ndarray):
+                raise TypeError(f"it returned one array; return the list [h1, ..., output] of all {len(layers)} "
+                                f"layers' outputs")
+            return tuple(result)
+
+        check_function(label, run, _forward_variant, _mlp_cases(depth), name="mlp_forward", outputs=names,
+                       mistakes=mistakes, forbid=[linear_mlp_forward], report=False,
+                       hint="loop over the (W, b) pairs: h = activation(h @ W + b), keeping every h in a list")
+    accept("mlp_forward", mlp_forward, label)
+    return passed(label, "every layer's output matches, for one, two and three layers; the XOR network below runs on yours.")
+
+
+REFERENCES = {"2.3": (perceptron_module.perceptron_train,), "2.6": (linear_mlp_forward,)}

@@ -6,14 +6,14 @@ PyTorch's ``nn.Linear`` stores the transpose, ``weight`` of shape (M, D).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 
 from dlcore.errors import as_float_array, expect_ndim, expect_shape
 from dlcore.scratch.module import Module, Parameter
 
-__all__ = ["LinearCache", "linear_forward", "linear_backward", "Linear"]
+__all__ = ["LinearCache", "linear_forward", "linear_backward", "Linear", "mlp_forward"]
 
 
 class LinearCache(NamedTuple):
@@ -111,3 +111,28 @@ class Linear(Module):
     def __repr__(self) -> str:
         D, M = self.W.shape
         return f"Linear(in_features={D}, out_features={M})"
+
+
+def mlp_forward(x: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]],
+                activation: Callable[[np.ndarray], np.ndarray]) -> list[np.ndarray]:
+    """The forward pass of a multilayer perceptron given as plain arrays (chapter 02).
+
+    h_0 = x,  h_l = activation(h_{l-1} W_l + b_l)  for every layer, the last one included.
+
+    Args:
+        x: (N, D) a batch. layers: [(W_1, b_1), ...] with W_l of shape (M_{l-1}, M_l) and b_l of shape (M_l,).
+        activation: applied element-wise after every layer.
+
+    Returns:
+        [h_1, ..., h_L], each (N, M_l): every layer's output, the network's output last.
+
+    Raises:
+        ShapeError: if a layer's W does not fit the previous output.
+    """
+    outputs = []
+    h = x
+    for W, b in layers:
+        z, _ = linear_forward(h, W, b)  # (N, M_l)
+        h = activation(z)
+        outputs.append(h)
+    return outputs
