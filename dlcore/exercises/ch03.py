@@ -362,8 +362,8 @@ def check_softmax_kernels(softmax: Callable, log_softmax: Callable, softmax_back
                   Mistake("softmax-axis-1-of-3d", lambda x: reference.softmax(x, axis=1),
                           "you normalised over axis 1; the classes are on the last axis (axis=-1)"),
                   Mistake("softmax-no-keepdims", _no_keepdims,
-                          "a sum without keepdims=True has shape (N,) and lines up with the wrong axis "
-                          "(on a square batch silently)"),
+                          "a sum without keepdims=True has shape (N,), which broadcasts along the wrong axis: "
+                          "on a square batch it runs without an error and gives wrong numbers"),
                   Mistake("softmax-unnormalised", lambda x: np.exp(x - x.max(axis=-1, keepdims=True)),
                           "your rows do not sum to 1")],
         hint="each row (the last axis) becomes a distribution; reduce with keepdims=True so (N, 1) broadcasts.",
