@@ -22,7 +22,7 @@ draw in: 1e-7 in float32 is enough to change a training run, 1e-16 in float64 is
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 from torch import nn
@@ -115,11 +115,15 @@ class VAE(nn.Module):
         """(N, L) -> (N, D) pixel means sigmoid(logits): what one shows as the decoded image."""
         return torch.sigmoid(self.decoder(z))
 
-    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None):
-        """Returns (logits (N, D), mu, logvar, z) for one reparameterized sample z per example."""
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None, *,
+                sample: Callable[..., torch.Tensor] | None = None):
+        """Returns (logits (N, D), mu, logvar, z) for one reparameterized sample z per example.
+
+        ``sample(mu, logvar, eps)`` draws z (default :func:`reparameterize`; chapter 13 passes the learner's).
+        """
         mu, logvar = self.encode(x)
         eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype)
-        z = reparameterize(mu, logvar, eps)
+        z = (sample or reparameterize)(mu, logvar, eps)
         return self.decode_logits(z), mu, logvar, z
 
 
@@ -212,19 +216,24 @@ def train_autoencoder(model: Autoencoder, X: torch.Tensor, *, num_epochs: int, g
 
 
 def train_vae(model: VAE, X: torch.Tensor, *, num_epochs: int, generator: torch.Generator, batch_size: int = 64,
-              learning_rate: float = 3e-3, beta: float = 1.0) -> dict[str, list[float]]:
+              learning_rate: float = 3e-3, beta: float = 1.0,
+              loss_function: Callable[..., tuple[torch.Tensor, torch.Tensor, torch.Tensor]] | None = None,
+              sample: Callable[..., torch.Tensor] | None = None) -> dict[str, list[float]]:
     """Adam on the negative ELBO; returns per-epoch means of 'loss', 'reconstruction' and 'kl' (nats per example).
 
-    X must have the model's dtype (TypeError otherwise).
+    X must have the model's dtype (TypeError otherwise). ``loss_function(logits, x, mu, logvar, beta)``
+    (default :func:`negative_elbo`) and ``sample(mu, logvar, eps)`` (default :func:`reparameterize`)
+    can be replaced by other implementations of the same maths (chapter 13 trains on the learner's).
     """
+    loss_function = loss_function or negative_elbo
     _check_data_dtype("train_vae", model, X)
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     history: dict[str, list[float]] = {"loss": [], "reconstruction": [], "kl": []}
     for _ in range(num_epochs):
         sums = torch.zeros(3, dtype=torch.float64)
         for index in batches(len(X), batch_size, generator):
-            logits, mu, logvar, _ = model(X[index], generator)
-            loss, reconstruction, kl = negative_elbo(logits, X[index], mu, logvar, beta)
+            logits, mu, logvar, _ = model(X[index], generator, sample=sample)
+            loss, reconstruction, kl = loss_function(logits, X[index], mu, logvar, beta)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

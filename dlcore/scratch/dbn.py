@@ -14,7 +14,7 @@ How DBNs are actually trained (Hinton, Osindero and Teh, 2006; Hinton and Salakh
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from dlcore.errors import as_float_array, expect_shape
 from dlcore.scratch.activations import Sigmoid
 from dlcore.scratch.linear import Linear
 from dlcore.scratch.module import Sequential
-from dlcore.scratch.rbm import RBM
+from dlcore.scratch.rbm import RBM, cd_gradient
 
 __all__ = ["DBN", "sigmoid_classifier"]
 
@@ -43,12 +43,12 @@ class DBN:
         self.rbms = [RBM(a, b, rng=rng) for a, b in zip(self.layer_sizes[:-1], self.layer_sizes[1:])]
 
     def pretrain(self, X: np.ndarray, *, num_epochs: int, rng: np.random.Generator, batch_size: int = 32,
-                 learning_rate: float = 0.1, k: int = 1) -> list[list[float]]:
+                 learning_rate: float = 0.1, k: int = 1, gradient: Callable[..., tuple] = cd_gradient) -> list[list[float]]:
         """Greedy layer-wise pretraining: each RBM is trained by CD-k on the features of the one below.
 
         Args:
             X: (N, D) unlabelled data in [0, 1].
-            num_epochs, batch_size, learning_rate, k: passed to each :meth:`RBM.fit`.
+            num_epochs, batch_size, learning_rate, k, gradient: passed to each :meth:`RBM.fit`.
             rng: shuffles and samples.
 
         Returns:
@@ -60,7 +60,7 @@ class DBN:
         errors = []
         for rbm in self.rbms:
             errors.append(rbm.fit(features, num_epochs=num_epochs, rng=rng, batch_size=batch_size,
-                                  learning_rate=learning_rate, k=k))
+                                  learning_rate=learning_rate, k=k, gradient=gradient))
             features = rbm.transform(features)  # the frozen layer's output is the next layer's data
         return errors
 

@@ -23,7 +23,7 @@ that CD can be tested against the truth.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -198,11 +198,13 @@ class RBM:
         return self.W, self.b, self.c
 
     def fit(self, X: np.ndarray, *, num_epochs: int, rng: np.random.Generator, batch_size: int = 32,
-            learning_rate: float = 0.1, k: int = 1, momentum: float = 0.5, weight_decay: float = 0.0) -> list[float]:
+            learning_rate: float = 0.1, k: int = 1, momentum: float = 0.5, weight_decay: float = 0.0,
+            gradient: Callable[..., tuple] = cd_gradient) -> list[float]:
         """Train with CD-k by gradient ascent with momentum; return the reconstruction error after each epoch.
 
         X: (N, D) data in [0, 1] (grey levels are used as they are, as probabilities).
-        ``rng`` shuffles the examples and draws every Gibbs sample.
+        ``rng`` shuffles the examples and draws every Gibbs sample. ``gradient(v0, W, b, c, k=k, rng=rng)``
+        returns ``((dW, db, dc), v_k)`` like :func:`cd_gradient` (chapter 13 passes the learner's).
         """
         X = as_float_array("RBM.fit", "X", X)
         expect_shape("RBM.fit", "X", X, (None, self.W.shape[0]), "(N, D)", f"D = {self.W.shape[0]} visible units")
@@ -211,9 +213,8 @@ class RBM:
         for _ in range(num_epochs):
             order = rng.permutation(len(X))
             for start in range(0, len(X), batch_size):
-                grad, _ = cd_gradient(X[order[start:start + batch_size]], *self.params, k=k, rng=rng)
-                grad = grad._replace(dW=grad.dW - weight_decay * self.W)
-                for param, step, g in zip(self.params, velocity, grad):
+                (dW, db, dc), _ = gradient(X[order[start:start + batch_size]], *self.params, k=k, rng=rng)
+                for param, step, g in zip(self.params, velocity, (dW - weight_decay * self.W, db, dc)):
                     step *= momentum
                     step += learning_rate * g
                     param += step  # in place: W, b, c are this object's own arrays
