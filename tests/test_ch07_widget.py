@@ -48,7 +48,21 @@ def test_select_layers():
     assert select_layers(0, 5).tolist() == []
 
 
-def test_dashboard_follows_a_run_headless():
+class _Clock:
+    """A stand-in for time.perf_counter that advances a fixed step per reading, so the redraw
+    throttle (which compares wall-clock times) behaves the same on an idle and on a busy machine."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = 0.0, step
+
+    def perf_counter(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def test_dashboard_follows_a_run_headless(monkeypatch):
+    import dlcore.widgets.dashboard as dashboard_module
+    monkeypatch.setattr(dashboard_module, "time", _Clock(step=0.1))
     X, y = make_moons(64, seed=0)
     model = scratch_mlp(2, 2, hidden=8, depth=3, rng=np.random.default_rng(0))
     dashboard = TrainingDashboard(min_interval_s=0.0)
