@@ -36,16 +36,22 @@ def _stage(block, in_channels: int, channels: int, num_blocks: int, stride: int,
 class ResNet(nn.Module):
     """ResNet-``depth`` (18, 34, 50, 101 or 152): (N, in_channels, 224, 224) → (N, num_classes) logits."""
 
-    def __init__(self, depth: int = 18, num_classes: int = 1000, in_channels: int = 3) -> None:
+    def __init__(self, depth: int = 18, num_classes: int = 1000, in_channels: int = 3, *,
+                 basic_block: type[nn.Module] = BasicBlock, bottleneck: type[nn.Module] = Bottleneck,
+                 make_stage=None) -> None:
+        """``basic_block``, ``bottleneck`` and ``make_stage(block, in_channels, channels, num_blocks, stride)``
+        replace the course's own (chapter 10's exercises build them)."""
         super().__init__()
         if depth not in STAGES:
             raise ValueError(f"ResNet: depth must be one of {sorted(STAGES)}, got {depth!r}")
-        block, counts = STAGES[depth]
+        kind, counts = STAGES[depth]
+        block = basic_block if kind is BasicBlock else bottleneck
+        make_stage = make_stage or _stage
         self.stem = nn.Sequential(ConvBNReLU(in_channels, 64, 7, stride=2, padding=3),
                                   nn.MaxPool2d(3, stride=2, padding=1))
         stages, channels = [], 64
         for index, (width, count) in enumerate(zip((64, 128, 256, 512), counts)):
-            stages.append(_stage(block, channels, width, count, stride=1 if index == 0 else 2))
+            stages.append(make_stage(block, channels, width, count, 1 if index == 0 else 2))
             channels = width * block.expansion
         self.layer1, self.layer2, self.layer3, self.layer4 = stages
         self.avgpool = nn.AdaptiveAvgPool2d(1)
@@ -68,10 +74,11 @@ class SmallConvNet(nn.Module):
         residual: True for shortcuts (a ResNet), False for the plain network of the same layers.
         width: channels of the first stage (then 2·width, 4·width, each stage halving H and W).
         batch_norm: batch norm after each convolution (He et al.'s plain nets had it too).
+        block: the basic block class, ``block(in_channels, channels, stride, residual=..., batch_norm=...)``.
     """
 
     def __init__(self, num_blocks: int = 3, *, residual: bool = True, width: int = 8, in_channels: int = 1,
-                 num_classes: int = 10, batch_norm: bool = True) -> None:
+                 num_classes: int = 10, batch_norm: bool = True, block: type[nn.Module] = BasicBlock) -> None:
         super().__init__()
         if num_blocks < 1:
             raise ValueError(f"SmallConvNet: num_blocks must be at least 1, got {num_blocks}")
@@ -82,7 +89,7 @@ class SmallConvNet(nn.Module):
             for k in range(count):
                 out_channels = width * 2 ** index
                 stride = 2 if index > 0 and k == 0 else 1
-                blocks.append(BasicBlock(channels, out_channels, stride, residual=residual, batch_norm=batch_norm))
+                blocks.append(block(channels, out_channels, stride, residual=residual, batch_norm=batch_norm))
                 channels = out_channels
         self.blocks = nn.Sequential(*blocks)
         self.pool = nn.AdaptiveAvgPool2d(1)
@@ -94,7 +101,8 @@ class SmallConvNet(nn.Module):
 
 
 def plain_and_residual(num_blocks: int, *, seed: int = 0, dtype: torch.dtype = torch.float64,
-                       batch_norm: bool = True) -> tuple[SmallConvNet, SmallConvNet]:
+                       batch_norm: bool = True,
+                       block: type[nn.Module] = BasicBlock) -> tuple[SmallConvNet, SmallConvNet]:
     """A plain :class:`SmallConvNet` and its residual twin, with the same weights in every layer they share.
 
     The residual network is built first, its weights drawn from ``seed`` in float64; the plain
@@ -106,7 +114,7 @@ def plain_and_residual(num_blocks: int, *, seed: int = 0, dtype: torch.dtype = t
     global random state is left as it was.
 
     Args:
-        num_blocks, batch_norm: as for :class:`SmallConvNet`.
+        num_blocks, batch_norm, block: as for :class:`SmallConvNet`.
         seed: the seed of the weights.
         dtype: the networks' dtype, torch.float32 or torch.float64.
 
@@ -122,8 +130,8 @@ def plain_and_residual(num_blocks: int, *, seed: int = 0, dtype: torch.dtype = t
         torch.manual_seed(seed)
         torch.set_default_dtype(torch.float64)  # parameters are created, and drawn, in float64
         try:
-            residual = SmallConvNet(num_blocks, residual=True, batch_norm=batch_norm)
-            plain = SmallConvNet(num_blocks, residual=False, batch_norm=batch_norm)
+            residual = SmallConvNet(num_blocks, residual=True, batch_norm=batch_norm, block=block)
+            plain = SmallConvNet(num_blocks, residual=False, batch_norm=batch_norm, block=block)
         finally:
             torch.set_default_dtype(previous)
     shared = residual.state_dict()

@@ -28,6 +28,7 @@ import torch
 
 from dlcore.data.glyphs import make_digits28
 from dlcore.models.alexnet import AlexNet
+from dlcore.models.blocks import BasicBlock
 from dlcore.models.googlenet import GoogLeNet
 from dlcore.models.lenet import LeNet5
 from dlcore.models.resnet import ResNet, plain_and_residual, weight_gradient_norms
@@ -178,9 +179,9 @@ GRAD_FLOOR, GRAD_CEILING = 1e-12, 1e4  # the plot's range; values beyond it are 
 
 
 def _initial_norms(num_blocks: int, batch_norm: bool, seed: int, dtype: torch.dtype, x: torch.Tensor,
-                   y: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+                   y: torch.Tensor, block: type[torch.nn.Module] = BasicBlock) -> tuple[np.ndarray, np.ndarray]:
     """‖∂L/∂W‖ per layer of the plain and the residual twin (weights from ``seed``) on one batch, one thread."""
-    plain, residual = plain_and_residual(num_blocks, seed=seed, dtype=dtype, batch_norm=batch_norm)
+    plain, residual = plain_and_residual(num_blocks, seed=seed, dtype=dtype, batch_norm=batch_norm, block=block)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # convolutions this small run faster without thread hand-offs
     try:
@@ -190,12 +191,12 @@ def _initial_norms(num_blocks: int, batch_norm: bool, seed: int, dtype: torch.dt
 
 
 def gradient_spreads(num_blocks: int, *, batch_norm: bool = True, seeds: Sequence[int] = (0, 1, 2),
-                     dtype: torch.dtype = torch.float64) -> np.ndarray:
+                     dtype: torch.dtype = torch.float64, block: type[torch.nn.Module] = BasicBlock) -> np.ndarray:
     """:meth:`ResidualState.spread` of the plain and of the residual network, for several initialisations.
 
     Seed ``s`` gives what ``ResidualExplorer(num_blocks, batch_norm, seed=s, dtype=dtype)`` shows: weights
     drawn from ``s``, one batch of 16 drawn digits from ``s + 1``; in float64 by default, so that every CPU
-    prints the same ratios.
+    prints the same ratios. ``block``: the basic block class the networks are built from.
 
     Returns:
         (len(seeds), 2) array: column 0 the plain network's spread, column 1 the residual network's.
@@ -210,7 +211,7 @@ def gradient_spreads(num_blocks: int, *, batch_norm: bool = True, seeds: Sequenc
     for seed in seeds:
         X, y = digit_images(16, seed=int(seed) + 1)
         norms = _initial_norms(num_blocks, batch_norm, int(seed), dtype, torch.as_tensor(X, dtype=dtype),
-                               torch.as_tensor(y))
+                               torch.as_tensor(y), block)
         rows.append([ResidualState.spread(n) for n in norms])
     return np.array(rows)
 
@@ -221,13 +222,14 @@ class ResidualExplorer(Explorer):
     The two networks share every weight they both have (:func:`~dlcore.models.resnet.plain_and_residual`),
     drawn from ``seed`` in float64; they compute in ``dtype``: torch.float32 by default (a callback
     takes about half the time of float64's), torch.float64 for the digits every CPU agrees on (as
-    :func:`gradient_spreads`). ValueError for another dtype.
+    :func:`gradient_spreads`). ValueError for another dtype. ``block``: the basic block class.
     """
 
     def __init__(self, num_blocks: int = 12, batch_norm: bool = True, seed: int = 0,
-                 dtype: torch.dtype = torch.float32) -> None:
+                 dtype: torch.dtype = torch.float32, block: type[torch.nn.Module] = BasicBlock) -> None:
         check_float_dtype("ResidualExplorer", dtype)
         self.dtype = dtype
+        self.block = block
         style = {"description_width": "initial"}
         self.num_blocks = widgets.IntSlider(value=num_blocks, min=1, max=20, description="blocks", style=style)
         self.batch_norm = widgets.Dropdown(options=[("with batch norm", True), ("without batch norm", False)],
@@ -252,7 +254,7 @@ class ResidualExplorer(Explorer):
     def compute(self) -> ResidualState:
         num_blocks, batch_norm = int(self.num_blocks.value), bool(self.batch_norm.value)
         return ResidualState(num_blocks, batch_norm,
-                             *_initial_norms(num_blocks, batch_norm, self.seed, self.dtype, self.x, self.y))
+                             *_initial_norms(num_blocks, batch_norm, self.seed, self.dtype, self.x, self.y, self.block))
 
     def draw(self, state: ResidualState) -> None:
         layers = np.arange(1, state.depth + 1)
@@ -279,8 +281,8 @@ class DepthRun:
 
 
 def compare_depths(block_counts=(3, 12), *, num_steps: int = 36, batch_size: int = 32, learning_rate: float = 0.05,
-                   num_train: int = 800, size: int = 8, seed: int = 0,
-                   dtype: torch.dtype = torch.float64) -> dict[tuple[int, bool], DepthRun]:
+                   num_train: int = 800, size: int = 8, seed: int = 0, dtype: torch.dtype = torch.float64,
+                   block: type[torch.nn.Module] = BasicBlock) -> dict[tuple[int, bool], DepthRun]:
     """Train a plain and a residual :class:`SmallConvNet` of each block count on the drawn digits.
 
     SGD with momentum 0.9, the same mini-batches and the same initial weights for the plain and residual
@@ -289,6 +291,7 @@ def compare_depths(block_counts=(3, 12), *, num_steps: int = 36, batch_size: int
 
     ``dtype``: torch.float64 (the default: the deep plain network's training amplifies rounding, and in
     float32 its losses differ between CPUs in the second decimal) or torch.float32; ValueError for another.
+    ``block``: the basic block class the networks are built from.
     """
     check_float_dtype("compare_depths", dtype)
     X, y = digit_images(num_train, size=size, seed=seed)
@@ -296,7 +299,7 @@ def compare_depths(block_counts=(3, 12), *, num_steps: int = 36, batch_size: int
     order = np.random.default_rng(seed).permutation(np.resize(np.arange(num_train), num_steps * batch_size))
     runs = {}
     for blocks in block_counts:
-        for residual, model in zip((False, True), plain_and_residual(blocks, seed=seed, dtype=dtype)):
+        for residual, model in zip((False, True), plain_and_residual(blocks, seed=seed, dtype=dtype, block=block)):
             optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate, momentum=0.9)
             losses = []
             for step in range(num_steps):
