@@ -8,7 +8,8 @@ import torch
 
 from dlcore.data.toy2d import TOY_DISTRIBUTIONS, ring_centers, sample_ring, sample_toy, toy_centers, toy_mode_std
 from dlcore.errors import ShapeError
-from dlcore.models.gan import Gan, discriminator_loss, generator_loss, mlp_discriminator, mlp_generator
+from dlcore.models.gan import (Gan, discriminator_loss, discriminator_step, generator_loss, generator_step,
+                               mlp_discriminator, mlp_generator)
 from dlcore.models.gan_diagnostics import (
     discriminator_field, gan_value, generator_gradients, jensen_shannon, mode_coverage, optimal_discriminator,
 )
@@ -229,3 +230,30 @@ def test_make_digit_gan_dtype():
     assert double.generate(3).shape == (3, 64)
     with pytest.raises(ValueError, match="dtype must be"):
         make_digit_gan(seed=0, dtype=torch.int64)
+
+
+def test_gan_runs_on_given_step_functions_and_still_measures_the_generator_gradient():
+    calls = []
+
+    def d_step(generator, discriminator, optimizer, real, z):
+        calls.append(("d", tuple(real.shape), tuple(z.shape)))
+        return discriminator_step(generator, discriminator, optimizer, real, z)
+
+    def g_step(generator, discriminator, optimizer, z, loss):
+        calls.append(("g", tuple(z.shape), loss))
+        return generator_step(generator, discriminator, optimizer, z, loss)
+
+    ours, theirs = _ring_gan(steps=(d_step, g_step)), _ring_gan()
+    values, expected = ours.train_round(), theirs.train_round()
+    assert calls == [("d", (32, 2), (32, 2)), ("g", (32, 2), "non_saturating")]
+    assert values == expected and values["grad_norm"] > 0  # the same step, the same numbers
+
+
+def test_a_generator_step_that_leaves_no_gradient_gives_nan_grad_norm():
+    def frozen_g_step(generator, discriminator, optimizer, z, loss):
+        with torch.no_grad():
+            generator(z)
+        return 0.0
+
+    gan = _ring_gan(steps=(discriminator_step, frozen_g_step))
+    assert np.isnan(gan.generator_step()["grad_norm"])

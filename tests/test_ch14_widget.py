@@ -90,3 +90,30 @@ def test_extreme_settings_plot_no_nan(explorer):
     assert plotted_finite(explorer) and np.isfinite(explorer.state.d_fake)
     explorer.reset_button.click()
     assert explorer.state.d_steps_done == 0
+
+
+def test_runs_on_given_steps_and_coverage():
+    from dlcore.models.gan import discriminator_step, generator_step
+
+    used = []
+
+    def d_step(*args):
+        used.append("d")
+        return discriminator_step(*args)
+
+    def g_step(*args):
+        used.append("g")
+        return generator_step(*args)
+
+    def coverage(samples, centers, std, num_std=3.0):
+        used.append("coverage")
+        return np.zeros(len(centers), dtype=int), 3, 0.0
+
+    e = GanLabExplorer(steps=(d_step, g_step), coverage=coverage)
+    try:
+        e.step_discriminator()
+        e.step_generator()
+        assert used.count("d") == 1 and used.count("g") == 1 and "coverage" in used
+        assert e.state.modes_covered == 3 and "3 of 8" in e.summary.value
+    finally:
+        e.widget.close()

@@ -8,11 +8,13 @@ They play
 
 Training alternates: ``d_steps`` gradient steps on D (ascend V, i.e. descend
 the binary cross-entropy :func:`discriminator_loss`), then ``g_steps`` on G
-(descend :func:`generator_loss`, minimax or non-saturating). :class:`Gan`
-holds both networks, their optimizers and the data, and records a
-:class:`GanHistory`; the explorer :mod:`dlcore.widgets.ganlab` drives it a
-few steps at a time. The same losses from scratch in NumPy, with their
-gradients: :mod:`dlcore.scratch.gan_losses`.
+(descend :func:`generator_loss`, minimax or non-saturating), each done by a
+plain function (:func:`discriminator_step`, :func:`generator_step`) so that
+chapter 14 can swap in the reader's own. :class:`Gan` holds both networks,
+their optimizers and the data, and records a :class:`GanHistory`; the
+explorer :mod:`dlcore.widgets.ganlab` drives it a few steps at a time. The
+same losses from scratch in NumPy, with their gradients:
+:mod:`dlcore.scratch.gan_losses`.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from dlcore.errors import check_float_dtype
 
 __all__ = [
     "GENERATOR_LOSSES", "mlp_generator", "mlp_discriminator", "discriminator_loss", "generator_loss",
-    "GanHistory", "Gan",
+    "discriminator_step", "generator_step", "GanHistory", "Gan",
 ]
 
 GENERATOR_LOSSES = ("non_saturating", "minimax")
@@ -104,6 +106,41 @@ def generator_loss(fake_logits: torch.Tensor, kind: str = "non_saturating") -> t
     raise ValueError(f"generator_loss: kind must be one of {GENERATOR_LOSSES}, got {kind!r}")
 
 
+def discriminator_step(generator: nn.Module, discriminator: nn.Module, optimizer: torch.optim.Optimizer,
+                       real: torch.Tensor, z: torch.Tensor) -> tuple[float, float, float]:
+    """One optimizer step on D: real (N, D) examples labelled 1, generated G(z) labelled 0.
+
+    G is frozen: its output is computed without a graph, so D's loss leaves no
+    gradient in G. D's gradients are zeroed first (G's step leaves some there).
+
+    Returns:
+        (L_D, mean D(real), mean D(generated)) as floats.
+    """
+    with torch.no_grad():
+        fake = generator(z)
+    real_logits, fake_logits = discriminator(real), discriminator(fake)
+    loss = discriminator_loss(real_logits, fake_logits)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item(), torch.sigmoid(real_logits).mean().item(), torch.sigmoid(fake_logits).mean().item()
+
+
+def generator_step(generator: nn.Module, discriminator: nn.Module, optimizer: torch.optim.Optimizer,
+                   z: torch.Tensor, loss: str = "non_saturating") -> float:
+    """One optimizer step on G through D: L_G on D's logits for G(z), backpropagated into G.
+
+    D's parameters receive gradients too, but only G's ``optimizer`` steps; the
+    next discriminator step zeroes them. Returns L_G as a float.
+    """
+    fake = generator(z)
+    value = generator_loss(discriminator(fake), loss)
+    optimizer.zero_grad()
+    value.backward()
+    optimizer.step()
+    return value.item()
+
+
 @dataclass
 class GanHistory:
     """What :meth:`Gan.fit` records every ``record_every`` rounds (one list entry each).
@@ -142,6 +179,9 @@ class Gan:
         batch_size: examples per step, for each side.
         loss: the generator loss, ``"non_saturating"`` or ``"minimax"``.
         seed: fixes the noise, the mini-batches and the sampler's draws.
+        steps: the two step functions, ``(discriminator_step, generator_step)`` with the
+            signatures of this module's :func:`discriminator_step` and :func:`generator_step`
+            (default: those two); chapter 14 passes the reader's own.
 
     The real data and the noise are drawn in the networks' dtype (float32, or
     float64 for networks built with ``dtype=torch.float64``): in float64 a run's
@@ -154,7 +194,8 @@ class Gan:
 
     def __init__(self, data: np.ndarray | Sampler, generator: nn.Module, discriminator: nn.Module, *,
                  latent_dim: int = 2, lr_d: float = 1e-3, lr_g: float = 1e-3, batch_size: int = 128,
-                 loss: str = "non_saturating", optimizer: str = "adam", seed: int = 0) -> None:
+                 loss: str = "non_saturating", optimizer: str = "adam", seed: int = 0,
+                 steps: tuple[Callable[..., tuple[float, float, float]], Callable[..., float]] | None = None) -> None:
         if loss not in GENERATOR_LOSSES:
             raise ValueError(f"Gan: loss must be one of {GENERATOR_LOSSES}, got {loss!r}")
         dtypes = {p.dtype for p in [*generator.parameters(), *discriminator.parameters()]}
@@ -175,6 +216,7 @@ class Gan:
         self.numpy_rng = np.random.default_rng(seed)
         self.data = None if callable(data) else torch.as_tensor(np.asarray(data), dtype=self.dtype)
         self.sampler = data if callable(data) else None
+        self.steps = (discriminator_step, generator_step) if steps is None else tuple(steps)
         self.d_steps_done = 0
         self.g_steps_done = 0
         self.rounds_done = 0
@@ -217,30 +259,33 @@ class Gan:
     # ---------------------------------------------------------------- the two steps
 
     def discriminator_step(self) -> dict[str, float]:
-        """One optimizer step on D with a real and a generated batch (G frozen: its output is detached)."""
+        """One step on D with a real and a generated batch (G frozen), by the first of ``steps``."""
         real = self.sample_real()
-        with torch.no_grad():
-            fake = self.generator(self.sample_latent())
-        real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)
-        loss = discriminator_loss(real_logits, fake_logits)
-        self.opt_d.zero_grad()
-        loss.backward()
-        self.opt_d.step()
+        z = self.sample_latent()
+        loss, d_real, d_fake = self.steps[0](self.generator, self.discriminator, self.opt_d, real, z)
         self.d_steps_done += 1
-        return {"d_loss": loss.item(), "d_real": torch.sigmoid(real_logits).mean().item(),
-                "d_fake": torch.sigmoid(fake_logits).mean().item()}
+        return {"d_loss": float(loss), "d_real": float(d_real), "d_fake": float(d_fake)}
 
     def generator_step(self) -> dict[str, float]:
-        """One optimizer step on G through D (only G's optimizer steps; D's gradients are discarded)."""
-        fake = self.generator(self.sample_latent())
-        fake.retain_grad()
-        loss = generator_loss(self.discriminator(fake), self.loss)
-        self.opt_g.zero_grad()
-        loss.backward()
-        self.opt_g.step()
+        """One step on G through D, by the second of ``steps``; also measures ‖∂ℓ_G/∂x‖ per sample."""
+        z = self.sample_latent()
+        outputs: list[torch.Tensor] = []
+
+        def keep_gradient(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
+            if output.requires_grad:  # G's forward pass with a graph: remember dℓ_G/dx of its samples
+                output.retain_grad()
+                outputs.append(output)
+
+        handle = self.generator.register_forward_hook(keep_gradient)
+        try:
+            loss = self.steps[1](self.generator, self.discriminator, self.opt_g, z, self.loss)
+        finally:
+            handle.remove()
         self.g_steps_done += 1
-        grad_norm = float(fake.grad.norm(dim=1).mean()) * len(fake)  # per-sample loss, not the batch mean
-        return {"g_loss": loss.item(), "grad_norm": grad_norm}
+        fake = outputs[-1] if outputs else None
+        grad_norm = (float(fake.grad.norm(dim=1).mean()) * len(fake)  # per-sample loss, not the batch mean
+                     if fake is not None and fake.grad is not None else float("nan"))
+        return {"g_loss": float(loss), "grad_norm": grad_norm}
 
     def train_round(self, d_steps: int = 1, g_steps: int = 1) -> dict[str, float]:
         """``d_steps`` discriminator steps then ``g_steps`` generator steps; returns the last values."""

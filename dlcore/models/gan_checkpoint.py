@@ -29,11 +29,12 @@ LATENT_DIM = 16
 HIDDEN = 128
 
 
-def make_digit_gan(seed: int = 0, dtype: torch.dtype = torch.float32) -> Gan:
+def make_digit_gan(seed: int = 0, dtype: torch.dtype = torch.float32, steps=None) -> Gan:
     """The chapter's GAN for scikit-learn's 8x8 digits: z (16) -> 128 -> 128 -> 64 sigmoid; D 64 -> 128 -> 128 -> 1.
 
     ``dtype``: ``torch.float32`` (as the saved checkpoint) or ``torch.float64`` for both
     networks, their data and noise (the initial weights differ: they are drawn in that dtype).
+    ``steps``: the two step functions, as for :class:`~dlcore.models.gan.Gan` (default: the course's).
 
     Raises:
         ValueError: for another ``dtype``.
@@ -42,7 +43,7 @@ def make_digit_gan(seed: int = 0, dtype: torch.dtype = torch.float32) -> Gan:
     torch.manual_seed(seed)  # the initial weights
     return Gan(images.reshape(len(images), 64), mlp_generator(LATENT_DIM, 64, HIDDEN, output="sigmoid", dtype=dtype),
                mlp_discriminator(64, HIDDEN, dtype=dtype), latent_dim=LATENT_DIM, lr_d=2e-3, lr_g=2e-3, batch_size=64,
-               seed=seed)
+               seed=seed, steps=steps)
 
 
 def save_generator(generator: nn.Module, path: Path, rounds: int) -> None:

@@ -6,12 +6,15 @@ and, on generated points, arrows along -∂ℓ_G/∂x: where the generator's los
 pushes each sample. "step D" and "step G" train one side on its own; "play"
 alternates rounds of ``D steps`` then ``G steps`` a bounded amount per tick,
 so every callback stays short. Changing the target distribution starts over;
-the loss and the learning rates apply from the next step on.
+the loss and the learning rates apply from the next step on. ``steps`` and
+``coverage`` let chapter 14 run the explorer on the reader's own training steps
+and mode-coverage function.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import ipywidgets as widgets
 import numpy as np
@@ -59,7 +62,10 @@ class GanLabExplorer(Explorer):
     """Train a small GAN on a 2-D distribution one step, or one tick, at a time."""
 
     def __init__(self, distribution: str = "ring", loss: str = "non_saturating", lr_d: float = 2e-3,
-                 lr_g: float = 2e-3, d_steps: int = 1, g_steps: int = 1, seed: int = 0) -> None:
+                 lr_g: float = 2e-3, d_steps: int = 1, g_steps: int = 1, seed: int = 0,
+                 steps: tuple[Callable, Callable] | None = None, coverage: Callable | None = None) -> None:
+        """``steps``: (discriminator_step, generator_step) as for :class:`Gan` (default: the course's);
+        ``coverage(samples, centers, std) -> (counts, modes covered, high-quality share)`` (default: the course's)."""
         style = {"description_width": "initial"}
         self.distribution = widgets.Dropdown(options=list(TOY_DISTRIBUTIONS), value=distribution,
                                              description="target", style=style)
@@ -76,6 +82,7 @@ class GanLabExplorer(Explorer):
         self.step_g_button = widgets.Button(description="step G", tooltip="G steps per round generator steps")
         self.reset_button = widgets.Button(description="reset", icon="refresh")
         self.seed = int(seed)
+        self.steps, self.coverage = steps, coverage
         self._reset()
         fig = self._build_figure()
         controls = [self.distribution, self.loss, self.lr_d, self.lr_g, self.d_steps, self.g_steps, self.play,
@@ -99,7 +106,7 @@ class GanLabExplorer(Explorer):
         name = self.distribution.value
         self.gan = Gan(lambda n, rng: sample_toy(name, n, rng), mlp_generator(2, 2, HIDDEN),
                        mlp_discriminator(2, HIDDEN), latent_dim=2, lr_d=float(self.lr_d.value),
-                       lr_g=float(self.lr_g.value), loss=self.loss.value, seed=self.seed)
+                       lr_g=float(self.lr_g.value), loss=self.loss.value, seed=self.seed, steps=self.steps)
         self.shown_real = sample_toy(name, NUM_SHOWN, self.seed + 1)
         self.shown_z = self.gan.sample_latent(NUM_SHOWN)
 
@@ -153,13 +160,16 @@ class GanLabExplorer(Explorer):
         arrow = ARROW_SCALE * push * np.minimum(1.0, MAX_ARROW / np.maximum(ARROW_SCALE * norm, 1e-12))
         d_fake = float(np.mean(self._probability(fake))) if len(fake) else 0.0
         centers = toy_centers(self.distribution.value)
-        coverage = (mode_coverage(fake, centers, toy_mode_std(self.distribution.value)) if centers is not None
-                    else None)
+        covered = None if centers is None else self._modes_covered(fake, centers, toy_mode_std(self.distribution.value))
         return GanLabState(self.distribution.value, gan.loss, gan.d_steps_done, gan.g_steps_done, self.shown_real,
                            fake, field, np.hstack([points, arrow]), float(np.nan_to_num(float(d_real), nan=0.5)),
                            d_fake, float(norm.mean()) if len(norm) else 0.0,
-                           None if coverage is None else coverage.modes_covered,
-                           None if coverage is None else coverage.num_modes, not bool(finite.all()))
+                           covered, None if centers is None else len(centers), not bool(finite.all()))
+
+    def _modes_covered(self, fake: np.ndarray, centers: np.ndarray, std: float) -> int:
+        if self.coverage is None:
+            return mode_coverage(fake, centers, std).modes_covered
+        return int(self.coverage(fake, centers, std)[1])
 
     def _probability(self, points: np.ndarray) -> np.ndarray:
         with torch.no_grad():
