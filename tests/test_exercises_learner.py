@@ -147,3 +147,11 @@ def test_check_choice():
         check_choice("3.6", ..., options, "a", why_not=why_not)
     with pytest.raises(ValueError, match="need a why_not entry"):
         check_choice("3.6", "a", options, "a", why_not={"b": "x"})
+
+
+def test_numpy_dispatchers_are_seen_through():
+    with pytest.raises(ExerciseFailed, match="calls numpy.*vander, a library function") as caught:
+        check_function("1.1", lambda t, degree: np.vander(t, degree + 1, increasing=True),
+                       lambda t, degree: np.stack([t**j for j in range(degree + 1)], axis=1),
+                       [Case((np.linspace(0, 1, 5), 3))], forbid=[np.vander])
+    assert caught.value.mistake == "delegates-to-reference"

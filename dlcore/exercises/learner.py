@@ -59,8 +59,10 @@ def watching(forbidden: Sequence[Callable[..., Any]]) -> Iterator[list[Callable[
     call however the function was imported or aliased.
     """
     hits: list[Callable[..., Any]] = []
-    codes = {code: f for f in forbidden if (code := _code_of(f)) is not None}
-    builtins = [f for f in forbidden if _code_of(f) is None]
+    # NumPy's public functions are dispatcher objects around the Python function (`__wrapped__`).
+    unwrapped = [getattr(f, "__wrapped__", f) for f in forbidden]
+    codes = {code: f for f, inner in zip(forbidden, unwrapped) if (code := _code_of(inner)) is not None}
+    builtins = [f for f, inner in zip(forbidden, unwrapped) if _code_of(inner) is None]
 
     def profile(frame: Any, event: str, arg: Any) -> None:
         if event == "call" and frame.f_code in codes:
@@ -83,8 +85,9 @@ def delegation_problem(name: str, hits: Sequence[Callable[..., Any]]) -> str:
     called = hits[0]
     module = getattr(called, "__module__", None) or "torch"
     qualified = f"{module}.{getattr(called, '__qualname__', getattr(called, '__name__', repr(called)))}"
-    return (f"your {name} calls {qualified}, the course's own version of what this exercise builds; "
-            f"write it yourself from array operations")
+    whose = ("the course's own version of" if qualified.startswith("dlcore.")
+             else "a library function that does")
+    return f"your {name} calls {qualified}, {whose} what this exercise builds; write it yourself from array operations"
 
 
 def accept(name: str, function: Callable[..., Any], label: str) -> None:
