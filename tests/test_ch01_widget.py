@@ -128,3 +128,17 @@ def test_classify_fit_rules():
     assert classify_fit(0.05, 0.06, 0.06) == "good fit"
     assert classify_fit(0.5, 0.6, 0.06) == "underfitting"
     assert classify_fit(0.001, 0.6, 0.06) == "overfitting"
+
+
+def test_the_explorer_fits_with_the_function_it_is_given():
+    calls = []
+
+    def counting_fit(x, y, degree, l2):
+        calls.append(degree)
+        phi = (2 * x[:, None] - 1) ** np.arange(degree + 1)
+        return np.linalg.lstsq(phi, y, rcond=None)[0]
+
+    with_learner = CapacityExplorer(degree=3, n_train=15, noise=0.2, seed=0, fit=counting_fit)
+    assert sorted(set(calls)) == list(range(MAX_DEGREE + 1))
+    course = CapacityExplorer(degree=3, n_train=15, noise=0.2, seed=0)
+    np.testing.assert_allclose(with_learner.compute().train_errors[:8], course.compute().train_errors[:8], rtol=1e-6)

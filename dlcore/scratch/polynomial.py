@@ -26,8 +26,8 @@ from dlcore.errors import ShapeError, as_float_array, expect_ndim, expect_shape,
 __all__ = [
     "scale_to_unit_interval", "polynomial_features", "PolynomialFit", "fit_polynomial",
     "predict_polynomial", "mean_squared_error", "RidgeCache", "ridge_objective_forward",
-    "ridge_objective_backward", "bias_variance_from_predictions", "BiasVarianceCurve",
-    "estimate_bias_variance",
+    "ridge_objective_backward", "ridge_objective_gradient", "bias_variance_from_predictions", "BiasVarianceCurve",
+    "estimate_bias_variance", "fold_indices", "cross_validate", "fit_coefficients",
 ]
 
 
@@ -132,6 +132,11 @@ def fit_polynomial(
     return PolynomialFit(coef, degree, l2, float(low), float(high))
 
 
+def fit_coefficients(x: np.ndarray, y: np.ndarray, degree: int, l2: float = 0.0) -> np.ndarray:
+    """The coefficients of :func:`fit_polynomial` for inputs in [0, 1]: shape (D+1,), t**j's at index j."""
+    return fit_polynomial(x, y, degree, l2).coef
+
+
 def predict_polynomial(fit: PolynomialFit, x: np.ndarray) -> np.ndarray:
     """Evaluate a fitted polynomial: y_hat = phi(x) . coef, shape (N,)."""
     t = scale_to_unit_interval(x, fit.low, fit.high)
@@ -207,6 +212,12 @@ def ridge_objective_backward(dout: float | np.ndarray, cache: RidgeCache) -> np.
     return dout * (2.0 / len(residual) * (phi.T @ residual) + penalty_grad)  # (P,)
 
 
+def ridge_objective_gradient(w: np.ndarray, phi: np.ndarray, y: np.ndarray, l2: float = 0.0) -> np.ndarray:
+    """dJ/dw of the ridge objective at w, shape (P,): the forward and backward pass in one call."""
+    _, cache = ridge_objective_forward(w, phi, y, l2)
+    return ridge_objective_backward(1.0, cache)
+
+
 def bias_variance_from_predictions(predictions: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
     """Squared bias and variance of a model, from its predictions over resampled training sets.
 
@@ -258,6 +269,8 @@ def estimate_bias_variance(
     n_resamples: int = 200,
     n_test: int = 100,
     function: Callable[[np.ndarray], np.ndarray] | None = None,
+    fit: Callable[[np.ndarray, np.ndarray, int, float], np.ndarray] | None = None,
+    decompose: Callable[[np.ndarray, np.ndarray], tuple[float, float]] | None = None,
 ) -> BiasVarianceCurve:
     """Estimate bias^2, variance and noise for each degree by refitting on resampled data.
 
@@ -269,6 +282,11 @@ def estimate_bias_variance(
     independently against fresh noisy targets, so that
     bias2 + variance + noise ~ test_error can be checked, not assumed.
 
+    ``fit(x, y, degree, l2)`` returns the coefficients (default
+    :func:`fit_coefficients`) and ``decompose(predictions, truth)`` the pair
+    (bias2, variance) (default :func:`bias_variance_from_predictions`), so
+    that the experiment can run on other implementations of either.
+
     Raises:
         TypeError: if rng is not a numpy Generator. ValueError: for bad counts.
     """
@@ -279,15 +297,73 @@ def estimate_bias_variance(
             raise ValueError(f"estimate_bias_variance: {name} must be an int >= {minimum}, got {value!r}")
     degrees = np.array([_check_degree("estimate_bias_variance", d) for d in degrees], dtype=np.int64)
     function = (lambda t: np.sin(2 * np.pi * t)) if function is None else function
+    fit = fit_coefficients if fit is None else fit
+    decompose = bias_variance_from_predictions if decompose is None else decompose
     x_test = np.linspace(0.0, 1.0, n_test)
+    t_test = scale_to_unit_interval(x_test)
     truth = np.asarray(function(x_test), dtype=np.float64)  # (P,)
     training_sets = [make_noisy_function(n_train, noise, function, seed=rng) for _ in range(n_resamples)]
     fresh_targets = truth + noise * rng.standard_normal((n_resamples, n_test))  # (R, P)
     bias2, variance, test_error = (np.empty(len(degrees)) for _ in range(3))
     for k, degree in enumerate(degrees):
-        predictions = np.stack([
-            predict_polynomial(fit_polynomial(x, y, int(degree), l2), x_test) for x, y in training_sets
-        ])  # (R, P)
-        bias2[k], variance[k] = bias_variance_from_predictions(predictions, truth)
+        phi_test = polynomial_features(t_test, int(degree))  # (P, D+1)
+        predictions = np.stack([phi_test @ fit(x, y, int(degree), l2) for x, y in training_sets])  # (R, P)
+        bias2[k], variance[k] = decompose(predictions, truth)
         test_error[k] = np.mean((predictions - fresh_targets) ** 2)
     return BiasVarianceCurve(degrees, bias2, variance, float(noise) ** 2, test_error)
+
+
+def fold_indices(n: int, k: int) -> list[np.ndarray]:
+    """k interleaved folds of range(n): fold i holds the examples n' with n' % k == i.
+
+    Interleaving (rather than contiguous blocks) spreads every fold over the
+    input range when the examples are sorted by x, as make_noisy_function returns them.
+    """
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 2 <= k <= n:
+        raise ValueError(f"fold_indices: k must be an int with 2 <= k <= n = {n}, got {k!r}")
+    return [np.arange(i, n, k) for i in range(k)]
+
+
+def cross_validate(
+    x: np.ndarray,
+    y: np.ndarray,
+    degrees: Sequence[int],
+    l2_values: Sequence[float],
+    k: int,
+    fit: Callable[[np.ndarray, np.ndarray, int, float], np.ndarray] | None = None,
+) -> tuple[np.ndarray, int, float, np.ndarray]:
+    """k-fold cross-validation over a grid of degrees and penalties, then the chosen fit on all the data.
+
+    For every (degree, l2), fits on k - 1 folds (:func:`fold_indices`),
+    measures the mean squared error on the held-out fold, and averages the k
+    fold errors. The chosen pair is the first lowest in row-major order; it is
+    refitted on all N examples.
+
+    Args:
+        x, y: (N,) inputs in [0, 1] and targets. degrees, l2_values: the grid.
+        k: the number of folds, 2 <= k <= N.
+        fit: ``fit(x, y, degree, l2) -> coef`` (default :func:`fit_coefficients`).
+
+    Returns:
+        (errors of shape (len(degrees), len(l2_values)), best degree, best l2,
+        the coefficients of the best setting fitted on all N examples).
+    """
+    fit = fit_coefficients if fit is None else fit
+    x = as_float_array("cross_validate", "x", x)
+    y = as_float_array("cross_validate", "y", y)
+    expect_ndim("cross_validate", "x", x, 1, "(N,): one input per example")
+    expect_shape("cross_validate", "y", y, x.shape, "(N,)", "the shape of x")
+    folds = fold_indices(len(x), k)
+    errors = np.zeros((len(degrees), len(l2_values)))
+    for i, degree in enumerate(degrees):
+        for j, l2 in enumerate(l2_values):
+            fold_errors = []
+            for held_out in folds:
+                train = np.setdiff1d(np.arange(len(x)), held_out)
+                coef = fit(x[train], y[train], int(degree), float(l2))
+                phi = polynomial_features(scale_to_unit_interval(x[held_out]), int(degree))
+                fold_errors.append(np.mean((phi @ coef - y[held_out]) ** 2))
+            errors[i, j] = np.mean(fold_errors)
+    best_i, best_j = np.unravel_index(int(np.argmin(errors)), errors.shape)
+    best_degree, best_l2 = int(degrees[best_i]), float(l2_values[best_j])
+    return errors, best_degree, best_l2, fit(x, y, best_degree, best_l2)

@@ -8,6 +8,7 @@ degree marked. The summary names the regime from the numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import ipywidgets as widgets
 import numpy as np
@@ -16,7 +17,8 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocato
 from dlcore.data import make_noisy_function
 from dlcore.plots import COLORS, new_figure
 from dlcore.plots.figures import pin_axis_labels
-from dlcore.scratch.polynomial import fit_polynomial, polynomial_features, predict_polynomial, scale_to_unit_interval
+from dlcore.scratch.polynomial import (PolynomialFit, fit_coefficients, polynomial_features, predict_polynomial,
+                                      scale_to_unit_interval)
 from dlcore.widgets.base import Explorer
 
 __all__ = ["CapacityExplorer", "CapacityState", "classify_fit"]
@@ -47,15 +49,19 @@ def classify_fit(train_error: float, test_error: float, best_test_error: float) 
     return "underfitting" if train_error >= 0.5 * test_error else "overfitting"
 
 
-def _fits_of_every_degree(n_train: int, noise: float, seed: int, penalty: float):
+def _fits_of_every_degree(n_train: int, noise: float, seed: int, penalty: float,
+                          fit: Callable[[np.ndarray, np.ndarray, int, float], np.ndarray] = fit_coefficients):
     """The training set, train and test errors at every degree, and the fits; see CapacityExplorer.compute.
+
+    ``fit(x, y, degree, l2)`` returns the coefficients (the course's least squares by default).
 
     The explorer keeps the results by setting (moving the degree slider alone refits nothing),
     so the arrays are made read-only.
     """
     x_train, y_train = make_noisy_function(n_train, noise, seed=np.random.default_rng([seed, 0]))
     x_test, y_test = make_noisy_function(N_TEST, noise, seed=np.random.default_rng([seed, 1]))
-    fits = tuple(fit_polynomial(x_train, y_train, degree, penalty) for degree in range(MAX_DEGREE + 1))
+    fits = tuple(PolynomialFit(np.asarray(fit(x_train, y_train, degree, penalty), dtype=np.float64), degree, penalty,
+                               0.0, 1.0) for degree in range(MAX_DEGREE + 1))
 
     def mean_squared_errors(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         # predict_polynomial for every fit, the powers of x computed once: degree d uses the first d + 1
@@ -102,9 +108,15 @@ class CapacityState:
 
 
 class CapacityExplorer(Explorer):
-    """Polynomial degree, training-set size, noise and L2 penalty against train and test error."""
+    """Polynomial degree, training-set size, noise and L2 penalty against train and test error.
 
-    def __init__(self, degree: int = 3, n_train: int = 15, noise: float = 0.2, seed: int = 0) -> None:
+    ``fit(x, y, degree, l2) -> coefficients`` fits every curve (the course's least squares by default;
+    chapter 01 passes the learner's own).
+    """
+
+    def __init__(self, degree: int = 3, n_train: int = 15, noise: float = 0.2, seed: int = 0,
+                 fit: Callable[[np.ndarray, np.ndarray, int, float], np.ndarray] | None = None) -> None:
+        self._fit = fit_coefficients if fit is None else fit
         style = {"description_width": "initial"}
         self.degree = widgets.IntSlider(value=degree, min=0, max=MAX_DEGREE, description="degree", style=style)
         self.n_train = widgets.IntSlider(value=n_train, min=5, max=200, description="training points", style=style)
@@ -165,7 +177,7 @@ class CapacityExplorer(Explorer):
         if key not in self._fits:
             if len(self._fits) >= 32:
                 self._fits.pop(next(iter(self._fits)))  # the oldest
-            self._fits[key] = _fits_of_every_degree(*key)
+            self._fits[key] = _fits_of_every_degree(*key, fit=self._fit)
         return self._fits[key]
 
     @staticmethod
