@@ -30,11 +30,15 @@ TIMEOUT_S = 300
 SHORT_TIMEOUT_S = 20
 
 WRONG_ANSWERS = {
-    # np.vander puts the highest power first: a mistake the check diagnoses.
-    "1.1": "# Exercise 1.1\ndef polynomial_features(t, degree):\n    return np.vander(t, degree + 1)\n",
+    # The highest power first: a mistake the check diagnoses. The fit (1.4) and the cross-validation (1.7)
+    # are built on these features, so their checks fail too.
+    "1.1": "# Exercise 1.1\ndef polynomial_features(t, degree):\n"
+           "    return np.stack([t**j for j in range(degree, -1, -1)], axis=1)\n",
     # The degree with the lowest training error, not test error.
-    "1.2": "# Exercise 1.2\ndef my_prediction():\n    return 15, True\n",
+    "1.5": "# Exercise 1.5\ndef my_prediction():\n    return 15, True\n",
 }
+LABELS = ["1.1", "1.3", "1.4", "1.5", "1.6", "1.7"]  # the chapter's code exercises, in order
+BOB = {"1.1": "wrong", "1.3": "passed", "1.4": "wrong", "1.5": "wrong", "1.6": "passed", "1.7": "wrong"}
 
 
 def _exercise_cell(nb, label: str):
@@ -84,7 +88,7 @@ def submissions(tmp_path_factory) -> Path:
     broken = nbformat.read(str(SOLUTION), as_version=4)
     at = broken.cells.index(_check_cell(broken, "1.1")) + 1
     broken.cells.insert(at, nbformat.v4.new_code_cell("raise RuntimeError('an unrelated mistake')"))
-    _exercise_cell(broken, "1.3").source = "# Exercise 1.3\ndef bias_variance(predictions, truth)\n    return 0, 0\n"
+    _exercise_cell(broken, "1.6").source = "# Exercise 1.6\ndef bias_variance(predictions, truth)\n    return 0, 0\n"
     _write(broken, folder / "dave" / CHAPTER)
     return folder
 
@@ -102,23 +106,24 @@ def _statuses(notebook_grade: grade.NotebookGrade) -> dict[str, str]:
 def test_correct_notebook_passes_every_exercise(graded):
     alice = graded["alice"]
     assert alice.status == "completed" and not alice.errors
-    assert _statuses(alice) == {"1.1": "passed", "1.2": "passed", "1.3": "passed"}
+    assert _statuses(alice) == dict.fromkeys(LABELS, "passed")
     assert alice.notebook == CHAPTER
 
 
 def test_wrong_answers_are_reported_with_the_checks_diagnosis(graded):
     bob = graded["bob"]
-    assert _statuses(bob) == {"1.1": "wrong", "1.2": "wrong", "1.3": "passed"}
+    assert _statuses(bob) == BOB
     messages = {exercise.label: exercise.message for exercise in bob.exercises}
-    assert "reverse order" in messages["1.1"] and "np.vander" in messages["1.1"]
-    assert "Hint:" in messages["1.1"]
-    assert "TRAINING error" in messages["1.2"]
+    mistakes = {exercise.label: exercise.mistake for exercise in bob.exercises}
+    assert "reverse order" in messages["1.1"] and mistakes["1.1"] == "features-reversed"
+    assert "TRAINING error" in messages["1.5"] and mistakes["1.5"]
+    assert mistakes["1.3"] == ""
     assert bob.status == "completed" and not bob.errors  # a wrong answer is not an error elsewhere
 
 
 def test_student_version_is_not_done(graded):
     carol = graded["carol"]
-    assert _statuses(carol) == {"1.1": "not done", "1.2": "not done", "1.3": "not done"}
+    assert _statuses(carol) == dict.fromkeys(LABELS, "not done")
     assert all("not done yet" in exercise.message for exercise in carol.exercises)
     assert carol.status == "completed" and not carol.errors
 
@@ -126,11 +131,11 @@ def test_student_version_is_not_done(graded):
 def test_unrelated_errors_are_listed_and_a_failed_exercise_cell_makes_its_check_an_error(graded):
     dave = graded["dave"]
     assert dave.status == "completed"
-    assert _statuses(dave) == {"1.1": "passed", "1.2": "passed", "1.3": "error"}
+    assert _statuses(dave) == {**dict.fromkeys(LABELS, "passed"), "1.6": "error"}
     errors = {(error["ename"], error["evalue"]) for error in dave.errors}
     assert ("RuntimeError", "an unrelated mistake") in errors
     assert any(name == "SyntaxError" for name, _ in errors)
-    assert next(e for e in dave.exercises if e.label == "1.3").message.startswith("NameError")
+    assert next(e for e in dave.exercises if e.label == "1.6").message.startswith("NameError")
 
 
 def test_table_has_a_row_per_student_and_a_column_per_exercise(graded):
@@ -138,10 +143,10 @@ def test_table_has_a_row_per_student_and_a_column_per_exercise(graded):
     lines = text.splitlines()
     assert lines[0] == CHAPTER
     header = lines[2].split()
-    assert header[:4] == ["student", "1.1", "1.2", "1.3"]
+    assert header[:7] == ["student", *LABELS]
     rows = {line.split()[0]: line for line in lines[3:7]}
-    assert rows["alice"].split()[1:5] == ["passed", "passed", "passed", "3/3"]
-    assert rows["bob"].split()[1:5] == ["wrong", "wrong", "passed", "1/3"]
+    assert rows["alice"].split()[1:8] == ["passed"] * 6 + ["6/6"]
+    assert rows["bob"].split()[1:8] == [*BOB.values(), "2/6"]
     assert "not done  not done  not done" in rows["carol"]
     assert "other cell error" in rows["dave"]
     assert "bob / 01_landscape.ipynb / 1.1: wrong" in text  # the details name who and what
@@ -153,14 +158,14 @@ def test_json_and_csv_reports(graded, tmp_path):
     report = json.loads((tmp_path / "grades.json").read_text())
     by_student = {entry["student"]: entry for entry in report["notebooks"]}
     assert set(by_student) == {"alice", "bob", "carol", "dave"}
-    assert by_student["bob"]["passed"] == 1 and by_student["bob"]["total"] == 3
-    assert [e["status"] for e in by_student["bob"]["exercises"]] == ["wrong", "wrong", "passed"]
+    assert by_student["bob"]["passed"] == 2 and by_student["bob"]["total"] == 6
+    assert [e["status"] for e in by_student["bob"]["exercises"]] == list(BOB.values())
     assert report["timeout_s"] == TIMEOUT_S
     grade_report.write_csv(grades, tmp_path / "grades.csv")
     rows = list(csv.DictReader(open(tmp_path / "grades.csv", encoding="utf-8")))
-    assert len(rows) == 12
+    assert len(rows) == 4 * len(LABELS)
     assert {(r["student"], r["exercise"], r["status"]) for r in rows if r["student"] == "carol"} == {
-        ("carol", label, "not done") for label in ("1.1", "1.2", "1.3")}
+        ("carol", label, "not done") for label in LABELS}
 
 
 def test_a_notebook_that_never_ends_is_stopped_and_reported(tmp_path):
@@ -225,11 +230,12 @@ def test_progress_page_and_summary(graded, tmp_path):
     grades = [graded["bob"], graded["carol"]]
     page = progress.render_html(grades)
     assert page.startswith("<!DOCTYPE html>") and "<script" not in page and "http" not in page
-    assert "Your progress: 1 of 6 exercises pass" in page
-    assert "reverse order" in page
+    assert "Your progress: 2 of 12 exercises pass" in page
+    assert "reverse order" in page and "replace this line" not in page
     text = progress.summary(grades)
-    assert "01_landscape.ipynb: 1/3 passed (1.1 wrong, 1.2 wrong, 1.3 passed)" in text
-    assert text.splitlines()[-1] == "In all: 1 of 6 exercises pass."
+    listed = ", ".join(f"{label} {status}" for label, status in BOB.items())
+    assert f"01_landscape.ipynb: 2/6 passed ({listed})" in text
+    assert text.splitlines()[-1] == "In all: 2 of 12 exercises pass."
 
 
 def test_progress_command_writes_the_page(tmp_path, capsys):
