@@ -19,10 +19,12 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+import torch
 
 from dlcore.errors import ShapeError
 
-__all__ = ["DistillCache", "distillation_forward", "distillation_backward", "distillation_loss_torch"]
+__all__ = ["DistillCache", "distillation_forward", "distillation_backward", "distillation_loss_and_gradient",
+           "distillation_loss_torch", "torch_loss_from_numpy"]
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -74,6 +76,40 @@ def distillation_backward(dout: float, cache: DistillCache) -> np.ndarray:
     soft = cache.alpha * cache.temperature * (cache.p_student_soft - cache.p_teacher_soft)
     hard = (1 - cache.alpha) * (cache.p_student - onehot)
     return dout * (soft + hard) / N
+
+
+def distillation_loss_and_gradient(student_logits: np.ndarray, teacher_logits: np.ndarray, y: np.ndarray,
+                                   temperature: float, alpha: float) -> tuple[float, np.ndarray]:
+    """The loss and d loss / d student_logits (N, K) in one call: the reference for exercise 15.5."""
+    loss, cache = distillation_forward(student_logits, teacher_logits, y, temperature=temperature, alpha=alpha)
+    return loss, distillation_backward(1.0, cache)
+
+
+class _NumpyLoss(torch.autograd.Function):
+    """A loss computed in NumPy with its own gradient, as a node of PyTorch's graph."""
+
+    @staticmethod
+    def forward(ctx, student_logits, teacher_logits, y, loss_and_gradient, temperature, alpha):
+        loss, gradient = loss_and_gradient(student_logits.detach().cpu().numpy(), teacher_logits.detach().cpu().numpy(),
+                                           y.detach().cpu().numpy(), temperature, alpha)
+        ctx.save_for_backward(torch.as_tensor(np.asarray(gradient), dtype=student_logits.dtype,
+                                              device=student_logits.device))
+        return torch.as_tensor(float(loss), dtype=student_logits.dtype, device=student_logits.device)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (gradient,) = ctx.saved_tensors
+        return grad_output * gradient, None, None, None, None, None
+
+
+def torch_loss_from_numpy(loss_and_gradient):
+    """A training loss with the signature of :func:`distillation_loss_torch` that runs
+    ``loss_and_gradient(student, teacher, y, temperature, alpha) -> (loss, d loss / d student)``,
+    NumPy code with a hand-written gradient, in PyTorch's forward and backward passes."""
+    def loss(student_logits, teacher_logits, y, *, temperature: float = 4.0, alpha: float = 0.5):
+        return _NumpyLoss.apply(student_logits, teacher_logits, y, loss_and_gradient, temperature, alpha)
+
+    return loss
 
 
 def distillation_loss_torch(student_logits, teacher_logits, y, *, temperature: float = 4.0, alpha: float = 0.5):

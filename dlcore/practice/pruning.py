@@ -23,8 +23,8 @@ import torch
 from torch import nn
 from torch.nn.utils import prune
 
-__all__ = ["prunable", "prune_global", "prune_layerwise", "make_permanent", "LayerSparsity", "sparsity_report",
-           "global_magnitude_masks", "layerwise_magnitude_masks", "storage_bytes"]
+__all__ = ["prunable", "prune_global", "prune_layerwise", "prune_with_masks", "make_permanent", "LayerSparsity",
+           "sparsity_report", "global_magnitude_masks", "layerwise_magnitude_masks", "storage_bytes"]
 
 
 def prunable(model: nn.Module) -> list[tuple[nn.Module, str]]:
@@ -44,6 +44,24 @@ def prune_layerwise(model: nn.Module, amount: float) -> nn.Module:
     pruned = copy.deepcopy(model)
     for module, name in prunable(pruned):
         prune.l1_unstructured(module, name, amount=float(amount))
+    return pruned
+
+
+def prune_with_masks(model: nn.Module, amount: float, masks_of) -> nn.Module:
+    """A copy of ``model`` pruned with the masks that ``masks_of(weights, amount)`` computes.
+
+    ``masks_of`` takes the list of the prunable layers' weights as NumPy arrays
+    and returns one 0/1 array per layer (:func:`global_magnitude_masks`, or a
+    learner's version of it); each is installed with ``prune.custom_from_mask``,
+    so the copy holds ``weight_orig`` and ``weight_mask`` as with :func:`prune_global`.
+    """
+    pruned = copy.deepcopy(model)
+    layers = prunable(pruned)
+    weights = [getattr(module, name).detach().cpu().numpy() for module, name in layers]
+    for (module, name), mask in zip(layers, masks_of(weights, float(amount))):
+        weight = getattr(module, name)
+        prune.custom_from_mask(module, name, mask=torch.as_tensor(np.asarray(mask), dtype=weight.dtype,
+                                                                  device=weight.device))
     return pruned
 
 

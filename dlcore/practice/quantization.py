@@ -31,7 +31,8 @@ import torch
 from torch import nn
 
 __all__ = ["qrange", "affine_qparams", "symmetric_qparams", "quantize", "dequantize", "FakeQuantCache",
-           "fake_quantize_forward", "fake_quantize_backward", "fake_quantize_weights", "Int8Linear",
+           "fake_quantize_forward", "fake_quantize_backward", "fake_quantize_weights", "quantize_int8", "dequantize_int8",
+           "int8_linear", "Int8Linear", "KernelInt8Linear",
            "quantize_dynamic_int8", "quantize_static_int8", "ao_quantization_warnings"]
 
 _EPS = float(np.finfo(np.float32).eps)  # the smallest scale, as PyTorch's observers use
@@ -102,6 +103,31 @@ def fake_quantize_weights(weight: np.ndarray, num_bits: int) -> np.ndarray:
     return np.clip(np.round(weight / scale), -qmax, qmax) * scale
 
 
+def quantize_int8(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric int8 quantization of each row (output unit): (codes (M, D) int8 in [-127, 127], scales (M,)).
+
+    scale_j = max_k |w_jk| / 127 in the weight's own precision; codes = round(w / scale) (half to even).
+    """
+    weight = np.asarray(weight)
+    scale = np.maximum(np.abs(weight).max(axis=1) / 127, _EPS).astype(weight.dtype)  # (M,)
+    return np.clip(np.round(weight / scale[:, None]), -127, 127).astype(np.int8), scale
+
+
+def dequantize_int8(q: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """The reals that int8 codes (M, D) with one scale per row (M,) stand for: scale_j * q_jk."""
+    return np.asarray(q) * np.asarray(scale)[:, None]
+
+
+def int8_linear(x: np.ndarray, q_weight: np.ndarray, weight_scale: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """x W^T + b (N, M) from int8 weight codes: x is quantized symmetrically with one scale for the whole
+    batch, the codes are multiplied with int32 sums (exact), and the sums rescaled by s_x * s_w."""
+    x = np.asarray(x)
+    x_scale = max(float(np.abs(x).max()) / 127, _EPS)
+    q_x = np.clip(np.round(x / x_scale), -127, 127).astype(np.int8)  # (N, D)
+    accumulated = q_x.astype(np.int32) @ np.asarray(q_weight).astype(np.int32).T  # (N, M) int32, exact
+    return x_scale * np.asarray(weight_scale) * accumulated + bias
+
+
 class Int8Linear(nn.Module):
     """y = x W^T + b with W stored as int8 (one symmetric scale per output unit) and x quantized to int8.
 
@@ -140,13 +166,38 @@ class Int8Linear(nn.Module):
         return scale * self.weight_scale * (accumulated - zero_point * column_sums).float() + self.bias
 
 
-def quantize_dynamic_int8(model: nn.Module) -> nn.Module:
-    """A copy of ``model`` with every ``nn.Linear`` replaced by a dynamic :class:`Int8Linear`."""
+class KernelInt8Linear(nn.Module):
+    """A dynamic int8 linear layer computed by NumPy kernels ``(quantize, linear)``, such as
+    ``(quantize_int8, int8_linear)`` or a learner's versions of them.
+
+    ``quantize(weight) -> (codes, scales)`` runs once, on the float32-rounded weight;
+    ``linear(x, codes, scales, bias)`` on every call. Stores what :class:`Int8Linear` stores.
+    """
+
+    def __init__(self, linear: nn.Linear, kernels) -> None:
+        super().__init__()
+        quantize_weight, self.linear = kernels
+        codes, scale = quantize_weight(linear.weight.detach().float().cpu().numpy())  # (M, D), (M,)
+        self.register_buffer("weight_int8", torch.as_tensor(np.asarray(codes)))
+        self.register_buffer("weight_scale", torch.as_tensor(np.asarray(scale, dtype=np.float32)))
+        bias = linear.bias.detach().float() if linear.bias is not None else torch.zeros(linear.out_features)
+        self.register_buffer("bias", bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.linear(x.detach().float().cpu().numpy(), self.weight_int8.numpy(), self.weight_scale.numpy(),
+                          self.bias.numpy())  # (N, M)
+        return torch.as_tensor(np.asarray(out, dtype=np.float32))
+
+
+def quantize_dynamic_int8(model: nn.Module, kernels=None) -> nn.Module:
+    """A copy of ``model`` with every ``nn.Linear`` replaced by a dynamic :class:`Int8Linear`
+    (computed by the NumPy ``kernels = (quantize, linear)`` when given, e.g. ``(quantize_int8, int8_linear)``)."""
     quantized = copy.deepcopy(model).eval()
     for name, module in list(quantized.named_modules()):
         for child_name, child in list(module.named_children()):
             if isinstance(child, nn.Linear):
-                setattr(module, child_name, Int8Linear(child, "dynamic"))
+                setattr(module, child_name, Int8Linear(child, "dynamic") if kernels is None
+                        else KernelInt8Linear(child, kernels))
     return quantized
 
 

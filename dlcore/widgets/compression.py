@@ -81,10 +81,13 @@ class CompressionExplorer(Explorer):
 
     ``trained``: the output of :func:`trained_mlp` for a model of your own; by
     default the chapter's MLP is trained on the digits (about a second).
+    ``maskers``: ``{"global": f, "layerwise": g}``, the functions ``f(weights, amount)``
+    that compute the pruning masks (default: dlcore's magnitude masks).
     """
 
     def __init__(self, sparsity: float = 0.5, bits: int = 8, scope: str = "global", seed: int = 0,
-                 trained=None) -> None:
+                 trained=None, maskers=None) -> None:
+        self.maskers = maskers or {"global": global_magnitude_masks, "layerwise": layerwise_magnitude_masks}
         self.weights, self.biases, self.x_test, self.y_test = trained or _train_default(seed)
         style = {"description_width": "initial"}
         self.sparsity = widgets.FloatSlider(value=sparsity, min=0.0, max=0.98, step=0.02, description="sparsity",
@@ -113,7 +116,7 @@ class CompressionExplorer(Explorer):
         return float(np.mean(h.argmax(axis=1) == self.y_test))
 
     def _compressed(self, sparsity: float, bits: int, scope: str) -> list[np.ndarray]:
-        masker = global_magnitude_masks if scope == "global" else layerwise_magnitude_masks
+        masker = self.maskers[scope]
         pruned = [W * m for W, m in zip(self.weights, masker(self.weights, sparsity))]
         if bits >= 32:
             return pruned
