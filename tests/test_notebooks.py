@@ -113,6 +113,10 @@ def test_student_notebook_runs_raising_only_not_implemented(path):
               for output in cell.outputs if output.output_type == "error"]
     unexpected = [f"{o.ename}: {o.evalue} in {c.source[:80]!r}" for c, o in errors if o.ename != "NotImplementedError"]
     assert not unexpected, "\n".join(unexpected)
+    # JupyterLab's Run All stops at the first error in a cell not tagged raises-exception (a check cell is):
+    # a later cell that still runs the learner's stub, e.g. a fallback that is the stub itself, would stop it.
+    stopping = [f"{o.ename} in {c.source[:80]!r}" for c, o in errors if "raises-exception" not in c.metadata.get("tags", [])]
+    assert not stopping, "Run All would stop here in JupyterLab:\n" + "\n".join(stopping)
     checks = [c for c in nb.cells if "exercise-check" in c.metadata.get("tags", [])]
     unfinished = [c for c in checks if any(o.output_type == "error" for o in c.outputs)]
     assert checks and len(unfinished) == len(checks), "every check should report its exercise as not done yet"
