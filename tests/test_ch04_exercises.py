@@ -376,7 +376,8 @@ def test_4_5_accepts_two_correct_answers(capsys):
     (("diverges", "diverges", "converges"), "oscillation-called-divergence", "Divergence needs |1 − ηL| > 1"),
     (("converges", "diverges", "converges"), "oscillation-called-convergence", "counts as 'oscillates'"),
     (("oscillates", "converge", "converges"), "unknown-word", "'converge' is not one of"),
-    ("oscillates", "not-three-words", "return a tuple of three strings"),
+    ("oscillates", "prediction-wrong-form", "should be a tuple of 3 words"),
+    (("oscillates", "oscillates", "oscillates"), "lr-0.45-oscillates", "η = 0.45: you said oscillates, measured diverges"),
 ])
 def test_4_5_diagnoses_mistakes(answer, mistake, diagnosis):
     error = failure(ch04.check_descent_prediction, lambda: answer)

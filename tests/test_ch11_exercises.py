@@ -261,13 +261,16 @@ def test_gradient_prediction():
     assert ch11.check_gradient_prediction(right).passed
     assert ch11.check_gradient_prediction([" Vanishing", "EXPLODING", "vanishing", "stable", "stable"]).passed
     message = _fails_with(ch11.check_gradient_prediction, ("vanishing", "exploding", "stable", "stable", "stable"),
-                          "regime-c")
-    assert "LSTM (scale 1, gate bias 0) is vanishing, not stable: with zero gate" in message
+                          "regime-c-stable")
+    assert "LSTM (scale 1, gate bias 0): you said stable, measured vanishing (with zero gate" in message
     message = _fails_with(ch11.check_gradient_prediction,
-                          ("vanishing", "vanishing", "vanishing", "stable", "stable"), "regime-b")
-    assert "RNN (scale 4, gate bias 0) is exploding, not vanishing" in message
-    _fails_with(ch11.check_gradient_prediction, ("vanishing", "stable", "vanishing", "stable", "vanishing"),
-                "regime-b")
+                          ("vanishing", "vanishing", "vanishing", "stable", "stable"), "regime-b-vanishing")
+    assert "RNN (scale 4, gate bias 0): you said vanishing, measured exploding" in message
+    message = _fails_with(ch11.check_gradient_prediction, ("vanishing", "stable", "vanishing", "stable", "vanishing"),
+                          "regime-b-stable")
+    assert "GRU (scale 1, gate bias 5): you said vanishing" in message  # every wrong entry is explained
+    _fails_with(ch11.check_gradient_prediction, ("vanishing", "stable", "vanishing", "stable", "shrinking"),
+                "unknown-word")
     _fails_with(ch11.check_gradient_prediction, ("vanishing",), "prediction-wrong-form")
     with pytest.raises(NotImplementedError, match="Exercise 11.5 is not done yet"):
         ch11.check_gradient_prediction(...)

@@ -315,15 +315,19 @@ def test_behaviour_prediction_diagnoses(prediction, mistake):
     with pytest.raises(ExerciseFailed) as caught:
         ch16.check_behaviour_prediction(prediction)
     assert caught.value.mistake == mistake
+    assert "the measurement disagrees" in str(caught.value)
+    assert "measured" not in str(caught.value).replace("the measurement", "")  # the right outcome is not named
 
 
 def test_behaviour_prediction_not_done_and_malformed():
     with pytest.raises(NotImplementedError, match="16.5 is not done yet"):
         ch16.check_behaviour_prediction(...)
-    with pytest.raises(NotImplementedError, match="reward -3.0"):
+    with pytest.raises(NotImplementedError, match="reward -3.0 per step"):
         ch16.check_behaviour_prediction({-3.0: ..., -0.04: "goal", 0.5: "goal"})
-    with pytest.raises(ExerciseFailed, match="choose one of"):
+    with pytest.raises(ExerciseFailed, match="'left' is not one of"):
         ch16.check_behaviour_prediction({-3.0: "left", -0.04: "goal", 0.5: "goal"})
+    with pytest.raises(ExerciseFailed, match="expected a dict with the keys"):
+        ch16.check_behaviour_prediction(("pit", "goal", "never ends"))
 
 
 # ---------------------------------------------------------------- 16.6 the REINFORCE loss

@@ -19,6 +19,7 @@ from dlcore.exercises.core import (
 )
 from dlcore.exercises.functions import check_array_function, check_function
 from dlcore.exercises.learner import implementation, learner_call
+from dlcore.exercises.verdicts import check_verdicts
 
 __all__ = ["Case", "CheckResult", "ExerciseFailed", "Mistake", "check_array_function", "check_function", "check_choice",
-           "check_value", "fail", "implementation", "learner_call", "passed", "results"]
+           "check_value", "check_verdicts", "fail", "implementation", "learner_call", "passed", "results"]

@@ -21,9 +21,10 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, Mistake, fail, passed
+from dlcore.exercises.core import Case, CheckResult, Mistake
 from dlcore.exercises.functions import check_function
 from dlcore.exercises.learner import learner_call
+from dlcore.exercises.verdicts import check_verdicts
 from dlcore.scratch import descent, losses
 from dlcore.scratch.descent import gradient_descent_path
 
@@ -473,38 +474,32 @@ def _theory(curvature: float) -> tuple[str, ...]:
 def check_descent_prediction(predict_descent: Callable[[], tuple[str, str, str]]) -> CheckResult:
     """Exercise 4.6: for f(w) = 2.5 w^2 - 4 w + 1 and learning rates (0.3, 0.45, 0.15), predict each run's behaviour.
 
-    The check runs the three experiments (40 steps from w = 3). The answer is a
-    tuple of words, which ``check_value`` and ``check_choice`` do not cover, so
-    the known mistakes are recognised here, each with its id.
+    The check runs the three experiments (40 steps from w = 3) and recognises
+    a curvature read off as the coefficient of w², and the two ways of
+    misnaming an oscillation.
     """
     label = "4.6"
     got = learner_call(label, predict_descent, name="predict_descent")
-    if not isinstance(got, (tuple, list)) or len(got) != 3 or not all(isinstance(g, str) for g in got):
-        fail(label, f"return a tuple of three strings, one per learning rate {LEARNING_RATES}; got {got!r}",
-             "e.g. return ('converges', 'diverges', 'oscillates')", mistake="not-three-words")
-    answer = tuple(g.strip().lower() for g in got)
-    unknown = [g for g in answer if g not in BEHAVIOURS]
-    if unknown:
-        fail(label, f"{unknown[0]!r} is not one of {BEHAVIOURS}", "use exactly these words", mistake="unknown-word")
     observed = tuple(run_descent_experiment(lr)[0] for lr in LEARNING_RATES)
-    if answer == observed:
-        return passed(label, "the runs show " + ", ".join(f"η = {lr}: {o}" for lr, o in zip(LEARNING_RATES, observed))
-                      + "; the limits are 1/L = 0.2 and 2/L = 0.4 with L = f'' = 5.")
-    report = "; ".join(f"η = {lr}: you said {g}, the run {o}" for lr, g, o in zip(LEARNING_RATES, answer, observed) if g != o)
-    hint = "write the update as w_{t+1} − w* = (1 − η f'') (w_t − w*) and look at the factor"
-    if answer == _theory(QUADRATIC["a"]):
-        fail(label, f"{report}. Your answers fit a curvature of 2.5, the coefficient of w²; but f''(w) = 2 × 2.5 = 5, "
-                    "and the step multiplies the error w − w* by 1 − ηf''", hint, mistake="curvature-is-coefficient")
-    if any(g == "diverges" and o == "oscillates" for g, o in zip(answer, observed)):
-        fail(label, f"{report}. Each step multiplies w − w* by 1 − ηL; for 1 < ηL < 2 this factor lies in (−1, 0): the "
-                    "sign flips but the size still shrinks. Divergence needs |1 − ηL| > 1, i.e. η > 2/L", hint,
-             mistake="oscillation-called-divergence")
-    if any(g == "converges" and o == "oscillates" for g, o in zip(answer, observed)):
-        fail(label, f"{report}. It does reach the minimum in the end, but with 1 − ηL < 0 the iterate jumps to the other "
-                    "side of w* at every step; here that counts as 'oscillates'", hint,
-             mistake="oscillation-called-convergence")
-    fail(label, report, hint)
-    raise AssertionError("unreachable")  # fail() always raises
+    return check_verdicts(
+        label, got, observed, cases=[f"η = {lr}" for lr in LEARNING_RATES],
+        ids=[f"lr-{lr}" for lr in LEARNING_RATES], vocabulary=BEHAVIOURS,
+        mistakes=[Mistake("curvature-is-coefficient", lambda: _theory(QUADRATIC["a"]),
+                          "Your answers fit a curvature of 2.5, the coefficient of w²; but f''(w) = 2 × 2.5 = 5, "
+                          "and the step multiplies the error w − w* by 1 − ηf''")],
+        confusions={
+            ("diverges", "oscillates"): ("oscillation-called-divergence",
+                                         "Each step multiplies w − w* by 1 − ηL; for 1 < ηL < 2 this factor lies in "
+                                         "(−1, 0): the sign flips but the size still shrinks. Divergence needs "
+                                         "|1 − ηL| > 1, i.e. η > 2/L"),
+            ("converges", "oscillates"): ("oscillation-called-convergence",
+                                          "It does reach the minimum in the end, but with 1 − ηL < 0 the iterate jumps "
+                                          "to the other side of w* at every step; here that counts as 'oscillates'"),
+        },
+        hint="write the update as w_{t+1} − w* = (1 − η f'') (w_t − w*) and look at the factor",
+        example="e.g. return ('converges', 'diverges', 'oscillates')",
+        success="the runs show " + ", ".join(f"η = {lr}: {o}" for lr, o in zip(LEARNING_RATES, observed))
+                + "; the limits are 1/L = 0.2 and 2/L = 0.4 with L = f'' = 5.")
 
 
 # ---------------------------------------------------------------- 4.7 the mini-batch SGD loop

@@ -26,6 +26,7 @@ import numpy as np
 from dlcore.exercises.core import Case, CheckResult, Mistake, fail, not_done_message, passed
 from dlcore.exercises.functions import check_function
 from dlcore.exercises.learner import accept, learner_call
+from dlcore.exercises.verdicts import check_verdicts
 from dlcore.scratch.gradient_flow import recurrent_weights, state_gradient_norms
 from dlcore.scratch.gru import gru_cell_forward
 from dlcore.scratch.lstm import LSTMCellCache, lstm_cell_backward, lstm_cell_forward
@@ -394,27 +395,20 @@ def check_gradient_prediction(prediction) -> CheckResult:
     """Exercise 11.5: a tuple of five words ('vanishing', 'stable', 'exploding') for GRADIENT_CONFIGS.
 
     The check measures ||dL/dh_0|| / ||dL/dh_50|| of each layer (16 units, 4 random sequences) and explains
-    each wrong entry. (A tuple of five verdicts, each explained on its own, is more than check_choice covers.)
+    each wrong entry; the mistake id names the first wrong configuration and the word ("regime-c-stable").
     """
-    label = "11.5"
     if prediction is Ellipsis:
         raise not_done_message("Exercise 11.5 is not done yet: return your five predictions.")
-    if (not isinstance(prediction, (tuple, list)) or len(prediction) != len(GRADIENT_CONFIGS)
-            or not all(isinstance(p, str) and p.strip().lower() in REGIMES for p in prediction)):
-        fail(label, f"your prediction should be a tuple of {len(GRADIENT_CONFIGS)} words from {REGIMES}, got "
-                    f"{prediction!r}", "e.g. return ('stable', 'stable', 'stable', 'stable', 'stable')",
-             mistake="prediction-wrong-form")
     measured = measure_gradient_regimes()
     names = [f"{kind.upper()} (scale {scale:g}, gate bias {bias:g})" for kind, scale, bias in GRADIENT_CONFIGS]
-    table = "; ".join(f"{n}: ratio {r:.1e} ({regime})" for n, (regime, r) in zip(names, measured))
-    wrong = [(k, f"{n} is {regime}, not {p.strip().lower()}: {_REASONS[k]}")
-             for k, (n, p, (regime, _)) in enumerate(zip(names, prediction, measured)) if p.strip().lower() != regime]
-    if wrong:
-        fail(label, "; ".join(text for _, text in wrong) + f". Measured: {table}.",
-             "Through the hidden path the gradient is multiplied by W_hh^T diag(1 - h_t²) per step; through an LSTM's "
-             "cell state by f_t, through a GRU's direct path by z_t.",
-             mistake=f"regime-{'abcde'[wrong[0][0]]}")
-    return passed(label, f"measured: {table}.")
+    return check_verdicts(
+        "11.5", prediction, [regime for regime, _ in measured], cases=names,
+        ids=[f"regime-{letter}" for letter in "abcde"], vocabulary=REGIMES,
+        reasons=[_REASONS[k] for k in range(len(GRADIENT_CONFIGS))],
+        measured="; ".join(f"{n}: ratio {r:.1e} ({regime})" for n, (regime, r) in zip(names, measured)),
+        hint="Through the hidden path the gradient is multiplied by W_hh^T diag(1 - h_t²) per step; through an "
+             "LSTM's cell state by f_t, through a GRU's direct path by z_t.",
+        example="e.g. return ('stable', 'stable', 'stable', 'stable', 'stable')")
 
 
 # ---------------------------------------------------------------- 11.6 the LSTM cell, forward

@@ -19,9 +19,10 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, Mistake, fail, not_done_message, passed
+from dlcore.exercises.core import Case, CheckResult, Mistake, not_done_message
 from dlcore.exercises.functions import check_function
 from dlcore.exercises.learner import accept
+from dlcore.exercises.verdicts import check_verdicts
 from dlcore.rl.cartpole import CartPole
 from dlcore.rl.dqn import dqn_loss, dqn_targets
 from dlcore.rl.gridworld import MDP, GridWorld
@@ -404,23 +405,21 @@ _WHY = {
 
 
 def check_behaviour_prediction(prediction: dict) -> CheckResult:
-    """16.5: ``prediction`` maps each reward per step in PREDICTION_REWARDS to one of OUTCOMES."""
+    """16.5: ``prediction`` maps each reward per step in PREDICTION_REWARDS to one of OUTCOMES.
+
+    A wrong entry is not corrected (with three outcomes that would give it away): the check says the policy
+    does something else and asks the question that leads there.
+    """
     if prediction is Ellipsis:
         raise not_done_message("Exercise 16.5 is not done yet: replace the ... with your predictions.")
-    if not isinstance(prediction, dict) or set(prediction) != set(PREDICTION_REWARDS):
-        fail("16.5", f"expected a dict with the keys {PREDICTION_REWARDS}, got {prediction!r}",
-             "one prediction per reward per step, e.g. {-3.0: 'goal', ...}")
-    for reward in PREDICTION_REWARDS:
-        answer = prediction[reward]
-        if answer is Ellipsis:
-            raise not_done_message(f"Exercise 16.5 is not done yet: replace the ... for reward {reward}.")
-        if answer not in OUTCOMES:
-            fail("16.5", f"the prediction for reward {reward} is {answer!r}; choose one of {OUTCOMES}")
-        truth = policy_outcome(reward)
-        if answer != truth:
-            fail("16.5", f"for reward per step {reward} you predicted {answer!r}; value iteration's policy does "
-                         f"something else", _WHY[reward], mistake=f"{_SETTING[reward]}-{answer.replace(' ', '-')}")
-    return passed("16.5", "the reward defines the task: change it and the 'intelligent' behaviour changes.")
+    return check_verdicts(
+        "16.5", prediction, [policy_outcome(reward) for reward in PREDICTION_REWARDS],
+        cases=[f"reward {reward} per step" for reward in PREDICTION_REWARDS],
+        ids=[_SETTING[reward] for reward in PREDICTION_REWARDS], vocabulary=OUTCOMES, keys=PREDICTION_REWARDS,
+        reasons=[_WHY[reward] for reward in PREDICTION_REWARDS], reveal=False,
+        hint="value iteration's policy follows the reward you give it, not the goal you had in mind",
+        example="one prediction per reward per step, e.g. {-3.0: 'goal', -0.04: 'goal', 0.5: 'goal'}",
+        success="the reward defines the task: change it and the 'intelligent' behaviour changes.")
 
 
 # ---------------------------------------------------------------- 16.6 the REINFORCE loss
