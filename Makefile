@@ -28,8 +28,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	@touch $(STAMP)
 
+# As root it adds --allow-root, without a display it opens no browser and says which URL to open
+# (dlcore/tools/lab.py); LAB_ARGS passes further JupyterLab options, e.g. LAB_ARGS=--port=8890.
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/chapters
+	$(PY) -m dlcore.tools.lab $(LAB_ARGS)
 
 test: $(STAMP) chromium
 	$(PY) -m pytest --nbval tests solutions
