@@ -56,7 +56,21 @@ def sinusoidal_positional_encoding(T: int, E: int, base: float = 10000.0) -> np.
 
 
 def layer_norm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float = 1e-5) -> np.ndarray:
-    """Normalise each position's E features (not the batch, unlike batch norm): gamma (x - mu) / sqrt(var + eps) + beta."""
+    """Normalise each position's E features (not the batch, unlike batch norm): gamma (x - mu) / sqrt(var + eps) + beta.
+
+    x is (..., E), gamma and beta (E,); returns an array of x's shape (evaluation only: no cache).
+    """
+    func = "layer_norm_forward"
+    x, gamma, beta = (as_float_array(func, n, a) for n, a in (("x", x), ("gamma", gamma), ("beta", beta)))
+    if x.ndim < 1 or x.shape[-1] == 0:
+        raise ShapeError(f"{func}: x has shape {format_shape(x.shape)} but expected (..., E) with E >= 1 features")
+    E = x.shape[-1]
+    for name, array in (("gamma", gamma), ("beta", beta)):
+        if array.shape != (E,):
+            raise ShapeError(f"{func}: {name} has shape {format_shape(array.shape)} but expected (E,) = ({E},) "
+                             f"with E = x.shape[-1]")
+    if not (isinstance(eps, (int, float, np.floating)) and np.isfinite(eps) and eps > 0):
+        raise ValueError(f"{func}: eps must be a finite number > 0 (it keeps the division defined), got {eps!r}")
     mean = x.mean(axis=-1, keepdims=True)
     var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)  # biased, as in nn.LayerNorm
     return (x - mean) / np.sqrt(var + eps) * gamma + beta
@@ -78,6 +92,34 @@ class MultiHeadParams(NamedTuple):
 def _split_heads(x: np.ndarray, num_heads: int) -> np.ndarray:
     N, T, E = x.shape
     return x.reshape(N, T, num_heads, E // num_heads).transpose(0, 2, 1, 3)  # (N, h, T, d)
+
+
+def _checked_params(func: str, params: MultiHeadParams, E: int) -> MultiHeadParams:
+    """The eight arrays as float arrays, each W (E, E) and each b (E,), or a ShapeError naming the one that is not."""
+    if not isinstance(params, MultiHeadParams):
+        raise TypeError(f"{func}: params must be a MultiHeadParams, got {type(params).__name__}")
+    checked = {}
+    for name, array in params._asdict().items():
+        array = as_float_array(func, f"params.{name}", array)
+        expected = (E, E) if name.startswith("W") else (E,)
+        if array.shape != expected:
+            raise ShapeError(f"{func}: params.{name} has shape {format_shape(array.shape)} but expected "
+                             f"{'(E, E)' if name.startswith('W') else '(E,)'} = {format_shape(expected)} "
+                             f"with E = query.shape[2]")
+        checked[name] = array
+    return MultiHeadParams(**checked)
+
+
+def _mask(func: str, name: str, mask, shape: tuple[int, int], labels: str) -> np.ndarray:
+    """A boolean mask of exactly ``shape``; a float (additive) mask is refused, not silently converted."""
+    mask = np.asarray(mask)
+    if mask.dtype != bool:
+        raise TypeError(f"{func}: {name} must be boolean (True = may attend), got dtype {mask.dtype}; an additive "
+                        f"float mask (0 / -inf, PyTorch's form) is not accepted: pass mask == 0 instead")
+    if mask.shape != shape:
+        raise ShapeError(f"{func}: {name} has shape {format_shape(mask.shape)} but expected {labels} = "
+                         f"{format_shape(shape)}")
+    return mask
 
 
 def multi_head_attention_forward(query: np.ndarray, key: np.ndarray, value: np.ndarray, params: MultiHeadParams,
@@ -103,22 +145,16 @@ def multi_head_attention_forward(query: np.ndarray, key: np.ndarray, value: np.n
                          f"{format_shape(value.shape)}; expected (N, Tq, E), (N, Tk, E), (N, Tk, E)")
     N, Tq, E = query.shape
     Tk = key.shape[1]
+    if isinstance(num_heads, (bool, np.bool_)) or not isinstance(num_heads, (int, np.integer)) or num_heads < 1:
+        raise ValueError(f"{func}: num_heads must be a positive integer, got {num_heads!r}")
     if E % num_heads:
         raise ValueError(f"{func}: num_heads = {num_heads} must divide the embedding size E = {E}")
-    if params.W_q.shape != (E, E):
-        raise ShapeError(f"{func}: params.W_q has shape {format_shape(params.W_q.shape)} but expected (E, E) = "
-                         f"({E}, {E}) with E = query.shape[2]")
+    params = _checked_params(func, params, E)
     mask = np.ones((N, 1, Tq, Tk), dtype=bool)
     if key_padding_mask is not None:
-        if np.shape(key_padding_mask) != (N, Tk):
-            raise ShapeError(f"{func}: key_padding_mask has shape {format_shape(np.shape(key_padding_mask))} but "
-                             f"expected (N, Tk) = ({N}, {Tk})")
-        mask = mask & np.asarray(key_padding_mask, dtype=bool)[:, None, None, :]
+        mask = mask & _mask(func, "key_padding_mask", key_padding_mask, (N, Tk), "(N, Tk)")[:, None, None, :]
     if attn_mask is not None:
-        if np.shape(attn_mask) != (Tq, Tk):
-            raise ShapeError(f"{func}: attn_mask has shape {format_shape(np.shape(attn_mask))} but expected "
-                             f"(Tq, Tk) = ({Tq}, {Tk})")
-        mask = mask & np.asarray(attn_mask, dtype=bool)
+        mask = mask & _mask(func, "attn_mask", attn_mask, (Tq, Tk), "(Tq, Tk)")
     q = _split_heads(query @ params.W_q + params.b_q, num_heads)  # (N, h, Tq, d)
     k = _split_heads(key @ params.W_k + params.b_k, num_heads)  # (N, h, Tk, d)
     v = _split_heads(value @ params.W_v + params.b_v, num_heads)  # (N, h, Tk, d)
