@@ -110,6 +110,9 @@ def _check_qkv(func: str, q, k, v) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if array.ndim < 2:
             raise ShapeError(f"{func}: {name} has shape {format_shape(array.shape)} but expected (..., T, d): "
                              f"at least 2-D")
+    if q.shape[-1] == 0:
+        raise ShapeError(f"{func}: q has shape {format_shape(q.shape)}: key size dk = 0, but the scores are scaled "
+                         f"by 1/sqrt(dk); expected dk >= 1")
     if q.shape[-1] != k.shape[-1]:
         raise ShapeError(f"{func}: q has shape {format_shape(q.shape)} and k {format_shape(k.shape)}; "
                          f"expected the same last axis dk (queries and keys are compared by a dot product)")
@@ -150,6 +153,7 @@ def scaled_dot_product_attention_forward(q: np.ndarray, k: np.ndarray, v: np.nda
 def scaled_dot_product_attention_backward(dout: np.ndarray, cache: AttentionCache) -> tuple[np.ndarray, ...]:
     """(dq, dk, dv) of scaled dot-product attention, shapes of q, k, v; see the module docstring."""
     q, k, v, weights, scale = cache
+    dout = as_float_array("scaled_dot_product_attention_backward", "dout", dout)  # refuses complex and text
     expected = weights.shape[:-1] + (v.shape[-1],)
     if dout.shape != expected:
         raise ShapeError(f"scaled_dot_product_attention_backward: dout has shape {format_shape(dout.shape)} "

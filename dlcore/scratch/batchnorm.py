@@ -70,17 +70,30 @@ def _per_feature(v: np.ndarray, ndim: int) -> np.ndarray:
     return v.reshape((1, -1) + (1,) * (ndim - 2))  # (C,) -> (1, C, 1, 1) to broadcast over (N, C, H, W)
 
 
-def _check_input(func: str, x, gamma, beta) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _check_input(func: str, x, gamma, beta, eps) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x = as_float_array(func, "x", x)
     if x.ndim not in (2, 3, 4):
         raise ShapeError(f"{func}: x has shape {format_shape(x.shape)} ({x.ndim}-D) but expected (N, D), "
                          f"(N, C, L) or (N, C, H, W): features along axis 1")
     C = x.shape[1]
+    if C == 0:
+        raise ShapeError(f"{func}: x has shape {format_shape(x.shape)} but expected at least one feature "
+                         f"(C = x.shape[1] >= 1)")
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating)) or not (np.isfinite(eps) and eps >= 0):
+        raise ValueError(f"{func}: eps must be a finite number >= 0 (it keeps 1/sqrt(var + eps) finite; 0 only for "
+                         f"exact identities), got {eps!r}")
     gamma = as_float_array(func, "gamma", gamma)
     beta = as_float_array(func, "beta", beta)
     expect_shape(func, "gamma", gamma, (C,), "(C,)", f"C = x.shape[1] = {C}")
     expect_shape(func, "beta", beta, (C,), "(C,)", f"C = x.shape[1] = {C}")
     return x, gamma, beta
+
+
+def _refuse_zero_division(func: str, eps: float, var: np.ndarray, what: str) -> None:
+    """With eps = 0 a constant feature would give x_hat = 0/0; say so instead of returning NaN."""
+    if eps == 0 and np.any(var <= 0):
+        raise ValueError(f"{func}: eps = 0 but {what} is 0 for feature(s) {np.flatnonzero(var <= 0).tolist()}: "
+                         f"x_hat would be 0/0; use eps > 0 (PyTorch's default is 1e-5)")
 
 
 def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, *,
@@ -104,7 +117,7 @@ def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, *,
             and x_hat would be 0 whatever x is. PyTorch refuses this case too.
     """
     func = "batchnorm_forward"
-    x, gamma, beta = _check_input(func, x, gamma, beta)
+    x, gamma, beta = _check_input(func, x, gamma, beta, eps)
     axes = _axes(x)
     count = x.size // x.shape[1]
     if count < 2:
@@ -113,6 +126,7 @@ def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, *,
     mean = x.mean(axis=axes)  # (C,)
     centred = x - _per_feature(mean, x.ndim)
     var = _feature_dot(centred, centred) / count  # (C,) biased, like (centred**2).mean(axes)
+    _refuse_zero_division(func, eps, var, "this batch's variance")
     inv_std = 1.0 / np.sqrt(var + eps)  # eps INSIDE the square root
     x_hat = centred * _per_feature(inv_std, x.ndim)
     out = x_hat * _per_feature(gamma, x.ndim) + _per_feature(beta, x.ndim)
@@ -128,12 +142,13 @@ def batchnorm_eval_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, r
     Shapes as in :func:`batchnorm_forward`; running_mean and running_var are (C,).
     """
     func = "batchnorm_eval_forward"
-    x, gamma, beta = _check_input(func, x, gamma, beta)
+    x, gamma, beta = _check_input(func, x, gamma, beta, eps)
     C = x.shape[1]
     running_mean = as_float_array(func, "running_mean", running_mean)
     running_var = as_float_array(func, "running_var", running_var)
     expect_shape(func, "running_mean", running_mean, (C,), "(C,)", f"C = x.shape[1] = {C}")
     expect_shape(func, "running_var", running_var, (C,), "(C,)", f"C = x.shape[1] = {C}")
+    _refuse_zero_division(func, eps, running_var, "running_var")
     inv_std = 1.0 / np.sqrt(running_var + eps)
     x_hat = (x - _per_feature(running_mean, x.ndim)) * _per_feature(inv_std, x.ndim)
     out = x_hat * _per_feature(gamma, x.ndim) + _per_feature(beta, x.ndim)

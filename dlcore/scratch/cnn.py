@@ -135,7 +135,12 @@ class Flatten(Module):
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         _need_forward("Flatten", self._shape)
-        return np.asarray(dout).reshape(self._shape)  # back to (N, C, H, W)
+        dout = as_float_array("Flatten.backward", "dout", dout)
+        expected = (self._shape[0], int(np.prod(self._shape[1:])))
+        if dout.shape != expected:  # a reshape would accept any array of the right size and scramble it
+            raise ShapeError(f"Flatten.backward: dout has shape {format_shape(dout.shape)} but expected the forward "
+                             f"output's shape (N, C*H*W) = {format_shape(expected)}")
+        return dout.reshape(self._shape)  # back to (N, C, H, W)
 
     def __repr__(self) -> str:
         return "Flatten()"

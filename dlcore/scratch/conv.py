@@ -75,6 +75,11 @@ def check_conv_inputs(func: str, x, w, b, stride, padding, dilation):
     expect_ndim(func, "w", w, 4, "(F, C, kh, kw)")
     N, C, H, W = x.shape
     F, C_w, kh, kw = w.shape
+    if min(F, kh, kw) < 1:
+        raise ShapeError(f"{func}: w has shape {format_shape(w.shape)} but expected (F, C, kh, kw) with at least "
+                         f"one filter and a kernel of at least 1x1")
+    if min(C, H, W) < 1:
+        raise ShapeError(f"{func}: x has shape {format_shape(x.shape)} but expected (N, C, H, W) with C, H, W >= 1")
     if C_w != C:
         raise ShapeError(f"{func}: w has shape {format_shape(w.shape)} but x has {_channels(C)}; "
                          f"expected w.shape[1] == C ({C})")

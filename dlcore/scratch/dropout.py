@@ -73,7 +73,12 @@ def dropout_forward(x: np.ndarray, p: float, *, training: bool = True, rng: np.r
     else:
         mask = np.asarray(mask)
         expect_shape(func, "mask", mask, x.shape, why="the shape of x")
-        mask = mask.astype(bool)
+        if mask.dtype != bool:
+            if not (np.issubdtype(mask.dtype, np.number) and np.isin(mask, (0, 1)).all()):
+                raise ValueError(f"{func}: mask must hold only True/False (or 1/0): True keeps a unit, and the "
+                                 f"kept ones are scaled by 1/(1 - p) here; got values other than 0 and 1 "
+                                 f"(a mask already scaled by 1/(1 - p)?)")
+            mask = mask.astype(bool)
     scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
     return x * mask * scale, DropoutCache(mask, scale)
 

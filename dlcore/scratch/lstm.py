@@ -236,6 +236,10 @@ class LSTM(RecurrentLayer):
     def forward(self, x: np.ndarray, state: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         """out (T, N, Hh); keeps ``self.h_n`` and ``self.c_n``. ``state`` is (h0, c0) or None (zeros)."""
         x = as_float_array("LSTM", "x", x)
+        if state is not None and not (isinstance(state, (tuple, list)) and len(state) == 2):
+            raise TypeError(f"LSTM.forward: state must be the pair (h0, c0) of (N, Hh) arrays or None, got "
+                            f"{type(state).__name__}" + (f" of shape {format_shape(np.shape(state))}"
+                                                         if isinstance(state, np.ndarray) else ""))
         h0 = self._initial(x, None if state is None else state[0])
         c0 = np.zeros_like(h0) if state is None else state[1]
         out, self._cache = lstm_forward(x, h0, c0, *self.weights())

@@ -56,8 +56,9 @@ class Module:
     def backward(self, dout: np.ndarray) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} must implement backward(dout)")
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        return self.forward(x)
+    def __call__(self, x: np.ndarray, *args, **kwargs):
+        """``module(x, ...)`` is ``module.forward(x, ...)``: extra arguments (an RNN's h0) pass through."""
+        return self.forward(x, *args, **kwargs)
 
     def children(self) -> Iterator["Module"]:
         for value in vars(self).values():

@@ -61,6 +61,9 @@ def check_recurrent_inputs(func: str, x, h0, W_ih, W_hh, b_ih, b_hh, gates: int,
     if x.ndim not in (2, 3):
         raise ShapeError(f"{func}: x has shape {format_shape(x.shape)} but expected (T, N, D) for a sequence "
                          f"(time first, as nn.RNN with batch_first=False) or (N, D) for one step")
+    if x.ndim == 3 and x.shape[0] == 0:
+        raise ShapeError(f"{func}: x has shape {format_shape(x.shape)}: a sequence of T = 0 steps; expected at "
+                         f"least one step")
     W_ih, W_hh = as_float_array(func, "W_ih", W_ih), as_float_array(func, "W_hh", W_hh)
     b_ih, b_hh = as_float_array(func, "b_ih", b_ih), as_float_array(func, "b_hh", b_hh)
     if W_hh.ndim != 2 or W_hh.shape[0] != gates * W_hh.shape[1]:
