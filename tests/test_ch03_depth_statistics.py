@@ -215,3 +215,36 @@ def test_bad_arguments_raise_clear_errors():
         deep_network(2, 3, "relu", in_features=2, rng=rng, alpha=1.0)
     with pytest.raises(TypeError, match="expected a Sequential of \\(Linear, activation\\) pairs"):
         network_statistics(Sequential(ReLU()), np.zeros((2, 2)))
+
+
+def test_stack_statistics_on_given_weights_matches_pytorch_and_depth_statistics():
+    from dlcore.scratch import ACTIVATIONS
+    from dlcore.scratch.depth_statistics import random_stack, stack_statistics
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 4))
+    weights, biases = random_stack(3, 6, in_features=4, rng=np.random.default_rng(8), weight_scale=1.4, bias=0.2)
+    network = deep_network(3, 6, "elu", in_features=4, rng=np.random.default_rng(8), weight_scale=1.4, bias=0.2)
+    for W, linear in zip(weights, network.layers[0::2]):
+        np.testing.assert_array_equal(W, linear.W.value)
+    spec = ACTIVATIONS["elu"]
+    mean, std, grad_norm, saturated = stack_statistics(x, weights, biases, spec.function, spec.derivative,
+                                                       np.ones((5, 6)) / 5)
+    theirs = torch_statistics(network, x, "elu", {})
+    for got, key in ((mean, "mean"), (std, "std"), (grad_norm, "grad_norm")):
+        np.testing.assert_allclose(got, theirs[key], rtol=RTOL, atol=PARITY_ATOL_FLOAT64, err_msg=key)
+    np.testing.assert_array_equal(saturated, network_statistics(network, x).saturated)
+
+
+def test_stack_statistics_rejects_parameters_that_do_not_chain():
+    from dlcore.scratch import ACTIVATIONS
+    from dlcore.scratch.depth_statistics import stack_statistics
+    spec = ACTIVATIONS["tanh"]
+    x, dout = np.zeros((2, 3)), np.zeros((2, 4))
+    with pytest.raises(ShapeError, match=r"weights\[1\] has shape \(5, 4\)"):
+        stack_statistics(x, [np.zeros((3, 4)), np.zeros((5, 4))], [np.zeros(4)] * 2, spec.function, spec.derivative, dout)
+    with pytest.raises(ShapeError, match=r"biases\[0\]"):
+        stack_statistics(x, [np.zeros((3, 4))], [np.zeros(3)], spec.function, spec.derivative, dout)
+    with pytest.raises(ShapeError, match="one of each per block"):
+        stack_statistics(x, [np.zeros((3, 4))], [], spec.function, spec.derivative, dout)
+    with pytest.raises(ShapeError, match="dout"):
+        stack_statistics(x, [np.zeros((3, 4))], [np.zeros(4)], spec.function, spec.derivative, np.zeros((2, 3)))

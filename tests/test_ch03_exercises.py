@@ -220,6 +220,127 @@ def test_chain_prediction_not_done_and_errors():
 
 # ---------------------------------------------------------------- 3.4
 
+def stack_statistics(x, weights, biases, f, f_derivative, dout):
+    h, slopes, means, stds, saturated = x, [], [], [], []
+    for W, b in zip(weights, biases):
+        z = h @ W + b
+        h = f(z)
+        slopes.append(f_derivative(z, h))
+        means.append(h.mean())
+        stds.append(h.std())
+        saturated.append(np.mean(np.abs(slopes[-1]) < 0.01))
+    grad, norms = dout, []
+    for W, slope in zip(weights[::-1], slopes[::-1]):
+        norms.append(np.linalg.norm(grad))
+        grad = (grad * slope) @ W.T
+    return np.array(means), np.array(stds), np.array(norms[::-1]), np.array(saturated)
+
+
+def other_stack_statistics(x, weights, biases, f, f_derivative, dout):
+    """Keeps z and h and computes every statistic afterwards; the backward pass by index."""
+    zs, hs = [], [x]
+    for W, b in zip(weights, biases):
+        zs.append(hs[-1] @ W + b)
+        hs.append(f(zs[-1]))
+    slopes = [f_derivative(z, h) for z, h in zip(zs, hs[1:])]
+    norms = np.zeros(len(weights))
+    grad = dout
+    for l in range(len(weights) - 1, -1, -1):
+        norms[l] = np.sqrt(np.sum(grad**2))
+        grad = np.einsum("nm,dm->nd", grad * slopes[l], weights[l])
+    mean = np.array([h.mean() for h in hs[1:]])
+    std = np.array([np.sqrt(np.mean((h - h.mean()) ** 2)) for h in hs[1:]])
+    saturated = np.array([np.count_nonzero(np.abs(s) < 0.01) / s.size for s in slopes])
+    return mean, std, norms, saturated
+
+
+@pytest.mark.parametrize("answer", [stack_statistics, other_stack_statistics])
+def test_stack_statistics_passes_two_ways_and_the_chapter_runs_on_it(answer, capsys):
+    assert ch03.check_stack_statistics(answer).passed
+    assert learner.implementation("stack_statistics", ch03.course_stack_statistics, label="3.4") is answer
+    assert "[using your stack_statistics, which passed exercise 3.4]" in capsys.readouterr().out
+
+
+def test_the_course_stack_statistics_is_depth_statistics_on_given_weights():
+    from dlcore.scratch.depth_statistics import depth_statistics, random_stack
+    x = np.random.default_rng(0).standard_normal((16, 6))
+    weights, biases = random_stack(7, 9, in_features=6, rng=np.random.default_rng(1), weight_scale=1.7, bias=0.1)
+    spec = course.ACTIVATIONS["tanh"]
+    ours = ch03.course_stack_statistics(x, weights, biases, spec.function, spec.derivative, np.ones((16, 9)) / 16)
+    theirs = depth_statistics(x, 7, 9, "tanh", rng=np.random.default_rng(1), weight_scale=1.7, bias=0.1)
+    for got, key in zip(ours, ("mean", "std", "grad_norm", "saturated")):
+        np.testing.assert_allclose(got, getattr(theirs, key), rtol=1e-12, atol=1e-15, err_msg=key)
+
+
+def _stack_with(**mistake):
+    def wrong(x, weights, biases, f, f_derivative, dout):
+        return ch03._stack_variant(x, weights, biases, f, f_derivative, dout, **mistake)
+    return wrong
+
+
+def _stack_without_transpose(x, weights, biases, f, f_derivative, dout):
+    h, slopes = x, []
+    for W, b in zip(weights, biases):
+        z = h @ W + b
+        h = f(z)
+        slopes.append(f_derivative(z, h))
+    grad, norms = dout, []
+    for W, slope in zip(weights[::-1], slopes[::-1]):
+        norms.append(np.linalg.norm(grad))
+        grad = (grad * slope) @ W
+    mean, std, _, saturated = stack_statistics(x, weights, biases, f, f_derivative, dout)
+    return mean, std, np.array(norms[::-1]), saturated
+
+
+@pytest.mark.parametrize("wrong, mistake", [
+    (_stack_with(slope=False), "stack-no-activation-slope"),
+    (_stack_without_transpose, "stack-w-not-transposed"),
+    (_stack_with(measured_after=True), "stack-gradient-after-block"),
+    (_stack_with(block_order=False), "stack-norms-in-backward-order"),
+    (_stack_with(last_slope=True), "stack-last-slope-everywhere"),
+    (_stack_with(std_per_unit=True), "stack-std-per-unit"),
+    (_stack_with(saturated_count=True), "stack-saturated-count"),
+])
+def test_stack_statistics_mistakes_are_named(wrong, mistake):
+    error = fails_with(ch03.check_stack_statistics, wrong, mistake=mistake)
+    assert "square" in str(error) or mistake != "stack-w-not-transposed"
+    assert learner.accepted("stack_statistics") is None
+
+
+def test_stack_statistics_that_calls_the_course_fails():
+    from dlcore.scratch.depth_statistics import network_statistics
+    from dlcore.scratch.activations import ActivationSpec, SpecActivation
+    from dlcore.scratch.linear import Linear
+    from dlcore.scratch.module import Sequential
+
+    def via_network_statistics(x, weights, biases, f, f_derivative, dout):
+        layers = []
+        for W, b in zip(weights, biases):
+            linear = Linear(*W.shape, rng=np.random.default_rng(0))
+            linear.W.value[...], linear.b.value[...] = W, b
+            layers += [linear, SpecActivation(ActivationSpec("f", f, f_derivative, "", ""))]
+        s = network_statistics(Sequential(*layers), x, dout=dout)
+        return s.mean, s.std, s.grad_norm, s.saturated
+
+    fails_with(ch03.check_stack_statistics, via_network_statistics, mistake="delegates-to-reference",
+               fragments=("network_statistics",))
+    fails_with(ch03.check_stack_statistics, lambda *args: ch03.course_stack_statistics(*args),
+               mistake="delegates-to-reference")
+
+
+def test_stack_statistics_shape_and_not_done():
+    def one_output(x, weights, biases, f, f_derivative, dout):
+        return stack_statistics(x, weights, biases, f, f_derivative, dout)[:3]
+
+    fails_with(ch03.check_stack_statistics, one_output, fragments=("returned 3 values; expected 4",))
+    fails_with(ch03.check_stack_statistics, lambda *args: tuple(a[:, None] for a in stack_statistics(*args)),
+               fragments=("shape",))
+    with pytest.raises(NotImplementedError, match="Exercise 3.4 is not done yet"):
+        ch03.check_stack_statistics(not_done)
+
+
+# ---------------------------------------------------------------- 3.5
+
 def test_dead_relu_measurement():
     minus, zero, plus = ch03.measure_dead_relu_shares()
     assert minus > 0.95 and zero == 0.0 and plus == 0.0
@@ -242,12 +363,12 @@ def test_dead_relu_mistakes(wrong, fragment):
 
 
 def test_dead_relu_not_done_is_one_friendly_line():
-    with pytest.raises(NotImplementedError, match="Exercise 3.4 is not done yet") as info:
+    with pytest.raises(NotImplementedError, match="Exercise 3.5 is not done yet") as info:
         ch03.check_dead_relu_prediction(not_done)
     assert "replace this line" not in str(info.value)
 
 
-# ---------------------------------------------------------------- 3.5
+# ---------------------------------------------------------------- 3.6
 
 def softmax(logits):
     e = np.exp(logits - logits.max(axis=-1, keepdims=True))
@@ -273,7 +394,7 @@ def test_softmax_kernels_pass_two_ways(capsys):
         return s * dout - s * np.einsum("...k,...k->...", dout, s)[..., None]
 
     assert ch03.check_softmax_kernels(other_softmax, log_softmax, other_backward).passed
-    assert learner.implementation("softmax_backward", ch03.course_softmax_backward, label="3.5") is other_backward
+    assert learner.implementation("softmax_backward", ch03.course_softmax_backward, label="3.6") is other_backward
 
 
 @pytest.mark.parametrize("answers, mistake", [
@@ -300,5 +421,5 @@ def test_softmax_numerics_and_delegation():
                mistake="delegates-to-reference")
     fails_with(ch03.check_softmax_kernels, softmax, log_softmax,
                lambda dout, s: ch03.course_softmax_backward(dout, s), mistake="delegates-to-reference")
-    with pytest.raises(NotImplementedError, match="Exercise 3.5 is not done yet"):
+    with pytest.raises(NotImplementedError, match="Exercise 3.6 is not done yet"):
         ch03.check_softmax_kernels(softmax, not_done, softmax_backward)

@@ -3,12 +3,14 @@
 - 3.1 derive tanh' and ELU' from their outputs       -> checked with 3.2's code
 - 3.2 implement the activation kernels              -> :func:`check_activation_kernels`
 - 3.3 predict the gradient through k sigmoid blocks -> :func:`check_sigmoid_chain_prediction`
-- 3.4 predict the share of dead ReLUs for a bias    -> :func:`check_dead_relu_prediction`
-- 3.5 implement softmax, log-softmax and its backward -> :func:`check_softmax_kernels`
+- 3.4 implement the per-block statistics of a stack -> :func:`check_stack_statistics`
+- 3.5 predict the share of dead ReLUs for a bias    -> :func:`check_dead_relu_prediction`
+- 3.6 implement softmax, log-softmax and its backward -> :func:`check_softmax_kernels`
 
 A passing 3.2 makes the rest of the chapter run on the learner's table of
 activations (``implementation("activations", ACTIVATIONS, label="3.2")``); a
-passing 3.5 does the same for ``softmax``, ``log_softmax`` and ``softmax_backward``.
+passing 3.4 does the same for the deep-stack measurements (``stack_statistics``),
+and a passing 3.6 for ``softmax``, ``log_softmax`` and ``softmax_backward``.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ from dlcore.exercises.functions import check_function
 from dlcore.exercises.learner import accept, learner_call
 from dlcore.scratch import activations as reference
 from dlcore.scratch.activations import ACTIVATIONS, ActivationSpec, Sigmoid
-from dlcore.scratch.depth_statistics import depth_statistics
+from dlcore.scratch.depth_statistics import (SATURATION_THRESHOLD, depth_statistics, network_statistics,
+                                             stack_statistics)
 from dlcore.scratch.linear import Linear
 from dlcore.scratch.module import Sequential
 
 __all__ = [
-    "check_activation_kernels", "check_sigmoid_chain_prediction",
+    "check_activation_kernels", "check_sigmoid_chain_prediction", "check_stack_statistics", "course_stack_statistics",
     "check_dead_relu_prediction", "check_softmax_kernels", "learner_activation_table", "course_softmax_backward",
     "measure_sigmoid_chain_gradient", "measure_dead_relu_shares", "CHAIN_CASES", "DEAD_RELU_BIASES", "REFERENCES",
 ]
@@ -38,7 +41,8 @@ REFERENCES = {
     "3.2": (reference.sigmoid, reference.relu, reference.leaky_relu, reference.elu, reference.gelu,
             reference._sigmoid_derivative, reference._relu_derivative, reference._leaky_relu_derivative,
             reference._gelu_derivative, reference._tanh_derivative, reference._elu_derivative),
-    "3.5": (reference.softmax, reference.softmax_backward),
+    "3.4": (stack_statistics, network_statistics),
+    "3.6": (reference.softmax, reference.softmax_backward),
 }
 
 _EXTREMES = np.array([-1000.0, -30.0, -1.0, -0.25, 0.0, 0.5, 2.0, 30.0, 1000.0])
@@ -248,7 +252,104 @@ def check_sigmoid_chain_prediction(predict: Callable[[int, float], float]) -> Ch
     )
 
 
-# ---------------------------------------------------------------- 3.4 dead ReLUs and the bias
+# ---------------------------------------------------------------- 3.4 measuring a deep stack, block by block
+
+course_stack_statistics = stack_statistics  # the course's version, with the exercise's signature
+
+
+def _stack_variant(x, weights, biases, f, f_derivative, dout, *, slope=True, transpose=True, measured_after=False,
+                   block_order=True, last_slope=False, std_per_unit=False, saturated_count=False):
+    """What a learner's stack_statistics computes with one typical mistake switched on (plain NumPy)."""
+    h, slopes, means, stds, saturated = x, [], [], [], []
+    for W, b in zip(weights, biases):
+        z = h @ W + b  # (N, M_l)
+        h = f(z)
+        slopes.append(f_derivative(z, h))
+        means.append(h.mean())
+        stds.append(h.std(axis=0).mean() if std_per_unit else h.std())
+        small = np.abs(slopes[-1]) < SATURATION_THRESHOLD
+        saturated.append(small.sum() if saturated_count else small.mean())
+    grad, norms = dout, []
+    for W, local in zip(reversed(weights), reversed(slopes)):
+        local = slopes[-1] if last_slope else local
+        if not measured_after:
+            norms.append(np.linalg.norm(grad))
+        grad = ((grad * local) if slope else grad) @ (W.T if transpose else W)  # (N, M_{l-1})
+        if measured_after:
+            norms.append(np.linalg.norm(grad))
+    norms = norms[::-1] if block_order else norms
+    return np.array(means), np.array(stds), np.array(norms), np.array(saturated, dtype=float)
+
+
+def _stack_case(seed: int, N: int, D: int, widths: tuple[int, ...], activation: str, scale: float, bias: float,
+                dout: str, description: str) -> Case:
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, D))
+    weights, biases, width = [], [], D
+    for M in widths:
+        weights.append(rng.standard_normal((width, M)) * scale / np.sqrt(width))
+        biases.append(rng.uniform(-0.5, 0.5, M) + bias)
+        width = M
+    upstream = np.ones((N, width)) / N if dout == "mean" else rng.standard_normal((N, width))
+    spec = ACTIVATIONS[activation]
+    return Case((x, weights, biases, spec.function, spec.derivative, upstream), description=description)
+
+
+_STACK_CASES = [
+    _stack_case(41, 6, 5, (5, 5, 5), "tanh", 2.5, 0.0, "random",
+                "x (6, 5), three tanh blocks of 5 units (square weights), a random dout"),
+    _stack_case(42, 7, 4, (6, 6, 6, 6), "sigmoid", 4.0, 1.0, "random",
+                "x (7, 4), four sigmoid blocks of 6 units (W_1 is (4, 6)), a random dout"),
+    _stack_case(43, 9, 3, (4, 4, 4, 4, 4), "relu", 1.5, -0.3, "mean",
+                "x (9, 3), five ReLU blocks of 4 units, dout = ones / N"),
+    _stack_case(44, 1, 3, (2,), "elu", 1.0, 0.0, "random", "a batch of one, x (1, 3), one ELU block of 2 units"),
+]
+
+_STACK_MISTAKES = [
+    Mistake("stack-no-activation-slope", lambda *a: _stack_variant(*a, slope=False),
+            "your gradient passes back through the weights only: on its way back through block l it must also "
+            "be multiplied by the activation's slope f'(z_l), element by element"),
+    Mistake("stack-w-not-transposed", lambda *a: _stack_variant(*a, transpose=False),
+            "the gradient goes back through a block's weights transposed: with W_l of shape (M_{l-1}, M_l), "
+            "the product with W_l itself only runs when the block is square, and is wrong there"),
+    Mistake("stack-gradient-after-block", lambda *a: _stack_variant(*a, measured_after=True),
+            "your norm for block l is that of the gradient after stepping back through block l (∂L/∂h_{l-1}); "
+            "record ‖∂L/∂h_l‖, the gradient arriving at block l's output, before the step"),
+    Mistake("stack-norms-in-backward-order", lambda *a: _stack_variant(*a, block_order=False),
+            "your gradient norms are in the order the backward pass visits the blocks (block L first); "
+            "return them with block 1 first, like the other statistics"),
+    Mistake("stack-last-slope-everywhere", lambda *a: _stack_variant(*a, last_slope=True),
+            "every backward step uses the last block's f'(z): keep each block's own slope from the forward pass"),
+    Mistake("stack-std-per-unit", lambda *a: _stack_variant(*a, std_per_unit=True),
+            "your std is the average of each unit's spread over the batch; the exercise asks for the standard "
+            "deviation of all N × M entries of h_l together"),
+    Mistake("stack-saturated-count", lambda *a: _stack_variant(*a, saturated_count=True),
+            "saturated is a share: the fraction of the N × M unit-examples with |f'(z)| < 0.01, not their count"),
+]
+
+
+def check_stack_statistics(stack_statistics_function: Callable) -> CheckResult:
+    """Exercise 3.4: ``stack_statistics(x, weights, biases, f, f_derivative, dout)`` -> (mean, std, grad_norm, saturated).
+
+    Compared with the course's measurement (:func:`dlcore.scratch.depth_statistics.stack_statistics`,
+    the machinery of ``depth_statistics``) on square and non-square stacks, a random and the
+    batch-mean upstream gradient, and a single block with a batch of one. Recognises: no
+    activation slope in the backward pass, W instead of W^T, the gradient measured after
+    its block instead of before, norms left in backward order, the last block's slope reused,
+    a per-unit std, and a count instead of a share. A function that calls the course's
+    ``depth_statistics``, ``network_statistics`` or ``stack_statistics`` fails.
+    """
+    return check_function(
+        "3.4", stack_statistics_function, stack_statistics, _STACK_CASES, name="stack_statistics",
+        outputs=("mean", "std", "grad_norm", "saturated"), mistakes=_STACK_MISTAKES,
+        forbid=[network_statistics, depth_statistics], rtol=1e-7, atol=1e-12,
+        hint=("keep each block's f'(z_l) in a list during the forward pass; walk back from dout over the blocks "
+              "in reverse, taking the norm of the gradient that arrives at a block before stepping through it."),
+        success="mean, std, gradient norms and saturated shares match the course's measurement; section 3's "
+                "stacks now run on your stack_statistics.")
+
+
+# ---------------------------------------------------------------- 3.5 dead ReLUs and the bias
 
 DEAD_RELU_BIASES = (-5.0, 0.0, 5.0)
 
@@ -267,13 +368,13 @@ def measure_dead_relu_shares(activation: str | ActivationSpec = "relu") -> tuple
 
 
 def check_dead_relu_prediction(predict: Callable[[], tuple]) -> CheckResult:
-    """Exercise 3.4: ``predict()`` returns the shares of dead ReLUs for biases (-5, 0, +5).
+    """Exercise 3.5: ``predict()`` returns the shares of dead ReLUs for biases (-5, 0, +5).
 
     The check runs the experiment (:func:`measure_dead_relu_shares`) and accepts answers
     within 0.05. Recognises: confusing 'inactive on one example' (about 1/2 at b = 0) with
     'dead on the whole batch', a positive bias thought to kill units, and b = -5 thought harmless.
     """
-    label = "3.4"
+    label = "3.5"
     answer = learner_call(label, predict, name="predict_dead_shares")
     measured = np.array(measure_dead_relu_shares())
     try:
@@ -305,7 +406,7 @@ def check_dead_relu_prediction(predict: Callable[[], tuple]) -> CheckResult:
     )
 
 
-# ---------------------------------------------------------------- 3.5 softmax, log-softmax, backward
+# ---------------------------------------------------------------- 3.6 softmax, log-softmax, backward
 
 _SOFTMAX_CASES = [
     Case((np.array([[1.0, 2.0, 3.0], [0.0, 4.0, 1.0], [2.0, -1.0, 0.5]]),), description="a square (3, 3) batch"),
@@ -347,14 +448,14 @@ def _backward_cases() -> list[Case]:
 
 
 def check_softmax_kernels(softmax: Callable, log_softmax: Callable, softmax_backward: Callable) -> CheckResult:
-    """Exercise 3.5: ``softmax(logits)``, ``log_softmax(logits)`` over the last axis, and ``softmax_backward(dout, s)``.
+    """Exercise 3.6: ``softmax(logits)``, ``log_softmax(logits)`` over the last axis, and ``softmax_backward(dout, s)``.
 
     Recognises: the wrong axis, a missing keepdims (silently wrong on a square batch),
     unnormalised rows, the log of a softmax that underflowed (-inf at ±1000), the
     diagonal-only backward s(1 − s) dout, the backward without s in the subtracted
     sum, and overflow from a missing shift.
     """
-    label = "3.5"
+    label = "3.6"
     check_function(
         label, softmax, reference.softmax, _SOFTMAX_CASES, name="softmax", forbid=[reference.softmax_forward],
         mistakes=[Mistake("softmax-axis-0", lambda x: reference.softmax(x, axis=0),

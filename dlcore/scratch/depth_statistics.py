@@ -15,7 +15,9 @@ and by W_l^T. This module builds such stacks from :mod:`dlcore.scratch` layers
 and measures, block by block, the mean and spread of h_l, the share of saturated
 units (|f'(z)| small), the share of dead units (zero output for the whole batch)
 and the norm of the gradient that reaches each block, computed by the layers'
-own backward passes. It also shows the opposite case: without an activation the
+own backward passes. :func:`stack_statistics` measures a stack given as plain
+weight and bias arrays (from :func:`random_stack`), with the signature of the
+chapter's exercise. It also shows the opposite case: without an activation the
 whole stack is a single affine map (:func:`collapse_linear_stack`).
 
 Weights are drawn so that Var(W_ij) = weight_scale^2 / D_in: weight_scale = 1 is
@@ -26,10 +28,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
-from dlcore.errors import as_float_array, expect_ndim, expect_shape
+from dlcore.errors import ShapeError, as_float_array, expect_ndim, expect_shape
 from dlcore.scratch.activations import (
     ELU, GELU, Activation, ActivationSpec, Identity, LeakyReLU, ReLU, Sigmoid, SpecActivation, Step, Tanh,
     get_activation,
@@ -38,8 +41,8 @@ from dlcore.scratch.linear import Linear
 from dlcore.scratch.module import Sequential
 
 __all__ = [
-    "DepthStatistics", "deep_network", "network_statistics", "depth_statistics",
-    "collapse_linear_stack", "SATURATION_THRESHOLD",
+    "DepthStatistics", "deep_network", "network_statistics", "depth_statistics", "random_stack",
+    "stack_statistics", "collapse_linear_stack", "SATURATION_THRESHOLD",
 ]
 
 # A unit whose |f'(z)| is below this passes on less than 1% of the gradient it receives.
@@ -264,6 +267,86 @@ def depth_statistics(
     network = deep_network(depth, width, activation, in_features=x.shape[1], rng=rng,
                            weight_scale=weight_scale, bias=bias, **params)
     return network_statistics(network, x, threshold=threshold)
+
+
+def random_stack(
+    depth: int,
+    width: int,
+    *,
+    in_features: int,
+    rng: np.random.Generator,
+    weight_scale: float = 1.0,
+    bias: float = 0.0,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The weights and biases that :func:`deep_network` draws, as plain arrays.
+
+    The same ``rng`` gives the same numbers as ``deep_network`` (and so as
+    :func:`depth_statistics`), whatever the activation.
+
+    Returns:
+        ``(weights, biases)``: lists of ``depth`` arrays, W_1 of shape (D, M), W_l of
+        shape (M, M) after it, and b_l of shape (M,).
+    """
+    network = deep_network(depth, width, "identity", in_features=in_features, rng=rng,
+                           weight_scale=weight_scale, bias=bias)
+    linears = network.layers[0::2]
+    return [linear.W.value for linear in linears], [linear.b.value for linear in linears]
+
+
+def stack_statistics(
+    x: np.ndarray,
+    weights: list[np.ndarray],
+    biases: list[np.ndarray],
+    function: Callable[..., np.ndarray],
+    derivative: Callable[..., np.ndarray],
+    dout: np.ndarray,
+    *,
+    threshold: float = SATURATION_THRESHOLD,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-block statistics of the stack h_l = f(h_{l-1} W_l + b_l) with the given parameters.
+
+    The signature of chapter 03's exercise: the stack is rebuilt from :class:`Linear`
+    layers holding ``weights`` and ``biases`` and measured by :func:`network_statistics`.
+
+    Args:
+        x: (N, D) input batch h_0.
+        weights: L arrays, W_l of shape (M_{l-1}, M_l) with M_0 = D.
+        biases: L arrays, b_l of shape (M_l,).
+        function, derivative: the activation f(z) and its derivative(z, out), as in
+            :class:`ActivationSpec`.
+        dout: (N, M_L) upstream gradient dL/dh_L.
+        threshold: |f'| below which a unit-example counts as saturated.
+
+    Returns:
+        ``(mean, std, grad_norm, saturated)``, each of shape (L,), block 1 first:
+        mean and std of h_l over all its entries, ||dL/dh_l||, and the share of
+        entries with |f'(z_l)| < threshold.
+
+    Raises:
+        ShapeError: if the parameters do not chain (W_l.shape[0] != M_{l-1}, b_l not (M_l,))
+            or x or dout do not fit them.
+    """
+    x = as_float_array("stack_statistics", "x", x)
+    expect_ndim("stack_statistics", "x", x, 2, "(N, D)")
+    if len(weights) != len(biases) or not weights:
+        raise ShapeError(f"stack_statistics: got {len(weights)} weight matrices and {len(biases)} bias vectors; "
+                         f"expected one of each per block (at least one block)")
+    spec = ActivationSpec(getattr(function, "__name__", "activation"), function, derivative, "", "")
+    rng = np.random.default_rng(0)  # only to construct the layers; every value is then replaced
+    layers, width = [], x.shape[1]
+    for index, (W, b) in enumerate(zip(weights, biases), start=1):
+        W = as_float_array("stack_statistics", f"weights[{index - 1}]", W)
+        expect_shape("stack_statistics", f"weights[{index - 1}]", W, (width, None), "(M_{l-1}, M_l)",
+                     f"block {index} receives {width} features")
+        expect_shape("stack_statistics", f"biases[{index - 1}]", np.asarray(b), (W.shape[1],), "(M_l,)",
+                     f"block {index} has {W.shape[1]} units")
+        linear = Linear(W.shape[0], W.shape[1], rng=rng)
+        linear.W.value[...] = W
+        linear.b.value[...] = b
+        layers += [linear, SpecActivation(spec)]
+        width = W.shape[1]
+    stats = network_statistics(Sequential(*layers), x, dout=dout, threshold=threshold)
+    return stats.mean, stats.std, stats.grad_norm, stats.saturated
 
 
 def collapse_linear_stack(network: Sequential) -> tuple[np.ndarray, np.ndarray]:

@@ -64,10 +64,48 @@ my_activations = {"sigmoid": (sigmoid, sigmoid_derivative), "tanh": (np.tanh, ta
                   "relu": (relu, relu_derivative), "leaky_relu": (leaky_relu, leaky_relu_derivative),
                   "elu": (elu, elu_derivative), "gelu": (gelu, gelu_derivative)}
 ''',
+    "3.4": '''
+def stack_statistics(x, weights, biases, f, f_derivative, dout):
+    inputs, outputs = [], []
+    h = x
+    for W, b in zip(weights, biases):
+        inputs.append(h @ W + b)
+        h = f(inputs[-1])
+        outputs.append(h)
+    L = len(weights)
+    mean = np.array([np.mean(h) for h in outputs])
+    std = np.array([np.sqrt(np.mean((h - h.mean()) ** 2)) for h in outputs])
+    saturated = np.zeros(L)
+    grad_norm = np.zeros(L)
+    grad = dout
+    for l in range(L - 1, -1, -1):
+        slope = f_derivative(inputs[l], outputs[l])
+        saturated[l] = np.count_nonzero(np.abs(slope) < 0.01) / slope.size
+        grad_norm[l] = np.sqrt(np.sum(grad ** 2))
+        grad = np.dot(grad * slope, weights[l].T)
+    return mean, std, grad_norm, saturated
+''',
 }
 
 WRONG = {
-    "3.5": '''
+    "3.4": '''
+def stack_statistics(x, weights, biases, f, f_derivative, dout):
+    h = x
+    means, stds, saturated = [], [], []
+    for W, b in zip(weights, biases):
+        z = h @ W + b
+        h = f(z)
+        means.append(h.mean())
+        stds.append(h.std())
+        saturated.append(np.mean(np.abs(f_derivative(z, h)) < 0.01))
+    grad = dout
+    norms = []
+    for W in reversed(weights):
+        norms.append(np.linalg.norm(grad))
+        grad = grad @ W.T
+    return np.array(means), np.array(stds), np.array(norms[::-1]), np.array(saturated)
+''',
+    "3.6": '''
 def softmax(logits):
     e = np.exp(logits - logits.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1)
@@ -82,4 +120,4 @@ def softmax_backward(dout, s):
 ''',
 }
 
-USES = {"3.2": "activations", "3.5": "softmax"}
+USES = {"3.2": "activations", "3.4": "stack_statistics", "3.6": "softmax"}
