@@ -179,3 +179,24 @@ def test_dropout_mask_must_be_zeros_and_ones():
     np.testing.assert_array_equal(out, keep * 2.0)
     with pytest.raises(ValueError, match="mask must hold only True/False"):
         dropout_forward(x, 0.5, mask=keep * 2.0)  # a mask already scaled by 1/(1 - p)
+
+
+def test_googlenet_parameter_counts_in_its_docstring():
+    import dlcore.models.googlenet as googlenet
+
+    counts = {(f, bn): sum(p.numel() for p in googlenet.GoogLeNet(five_by_five=f, batch_norm=bn).parameters())
+              for f in (False, True) for bn in (True, False)}
+    text = " ".join(googlenet.__doc__.split())
+    for count in counts.values():
+        assert f"{count:,}" in text
+    assert f"instead ({counts[True, True]:,})" in text and f"2014 paper ({counts[False, False]:,}" in text
+
+
+def test_elu_derivative_precision_is_stated_honestly():
+    from dlcore.scratch.activations import _elu_derivative, elu
+
+    x = np.array([-5.0, -20.0, -30.0])
+    derivative = _elu_derivative(x, elu(x))
+    assert abs(derivative[0] / np.exp(-5.0) - 1) < 1e-12  # exact enough where it matters
+    assert np.all(np.abs(derivative - np.exp(x)) < 1e-15)  # absolute error stays tiny below -20
+    assert abs(derivative[2] / np.exp(-30.0) - 1) > 1e-6  # but relative precision is lost, as the docstring says
