@@ -17,7 +17,7 @@ help:
 	@echo "make outputs   re-execute solutions/ and store their outputs (instructors)"
 	@echo "make student   regenerate chapters/ from solutions/ (instructors)"
 	@echo "make bench     write the benchmark report (bench-report.md)"
-	@echo "make grade SUBMISSIONS=folder   run and grade students' notebooks (grades.json, grades.csv)"
+	@echo "make grade SUBMISSIONS=folder [JOBS=N]   run and grade students' notebooks (grades.json, grades.csv)"
 	@echo "make progress  which of your exercises pass, from chapters/ (progress.html)"
 
 # The environment is rebuilt when pyproject.toml changes.
@@ -73,9 +73,11 @@ bench: $(STAMP)
 # Instructors: one subfolder per student, e.g. submissions/alice/04_losses_gradient_descent.ipynb.
 SUBMISSIONS ?=
 GRADE_TIMEOUT ?= 300
+# JOBS: notebooks graded at once (default: the machine's cores), each kernel on one thread.
+JOBS ?=
 grade: $(STAMP)
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder (one subfolder of notebooks per student)"; exit 2; }
-	$(PY) -m dlcore.tools.grade $(SUBMISSIONS) --output grades.json --csv grades.csv --timeout $(GRADE_TIMEOUT)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [JOBS=N] (one subfolder of notebooks per student)"; exit 2; }
+	$(PY) -m dlcore.tools.grade $(SUBMISSIONS) --output grades.json --csv grades.csv --timeout $(GRADE_TIMEOUT) $(if $(JOBS),--jobs $(JOBS))
 
 progress: $(STAMP)
 	$(PY) -m dlcore.tools.progress chapters/ --output progress.html

@@ -95,7 +95,7 @@ def submissions(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def graded(submissions) -> dict[str, grade.NotebookGrade]:
-    grades = grade.grade_paths([submissions], timeout=TIMEOUT_S, echo=lambda *args, **kwargs: None)
+    grades = grade.grade_paths([submissions], timeout=TIMEOUT_S, echo=lambda *args, **kwargs: None, jobs=2)
     return {g.student: g for g in grades}
 
 
@@ -191,6 +191,34 @@ def test_a_crashing_kernel_is_reported_and_the_batch_goes_on(tmp_path, capsys):
     assert [e["status"] for e in report["grace"]["exercises"]] == ["passed", "passed"]
     printed = capsys.readouterr().out
     assert "KERNEL DIED" in printed and "grace" in printed
+
+
+def _without_time(notebook_grade: grade.NotebookGrade) -> dict:
+    data = notebook_grade.to_json()
+    data.pop("seconds")
+    return data
+
+
+def test_parallel_grades_equal_sequential_ones_in_the_order_found(submissions, graded):
+    """The module's grades ran 2 at a time in worker processes; one notebook graded alone gives the same."""
+    assert list(graded) == ["alice", "bob", "carol", "dave"]  # the order find_notebooks gives, not finishing order
+    alone = grade.grade_paths([submissions / "bob" / CHAPTER], timeout=TIMEOUT_S, echo=lambda *a, **k: None, jobs=1)
+    assert _without_time(alone[0]) == _without_time(graded["bob"])
+
+
+def test_every_kernel_runs_on_one_thread(tmp_path):
+    check = ("import os, torch\nassert torch.get_num_threads() == 1, torch.get_num_threads()\n"
+             "assert os.environ['OMP_NUM_THREADS'] == '1'")
+    path = _write(_small_notebook(check), tmp_path / "henry" / CHAPTER)
+    result = grade.grade_notebook(path, "henry", CHAPTER, timeout=TIMEOUT_S)
+    assert result.status == "completed" and result.errors == [], result.errors
+
+
+def test_jobs_must_be_positive(tmp_path):
+    with pytest.raises(ValueError, match="jobs must be a positive int"):
+        grade.grade_paths([tmp_path], jobs=0)
+    with pytest.raises(SystemExit):
+        grade.main([str(tmp_path), "--jobs", "0"])
 
 
 def test_the_grader_never_writes_the_notebooks(submissions, graded):

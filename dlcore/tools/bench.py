@@ -9,7 +9,8 @@ several runs, and comparisons are made between numbers taken in one run.
 - each solution notebook <= 30 s (fresh kernel, start-up included), the course <= 10 min;
 - ``import dlcore`` <= 0.3 s without importing torch or matplotlib;
 - each widget callback <= 100 ms (every control of every explorer moved);
-- from-scratch kernels against PyTorch on the same inputs (dlcore.tools.benchmarks).
+- from-scratch kernels against PyTorch on the same inputs (dlcore.tools.benchmarks);
+- grading throughput at 1 job and at one job per core: a speed-up of at least 1.7x on 2 cores or more.
 
 Exits with status 1 if anything is over budget.
 """
@@ -170,6 +171,47 @@ def bench_kernels(repeat: int) -> list[Row]:
     return rows
 
 
+GRADING_SPEEDUP_BUDGET = 1.7  # at 2 cores or more
+GRADING_NOTEBOOKS = 6
+
+
+def bench_grading(root: Path) -> list[Row]:
+    """Grading throughput on the same small class at 1 job and at one job per core, one thread per kernel.
+
+    The class is chapter 01 submitted by six students (solutions and student versions alternating),
+    graded once at each setting: the runs take minutes, and the speed-up is a ratio of two numbers
+    taken one after the other on the same machine.
+    """
+    import shutil
+    import tempfile
+
+    from dlcore.tools.grade import default_jobs, grade_paths
+
+    chapter = "01_landscape.ipynb"
+    jobs = default_jobs()
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as folder:
+        for index in range(GRADING_NOTEBOOKS):
+            student = Path(folder) / f"student{index}"
+            student.mkdir()
+            shutil.copy(root / ("solutions" if index % 2 == 0 else "chapters") / chapter, student / chapter)
+        rates = {}
+        for setting in (1, jobs):
+            start = time.perf_counter()
+            grades = grade_paths([Path(folder)], echo=lambda *args, **kwargs: None, jobs=setting)
+            minutes = (time.perf_counter() - start) / 60
+            if any(grade.status != "completed" for grade in grades):
+                raise RuntimeError(f"bench_grading: a notebook did not complete at jobs={setting}")
+            rates[setting] = len(grades) / minutes
+    rows = [Row(f"grading throughput, {setting} job(s), one thread per kernel",
+                f"{rate:.1f} notebooks/min ({GRADING_NOTEBOOKS} notebooks of chapter 01)", "", True)
+            for setting, rate in rates.items()]
+    if jobs >= 2:
+        speedup = rates[jobs] / rates[1]
+        rows.append(Row(f"grading speed-up, {jobs} jobs against 1", f"{speedup:.2f}x",
+                        f">= {GRADING_SPEEDUP_BUDGET}x", speedup >= GRADING_SPEEDUP_BUDGET))
+    return rows
+
+
 def render(rows: list[Row]) -> str:
     lines = ["# Benchmark report", "",
              f"Python {sys.version.split()[0]} on {sys.platform}; medians of repeated runs in one process.", "",
@@ -192,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     notebook_rows, total = bench_notebooks(args.root, args.repeat, args.only)
     rows += notebook_rows
     if not args.only:
+        rows += bench_grading(args.root)
         rows.append(Row("whole course (sum of notebook medians)", f"{total:.1f} s", f"<= {COURSE_BUDGET_S:.0f} s",
                         total <= COURSE_BUDGET_S))
     report = render(rows)

@@ -1,6 +1,7 @@
 """Grade students' notebooks by running them: ``make grade SUBMISSIONS=folder``.
 
     python -m dlcore.tools.grade submissions/ [--output grades.json] [--csv grades.csv] [--timeout 300]
+                                              [--jobs N]
 
 Each notebook (or every ``*.ipynb`` under a folder) runs top to bottom in a
 fresh kernel, in its own folder, errors allowed, within a time limit for the
@@ -19,6 +20,10 @@ notebook or its namespace), for the verdicts recorded in
 - ``no check``: the check cell was deleted, or ran without reaching a verdict.
 
 A notebook that loops or crashes is reported as such and the batch goes on.
+With ``--jobs N`` (default: the machine's cores) N notebooks run at once, each
+graded by its own worker process with its own kernel; every kernel is limited
+to one thread (OMP/MKL/OpenBLAS and torch), so N kernels share N cores without
+oversubscribing them, and the grades do not depend on N.
 The exit status is 0 once the batch is graded, wrong answers or not.
 
 Students' notebooks run arbitrary code with your permissions: grade them in a
@@ -30,18 +35,25 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import multiprocessing
+import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from dlcore.tools.notebooks import read_notebook
 from dlcore.tools.student import CHECK_TAG, EXERCISE_LINE
 
-__all__ = ["ExerciseGrade", "NotebookGrade", "grade_notebook", "grade_paths", "find_notebooks", "main"]
+__all__ = ["ExerciseGrade", "NotebookGrade", "grade_notebook", "grade_paths", "find_notebooks", "default_jobs",
+           "main"]
 
 DEFAULT_TIMEOUT_S = 300.0
+# Set in every kernel's environment: one thread each, whatever the number of concurrent kernels.
+ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                     "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")}
 PASSED, WRONG, NOT_DONE, ERROR, TIMED_OUT, NOT_RUN, NO_CHECK = (
     "passed", "wrong", "not done", "error", "timed out", "not run", "no check")
 
@@ -172,7 +184,7 @@ def grade_notebook(path: Path, student: str = "", notebook: str = "", timeout: f
     client.reset_execution_trackers()
     current, recorded = None, 0
     try:
-        with client.setup_kernel(stderr=subprocess.DEVNULL):
+        with client.setup_kernel(stderr=subprocess.DEVNULL, env={**os.environ, **ONE_THREAD}):
             deadline = time.monotonic() + timeout  # the kernel's start-up is not the student's time
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
@@ -225,15 +237,46 @@ def find_notebooks(argument: Path) -> list[tuple[Path, str, str]]:
     return found
 
 
-def grade_paths(arguments: list[Path], timeout: float = DEFAULT_TIMEOUT_S, echo=print) -> list[NotebookGrade]:
-    grades = []
-    for argument in arguments:
-        for path, student, notebook in find_notebooks(argument):
-            echo(f"grading {path} ...", flush=True)
-            grade = grade_notebook(path, student, notebook, timeout)
-            echo(f"  {grade.passed}/{len(grade.exercises)} passed, {grade.status}, {grade.seconds:.1f} s", flush=True)
-            grades.append(grade)
-    return grades
+def default_jobs() -> int:
+    """The cores this process may use (os.process_cpu_count where it exists, else os.cpu_count)."""
+    count = getattr(os, "process_cpu_count", os.cpu_count)()
+    return max(1, count or 1)
+
+
+def grade_paths(arguments: list[Path], timeout: float = DEFAULT_TIMEOUT_S, echo=print,
+                jobs: int = 1) -> list[NotebookGrade]:
+    """Grade every notebook found under ``arguments``; ``jobs`` at a time. Grades come back in the order found."""
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"grade_paths: jobs must be a positive int, got {jobs!r}")
+    tasks = [task for argument in arguments for task in find_notebooks(argument)]
+    grades: list[NotebookGrade | None] = [None] * len(tasks)
+
+    def report(index: int, grade: NotebookGrade) -> None:
+        grades[index] = grade
+        done = sum(g is not None for g in grades)
+        echo(f"[{done}/{len(tasks)}] {grade.path}: {grade.passed}/{len(grade.exercises)} passed, {grade.status}, "
+             f"{grade.seconds:.1f} s", flush=True)
+
+    if jobs == 1 or len(tasks) <= 1:
+        for index, (path, student, notebook) in enumerate(tasks):
+            report(index, grade_notebook(path, student, notebook, timeout))
+        return grades  # type: ignore[return-value]
+    # Worker processes ("spawn": nothing of this process's state is inherited), each running one notebook
+    # at a time in its own kernel, as the sequential path does.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
+        futures = {pool.submit(grade_notebook, path, student, notebook, timeout): index
+                   for index, (path, student, notebook) in enumerate(tasks)}
+        for future in as_completed(futures):
+            index = futures[future]
+            try:
+                grade = future.result()
+            except Exception as error:  # noqa: BLE001 - a worker that died takes only its notebook with it
+                path, student, notebook = tasks[index]
+                grade = NotebookGrade(str(path), student, notebook, status="could not run",
+                                      problem=f"the grading worker failed: {type(error).__name__}: {error}")
+            report(index, grade)
+    return grades  # type: ignore[return-value]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -245,11 +288,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--csv", type=Path, help="also write one row per notebook and exercise here")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S,
                         help=f"seconds for each whole notebook (default {DEFAULT_TIMEOUT_S:g})")
+    parser.add_argument("--jobs", type=int, default=default_jobs(),
+                        help="notebooks graded at once, each kernel on one thread (default: the machine's cores)")
     args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
     missing = [str(path) for path in args.paths if not path.exists()]
     if missing:
         parser.error(f"no such file or folder: {', '.join(missing)}")
-    grades = grade_paths(args.paths, args.timeout)
+    print(f"grading with {args.jobs} job(s), one thread per kernel", flush=True)
+    grades = grade_paths(args.paths, args.timeout, jobs=args.jobs)
     if not grades:
         parser.error("no notebooks found in " + ", ".join(map(str, args.paths)))
     print()
