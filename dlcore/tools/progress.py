@@ -15,7 +15,7 @@ import html
 import sys
 from pathlib import Path
 
-from dlcore.tools.grade import DEFAULT_TIMEOUT_S, NotebookGrade, find_notebooks, grade_notebook
+from dlcore.tools.grade import DEFAULT_TIMEOUT_S, NotebookGrade, default_jobs, grade_paths
 
 __all__ = ["summary", "render_html", "main"]
 
@@ -99,14 +99,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="your notebooks, or the folder of them (default chapters/)")
     parser.add_argument("--output", type=Path, default=Path("progress.html"), help="the page (default progress.html)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds for each whole notebook")
+    parser.add_argument("--jobs", type=int, default=default_jobs(),
+                        help="notebooks run at once, each kernel on one thread (default: the machine's cores)")
     args = parser.parse_args(argv)
-    grades = []
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
     for argument in args.paths:
         if not argument.exists():
             parser.error(f"no such file or folder: {argument}")
-        for path, _, notebook in find_notebooks(argument):
-            print(f"running {path} ...", flush=True)
-            grades.append(grade_notebook(path, "you", notebook, args.timeout))
+    grades = grade_paths(args.paths, args.timeout, jobs=args.jobs)
+    for grade in grades:
+        grade.student = "you"
     if not grades:
         parser.error("no notebooks found in " + ", ".join(map(str, args.paths)))
     print()
