@@ -11,6 +11,7 @@ limit. Each must give the right table, JSON and CSV, and the batch must go on.
 from __future__ import annotations
 
 import csv
+import re
 import json
 import shutil
 from pathlib import Path
@@ -130,7 +131,7 @@ def test_student_version_is_not_done(graded):
 
 def test_unrelated_errors_are_listed_and_a_failed_exercise_cell_makes_its_check_an_error(graded):
     dave = graded["dave"]
-    assert dave.status == "completed"
+    assert dave.status == "completed", (dave.status, dave.problem)
     assert _statuses(dave) == {**dict.fromkeys(LABELS, "passed"), "1.6": "error"}
     errors = {(error["ename"], error["evalue"]) for error in dave.errors}
     assert ("RuntimeError", "an unrelated mistake") in errors
@@ -182,7 +183,7 @@ def test_a_crashing_kernel_is_reported_and_the_batch_goes_on(tmp_path, capsys):
     _write(_small_notebook("x = 1"), tmp_path / "batch" / "grace" / CHAPTER)
     output = tmp_path / "out" / "grades.json"
     status = grade.main([str(tmp_path / "batch"), "--output", str(output), "--csv", str(tmp_path / "out" / "g.csv"),
-                         "--timeout", "120"])
+                         "--timeout", "120", "--no-cache"])
     assert status == 0
     report = {entry["student"]: entry for entry in json.loads(output.read_text())["notebooks"]}
     assert report["frank"]["status"] == "kernel died"
@@ -196,6 +197,7 @@ def test_a_crashing_kernel_is_reported_and_the_batch_goes_on(tmp_path, capsys):
 def _without_time(notebook_grade: grade.NotebookGrade) -> dict:
     data = notebook_grade.to_json()
     data.pop("seconds")
+    data.pop("position")  # in its batch
     return data
 
 
@@ -273,3 +275,115 @@ def test_progress_command_writes_the_page(tmp_path, capsys):
     assert progress.main([str(folder), "--output", str(output), "--timeout", "120"]) == 0
     assert "2 of 2 exercises pass" in output.read_text()
     assert "In all: 2 of 2 exercises pass." in capsys.readouterr().out
+
+
+def _report_without_times(path: Path) -> dict:
+    report = json.loads(path.read_text())
+    for entry in report["notebooks"]:
+        entry.pop("seconds")
+    return report
+
+
+def test_two_shards_merge_into_the_report_of_one_run(submissions, graded, tmp_path):
+    one_run = tmp_path / "one.json"
+    grade_report.write_json(list(graded.values()), one_run, TIMEOUT_S)
+    cache = tmp_path / "cache"
+    for index in (1, 2):
+        assert grade.main([str(submissions), "--shard", f"{index}/2", "--output", str(tmp_path / f"shard-{index}.json"),
+                           "--timeout", str(TIMEOUT_S), "--cache", str(cache), "--jobs", "2"]) == 0
+    shard_1 = json.loads((tmp_path / "shard-1.json").read_text())
+    assert shard_1["shard"] == "1/2" and shard_1["batch_size"] == 4
+    assert [entry["student"] for entry in shard_1["notebooks"]] == ["alice", "carol"]  # positions 0 and 2
+    merged = tmp_path / "merged.json"
+    assert grade.main(["merge", str(tmp_path / "shard-2.json"), str(tmp_path / "shard-1.json"),
+                       "--output", str(merged), "--csv", str(tmp_path / "merged.csv")]) == 0
+    assert _report_without_times(merged) == _report_without_times(one_run)
+
+    # re-grading the unchanged class starts no kernel: every grade comes from the cache
+    def no_kernel(*args, **kwargs):
+        raise AssertionError("a kernel was started for an unchanged notebook")
+
+    import unittest.mock
+
+    with unittest.mock.patch.object(grade, "grade_notebook", no_kernel):
+        again = grade.grade_paths([submissions], TIMEOUT_S, echo=lambda *a, **k: None, jobs=2,
+                                  cache=_cache(cache))
+    assert [g.to_json() | {"seconds": 0} for g in again] == [g.to_json() | {"seconds": 0} for g in graded.values()]
+
+
+def _cache(folder):
+    from dlcore.tools.grade_cache import GradeCache
+
+    return GradeCache(folder, TIMEOUT_S)
+
+
+def test_the_cache_runs_only_what_changed(tmp_path):
+    from dlcore.tools.grade_cache import GradeCache
+
+    for name in ("ann", "ben", "cat"):
+        _write(_small_notebook(f"x = '{name}'"), tmp_path / "class" / name / CHAPTER)
+    ran = []
+
+    def fake(path, student, notebook, timeout):
+        ran.append(student)
+        return grade.NotebookGrade(str(path), student, notebook, exercises=[grade.ExerciseGrade("1.1", "passed")])
+
+    cache = GradeCache(tmp_path / "cache", 60, fingerprint="course-v1")
+    quiet = dict(echo=lambda *a, **k: None, jobs=1)
+    import unittest.mock
+
+    with unittest.mock.patch.object(grade, "grade_notebook", fake):
+        grade.grade_paths([tmp_path / "class"], 60, cache=cache, **quiet)
+        assert ran == ["ann", "ben", "cat"]
+        _write(_small_notebook("x = 'late change'"), tmp_path / "class" / "ben" / CHAPTER)
+        grades = grade.grade_paths([tmp_path / "class"], 60, cache=cache, **quiet)
+        assert ran[3:] == ["ben"] and [g.student for g in grades] == ["ann", "ben", "cat"]
+        grade.grade_paths([tmp_path / "class"], 60, cache=GradeCache(tmp_path / "cache", 60, "course-v2"), **quiet)
+        assert ran[4:] == ["ann", "ben", "cat"]  # the course changed: every notebook runs again
+        grade.grade_paths([tmp_path / "class"], 90, cache=GradeCache(tmp_path / "cache", 90, "course-v1"), **quiet)
+        assert ran[7:] == ["ann", "ben", "cat"]  # so did the time limit
+
+
+def test_the_cache_keeps_only_completed_runs_and_the_fingerprint_follows_the_code(tmp_path):
+    from dlcore.tools.grade_cache import GradeCache, course_fingerprint
+
+    path = _write(_small_notebook("x = 1"), tmp_path / "ann" / CHAPTER)
+    cache = GradeCache(tmp_path / "cache", 60, fingerprint="f")
+    cache.put(path, grade.NotebookGrade(str(path), "ann", CHAPTER, status="timed out"))
+    assert cache.get(path, "ann", CHAPTER) is None
+    cache.put(path, grade.NotebookGrade(str(path), "ann", CHAPTER, exercises=[grade.ExerciseGrade("1.1", "wrong")]))
+    twin = _write(_small_notebook("x = 1"), tmp_path / "bo" / CHAPTER)  # the same bytes, another student
+    hit = cache.get(twin, "bo", CHAPTER)
+    assert hit.student == "bo" and hit.path == str(twin) and hit.exercises[0].status == "wrong"
+    copy = tmp_path / "course"
+    shutil.copytree(ROOT / "dlcore", copy / "dlcore", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", copy / "pyproject.toml")
+    before = course_fingerprint(copy)
+    assert before == course_fingerprint(ROOT)
+    (copy / "dlcore" / "exercises" / "ch01.py").write_text("# changed\n", encoding="utf-8")
+    assert course_fingerprint(copy) != before
+
+
+@pytest.mark.parametrize("shards, problem", [
+    (["1/2"], "missing ['2/2']"),
+    (["1/2", "1/2", "2/2"], "repeated ['1/2']"),
+])
+def test_merge_refuses_an_incomplete_set_of_shards(tmp_path, shards, problem):
+    paths = []
+    for number, shard in enumerate(shards):
+        index = int(shard.split("/")[0])
+        entry = grade.NotebookGrade("p", f"s{index}", CHAPTER, position=index - 1)
+        paths.append(tmp_path / f"{number}.json")
+        grade_report.write_json([entry], paths[-1], 60, (index, 2), 2)
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        grade_report.merge_shards(paths)
+    grade_report.write_json([], tmp_path / "plain.json", 60)
+    with pytest.raises(ValueError, match="not a shard report"):
+        grade_report.merge_shards([tmp_path / "plain.json"])
+
+
+def test_shard_arguments():
+    assert grade.parse_shard("2/5") == (2, 5)
+    for text in ("0/2", "3/2", "2", "a/b"):
+        with pytest.raises(ValueError, match="shard"):
+            grade.parse_shard(text)

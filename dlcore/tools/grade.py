@@ -1,7 +1,8 @@
 """Grade students' notebooks by running them: ``make grade SUBMISSIONS=folder``.
 
     python -m dlcore.tools.grade submissions/ [--output grades.json] [--csv grades.csv] [--timeout 300]
-                                              [--jobs N]
+                                              [--jobs N] [--shard i/n] [--no-cache]
+    python -m dlcore.tools.grade merge shard-1.json shard-2.json ... [--output grades.json] [--csv grades.csv]
 
 Each notebook (or every ``*.ipynb`` under a folder) runs top to bottom in a
 fresh kernel, in its own folder, errors allowed, within a time limit for the
@@ -23,7 +24,12 @@ A notebook that loops or crashes is reported as such and the batch goes on.
 With ``--jobs N`` (default: the machine's cores) N notebooks run at once, each
 graded by its own worker process with its own kernel; every kernel is limited
 to one thread (OMP/MKL/OpenBLAS and torch), so N kernels share N cores without
-oversubscribing them, and the grades do not depend on N.
+oversubscribing them, and the grades do not depend on N. ``--shard i/n`` grades
+one deterministic slice of the batch (for a job array, a CI matrix, a loop over
+hosts) and ``merge`` combines the shards' reports into the one a single run
+writes. Grades are cached by notebook content, course code and data, and time
+limit (:mod:`dlcore.tools.grade_cache`): grading a class again runs only the
+notebooks that changed.
 The exit status is 0 once the batch is graded, wrong answers or not.
 
 Students' notebooks run arbitrary code with your permissions: grade them in a
@@ -48,7 +54,7 @@ from dlcore.tools.notebooks import read_notebook
 from dlcore.tools.student import CHECK_TAG, EXERCISE_LINE
 
 __all__ = ["ExerciseGrade", "NotebookGrade", "grade_notebook", "grade_paths", "find_notebooks", "default_jobs",
-           "main"]
+           "parse_shard", "main", "merge_main"]
 
 DEFAULT_TIMEOUT_S = 300.0
 # Set in every kernel's environment: one thread each, whatever the number of concurrent kernels.
@@ -85,6 +91,7 @@ class NotebookGrade:
     seconds: float = 0.0
     exercises: list[ExerciseGrade] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)  # errors in cells other than checks
+    position: int = 0  # in the whole batch, in the order found (shards keep it, so merging restores the order)
 
     @property
     def passed(self) -> int:
@@ -95,6 +102,12 @@ class NotebookGrade:
         data["passed"] = self.passed
         data["total"] = len(self.exercises)
         return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "NotebookGrade":
+        """The inverse of :meth:`to_json` (reads grades.json entries, shard reports and the cache)."""
+        fields = {key: value for key, value in data.items() if key not in ("passed", "total", "exercises")}
+        return cls(**fields, exercises=[ExerciseGrade(**exercise) for exercise in data["exercises"]])
 
 
 def _exercises(nb) -> tuple[list[ExerciseGrade], dict[int, ExerciseGrade]]:
@@ -243,46 +256,113 @@ def default_jobs() -> int:
     return max(1, count or 1)
 
 
-def grade_paths(arguments: list[Path], timeout: float = DEFAULT_TIMEOUT_S, echo=print,
-                jobs: int = 1) -> list[NotebookGrade]:
-    """Grade every notebook found under ``arguments``; ``jobs`` at a time. Grades come back in the order found."""
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"2/5"`` -> (2, 5): the second of five shards (1 <= i <= n)."""
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise ValueError(f"shard must look like i/n, e.g. 1/4, got {text!r}") from None
+    if not 1 <= index <= count:
+        raise ValueError(f"shard {text!r}: expected 1 <= i <= n")
+    return index, count
+
+
+def grade_paths(arguments: list[Path], timeout: float = DEFAULT_TIMEOUT_S, echo=print, jobs: int = 1,
+                shard: tuple[int, int] | None = None, cache=None) -> list[NotebookGrade]:
+    """Grade every notebook found under ``arguments``, ``jobs`` at a time; grades come back in the order found.
+
+    ``shard=(i, n)`` grades only the notebooks at positions i-1, i-1+n, i-1+2n, ... of that order (a
+    deterministic slice for a given set of submissions, balanced to within one notebook); each grade keeps
+    its position in the whole batch. ``cache`` (a :class:`dlcore.tools.grade_cache.GradeCache`) answers for
+    notebooks graded before with the same content, course and time limit, without starting a kernel.
+    """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"grade_paths: jobs must be a positive int, got {jobs!r}")
-    tasks = [task for argument in arguments for task in find_notebooks(argument)]
-    grades: list[NotebookGrade | None] = [None] * len(tasks)
+    found = [task for argument in arguments for task in find_notebooks(argument)]
+    positions = list(range(len(found)))
+    if shard is not None:
+        index, count = shard
+        if not 1 <= index <= count:
+            raise ValueError(f"grade_paths: shard must be (i, n) with 1 <= i <= n, got {shard!r}")
+        positions = positions[index - 1::count]
+    grades: dict[int, NotebookGrade] = {}
 
-    def report(index: int, grade: NotebookGrade) -> None:
-        grades[index] = grade
-        done = sum(g is not None for g in grades)
-        echo(f"[{done}/{len(tasks)}] {grade.path}: {grade.passed}/{len(grade.exercises)} passed, {grade.status}, "
-             f"{grade.seconds:.1f} s", flush=True)
+    def report(position: int, grade: NotebookGrade, cached: bool = False) -> None:
+        grade.position = position
+        grades[position] = grade
+        if cache is not None and not cached:
+            cache.put(found[position][0], grade)
+        echo(f"[{len(grades)}/{len(positions)}] {grade.path}: {grade.passed}/{len(grade.exercises)} passed, "
+             f"{grade.status}, {grade.seconds:.1f} s" + (" (cached)" if cached else ""), flush=True)
 
-    if jobs == 1 or len(tasks) <= 1:
-        for index, (path, student, notebook) in enumerate(tasks):
-            report(index, grade_notebook(path, student, notebook, timeout))
-        return grades  # type: ignore[return-value]
-    # Worker processes ("spawn": nothing of this process's state is inherited), each running one notebook
-    # at a time in its own kernel, as the sequential path does.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
-        futures = {pool.submit(grade_notebook, path, student, notebook, timeout): index
-                   for index, (path, student, notebook) in enumerate(tasks)}
-        for future in as_completed(futures):
-            index = futures[future]
-            try:
-                grade = future.result()
-            except Exception as error:  # noqa: BLE001 - a worker that died takes only its notebook with it
-                path, student, notebook = tasks[index]
-                grade = NotebookGrade(str(path), student, notebook, status="could not run",
-                                      problem=f"the grading worker failed: {type(error).__name__}: {error}")
-            report(index, grade)
-    return grades  # type: ignore[return-value]
+    to_run = []
+    for position in positions:
+        hit = cache.get(*found[position]) if cache is not None else None
+        if hit is not None:
+            report(position, hit, cached=True)
+        else:
+            to_run.append(position)
+    if jobs == 1 or len(to_run) <= 1:
+        for position in to_run:
+            report(position, grade_notebook(*found[position], timeout))
+    else:
+        # Worker processes ("spawn": nothing of this process's state is inherited), each running one
+        # notebook at a time in its own kernel, as the sequential path does.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(jobs, len(to_run)), mp_context=context) as pool:
+            futures = {pool.submit(grade_notebook, *found[position], timeout): position for position in to_run}
+            for future in as_completed(futures):
+                position = futures[future]
+                try:
+                    grade = future.result()
+                except Exception as error:  # noqa: BLE001 - a worker that died takes only its notebook with it
+                    path, student, notebook = found[position]
+                    grade = NotebookGrade(str(path), student, notebook, status="could not run",
+                                          problem=f"the grading worker failed: {type(error).__name__}: {error}")
+                report(position, grade)
+    return [grades[position] for position in positions]
+
+
+def _write_reports(grades: list[NotebookGrade], output: Path, csv_path: Path | None, timeout: float,
+                   shard: tuple[int, int] | None = None, batch_size: int | None = None) -> None:
+    from dlcore.tools import grade_report
+
+    print()
+    print(grade_report.table(grades))
+    grade_report.write_json(grades, output, timeout, shard, batch_size)
+    print(f"\nwrote {output}")
+    if csv_path:
+        grade_report.write_csv(grades, csv_path)
+        print(f"wrote {csv_path}")
+
+
+def merge_main(argv: list[str]) -> int:
+    """``python -m dlcore.tools.grade merge shard-1.json shard-2.json ... [--output grades.json] [--csv ...]``."""
+    from dlcore.tools import grade_report
+
+    parser = argparse.ArgumentParser(prog="python -m dlcore.tools.grade merge",
+                                     description="combine the reports of every shard into one, as one run writes it")
+    parser.add_argument("reports", nargs="+", type=Path, help="the JSON report of each shard (--shard i/n)")
+    parser.add_argument("--output", type=Path, default=Path("grades.json"), help="the JSON report (default grades.json)")
+    parser.add_argument("--csv", type=Path, help="also write one row per notebook and exercise here")
+    args = parser.parse_args(argv)
+    missing = [str(path) for path in args.reports if not path.is_file()]
+    if missing:
+        parser.error(f"no such file: {', '.join(missing)}")
+    try:
+        grades, timeout = grade_report.merge_shards(args.reports)
+    except ValueError as error:
+        parser.error(str(error))
+    _write_reports(grades, args.output, args.csv, timeout)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    from dlcore.tools import grade_report
-
-    parser = argparse.ArgumentParser(prog="python -m dlcore.tools.grade", description=__doc__.splitlines()[0])
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["merge"]:
+        return merge_main(argv[1:])
+    parser = argparse.ArgumentParser(prog="python -m dlcore.tools.grade", description=__doc__.splitlines()[0],
+                                     epilog="`python -m dlcore.tools.grade merge --help`: combine shard reports.")
     parser.add_argument("paths", nargs="+", type=Path, help="notebooks, or folders of them (one subfolder per student)")
     parser.add_argument("--output", type=Path, default=Path("grades.json"), help="the JSON report (default grades.json)")
     parser.add_argument("--csv", type=Path, help="also write one row per notebook and exercise here")
@@ -290,23 +370,36 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"seconds for each whole notebook (default {DEFAULT_TIMEOUT_S:g})")
     parser.add_argument("--jobs", type=int, default=default_jobs(),
                         help="notebooks graded at once, each kernel on one thread (default: the machine's cores)")
+    parser.add_argument("--shard", help="grade only slice i of n of the submissions, e.g. 2/4; combine the shards' "
+                                        "reports with the merge command")
+    parser.add_argument("--cache", type=Path, default=Path(".grade-cache"),
+                        help="where grades are kept by notebook content, course and time limit (default .grade-cache)")
+    parser.add_argument("--no-cache", action="store_true", help="run every notebook, and keep nothing")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
+    try:
+        shard = parse_shard(args.shard) if args.shard else None
+    except ValueError as error:
+        parser.error(f"--shard: {error}")
     missing = [str(path) for path in args.paths if not path.exists()]
     if missing:
         parser.error(f"no such file or folder: {', '.join(missing)}")
-    print(f"grading with {args.jobs} job(s), one thread per kernel", flush=True)
-    grades = grade_paths(args.paths, args.timeout, jobs=args.jobs)
-    if not grades:
+    cache = None
+    if not args.no_cache:
+        from dlcore.tools.grade_cache import GradeCache
+
+        cache = GradeCache(args.cache, args.timeout)
+    print(f"grading with {args.jobs} job(s), one thread per kernel" + (f", shard {args.shard}" if shard else ""),
+          flush=True)
+    grades = grade_paths(args.paths, args.timeout, jobs=args.jobs, shard=shard, cache=cache)
+    batch_size = len([task for path in args.paths for task in find_notebooks(path)])
+    if not grades and not (shard and batch_size):
         parser.error("no notebooks found in " + ", ".join(map(str, args.paths)))
-    print()
-    print(grade_report.table(grades))
-    grade_report.write_json(grades, args.output, args.timeout)
-    print(f"\nwrote {args.output}")
-    if args.csv:
-        grade_report.write_csv(grades, args.csv)
-        print(f"wrote {args.csv}")
+    if cache is not None and cache.hits:
+        print(f"{cache.hits} of {len(grades)} grade(s) from the cache in {args.cache} (same notebook, course and "
+              f"time limit); --no-cache runs them again", flush=True)
+    _write_reports(grades, args.output, args.csv, args.timeout, shard, batch_size if shard else None)
     return 0
 
 

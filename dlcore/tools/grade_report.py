@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from dlcore.tools.grade import NotebookGrade
 
-__all__ = ["by_notebook", "table", "details", "write_json", "write_csv"]
+__all__ = ["by_notebook", "table", "details", "write_json", "write_csv", "merge_shards"]
 
 
 def by_notebook(grades: list[NotebookGrade]) -> dict[str, list[NotebookGrade]]:
@@ -71,12 +71,17 @@ def details(grades: list[NotebookGrade]) -> str:
     return "\n".join(lines) if len(lines) > 1 else "Nothing to report beyond the table."
 
 
-def write_json(grades: list[NotebookGrade], path: Path, timeout: float) -> None:
+def write_json(grades: list[NotebookGrade], path: Path, timeout: float, shard: tuple[int, int] | None = None,
+               batch_size: int | None = None) -> None:
+    """The JSON report; a shard's report also says which shard it is and how many notebooks the batch has."""
     report = {
         "statuses": ["passed", "wrong", "not done", "error", "timed out", "not run", "no check"],
         "timeout_s": timeout,
         "notebooks": [grade.to_json() for grade in grades],
     }
+    if shard is not None:
+        report["shard"] = f"{shard[0]}/{shard[1]}"
+        report["batch_size"] = batch_size
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -95,3 +100,34 @@ def write_csv(grades: list[NotebookGrade], path: Path) -> None:
                 else:
                     writer.writerow([grade.student, grade.notebook, exercise.label, exercise.status,
                                      exercise.message, run, grade.path])
+
+
+def merge_shards(paths: list[Path]) -> tuple[list[NotebookGrade], float]:
+    """Read shard reports (``--shard i/n``) and return the whole batch's grades, in the order one run gives.
+
+    Every shard of the same batch must be there exactly once, with the same time limit.
+    """
+    from dlcore.tools.grade import NotebookGrade
+
+    reports = [json.loads(Path(path).read_text(encoding="utf-8")) for path in paths]
+    for path, report in zip(paths, reports):
+        if "shard" not in report:
+            raise ValueError(f"merge: {path} is not a shard report (it was not written with --shard i/n)")
+    shards = [report["shard"] for report in reports]
+    counts = {int(shard.split("/")[1]) for shard in shards}
+    sizes = {report["batch_size"] for report in reports}
+    timeouts = {report["timeout_s"] for report in reports}
+    if len(counts) != 1 or len(sizes) != 1 or len(timeouts) != 1:
+        raise ValueError(f"merge: the reports come from different batches (shards {shards}, batch sizes "
+                         f"{sorted(sizes)}, time limits {sorted(timeouts)})")
+    count = counts.pop()
+    missing = sorted(set(f"{i}/{count}" for i in range(1, count + 1)) - set(shards))
+    repeated = sorted({shard for shard in shards if shards.count(shard) > 1})
+    if missing or repeated:
+        raise ValueError(f"merge: expected each of the {count} shards once; missing {missing or 'none'}, "
+                         f"repeated {repeated or 'none'}")
+    grades = sorted((NotebookGrade.from_json(entry) for report in reports for entry in report["notebooks"]),
+                    key=lambda grade: grade.position)
+    if [grade.position for grade in grades] != list(range(sizes.pop())):
+        raise ValueError("merge: the shards do not cover the batch's notebooks exactly once")
+    return grades, timeouts.pop()
