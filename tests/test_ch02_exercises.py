@@ -317,3 +317,135 @@ def test_mlp_forward_other_problems(fresh_registry):
     assert caught.value.mistake == "delegates-to-reference"
     with pytest.raises(NotImplementedError, match="Exercise 2.6 is not done yet"):
         ch02.check_mlp_forward(not_done)
+
+
+# ---------------------------------------------------------------- 2.7
+
+from dlcore.scratch import approximation  # noqa: E402  (grouped with the exercise it serves)
+
+
+def hinges(g, a, b, K, *, mistake=""):
+    """Left hinges relu(x - t_k) on top of g(a), or one typical mistake in building them."""
+    knots = np.linspace(a, b, K if mistake == "knots-too-few" else K + 1)
+    values = g(knots)
+    rise = np.diff(values)
+    slopes = rise if mistake == "rise-not-slope" else rise / np.diff(knots)
+    weights = slopes if mistake == "slopes-not-differenced" else slopes - np.concatenate([[0.0], slopes[:-1]])
+    corners = knots[1:] if mistake == "knots-off-by-one" else knots[:-1]
+    direction = -1.0 if mistake == "hinge-wrong-side" else 1.0
+    bias = corners if mistake in ("hinge-wrong-side", "bias-sign") else -corners
+    offset = 0.0 if mistake == "offset-missing" else values[0]
+    return np.full((1, len(slopes)), direction), bias, weights.reshape(-1, 1), np.array([offset])
+
+
+def right_hinges(g, a, b, K):
+    """A second right answer: hinges relu(t_k - x) that open to the left, on top of g(b)."""
+    knots = np.linspace(a, b, K + 1)
+    values = g(knots)
+    slopes = np.diff(values) / np.diff(knots)  # slope of piece k, between t_k and t_(k+1)
+    bends = np.append(slopes[1:], 0.0) - slopes  # relu(t_k - x) has slope -1: it adds -c_k left of t_k
+    return -np.ones((1, K)), knots[1:], bends.reshape(-1, 1), values[-1:]
+
+
+def hats(g, a, b, K):
+    """A third right answer, with 3 (K + 1) units: one hat per knot, three hinges per hat."""
+    knots = np.linspace(a, b, K + 1)
+    h = knots[1] - knots[0]
+    corners = np.concatenate([[a - h], knots, [b + h]])
+    b1 = -np.concatenate([corners[k:k + 3] for k in range(K + 1)])
+    W2 = np.concatenate([g(knots[k]) * np.array([1.0, -2.0, 1.0]) / h for k in range(K + 1)])
+    return np.ones((1, 3 * (K + 1))), b1, W2[:, None], np.zeros(1)
+
+
+def doubling(construct, *, mistake=""):
+    def approximate(g, a, b, tolerance, max_pieces=4096):
+        grid = np.linspace(a, b, 1001)[:, None]
+        K = 1
+        while K <= max_pieces:
+            weights = construct(g, a, b, K)
+            points = np.linspace(a, b, K + 1)[:, None] if mistake == "error-at-knots-only" else grid
+            difference = approximation.network_output(points, *weights) - g(points)
+            error = {"mean-error": np.abs(difference).mean(), "error-not-absolute": difference.max(),
+                     "error-below": (-difference).max()}.get(mistake, np.abs(difference).max())
+            if error <= tolerance:
+                return construct(g, a, b, 2 * K) if mistake == "one-doubling-too-many" else weights
+            K *= 2
+        raise ValueError("tolerance not reached")
+    return approximate
+
+
+def by_exponent(g, a, b, tolerance, max_pieces=4096):
+    """A second right answer for the search: the powers of two from their exponents, the network in one line."""
+    x = np.linspace(a, b, 1001).reshape(-1, 1)
+    for p in range(int(np.log2(max_pieces)) + 1):
+        W1, b1, W2, b2 = right_hinges(g, a, b, 2**p)
+        if np.max(np.abs(np.maximum(x @ W1 + b1, 0) @ W2 + b2 - g(x))) <= tolerance:
+            return W1, b1, W2, b2
+    raise ValueError("tolerance not reached")
+
+
+@pytest.mark.parametrize("construct, search", [(hinges, doubling(hinges)), (right_hinges, by_exponent),
+                                               (hats, doubling(hats))])
+def test_approximating_network_passes_several_constructions(construct, search, fresh_registry, capsys):
+    assert ch02.check_approximating_network(construct, search).passed
+    assert learner.accepted("interpolating_network") is construct
+    assert learner.accepted("approximating_network") is search
+    assert "Exercise 2.7 passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("mistake", ["offset-missing", "slopes-not-differenced", "knots-off-by-one", "hinge-wrong-side",
+                                     "bias-sign", "rise-not-slope", "knots-too-few"])
+def test_interpolating_network_mistakes_are_named(mistake, fresh_registry):
+    def wrong(g, a, b, K):
+        return hinges(g, a, b, K, mistake=mistake)
+    with pytest.raises(ExerciseFailed) as caught:
+        ch02.check_approximating_network(wrong, doubling(wrong))
+    assert caught.value.mistake == mistake, str(caught.value)
+    assert learner.accepted("interpolating_network") is None and learner.accepted("approximating_network") is None
+
+
+@pytest.mark.parametrize("mistake, mistake_id", [
+    ("error-at-knots-only", "error-at-knots-only"), ("mean-error", "mean-error"),
+    ("error-not-absolute", "error-not-absolute"), ("error-below", "error-not-absolute"),
+    ("one-doubling-too-many", "one-doubling-too-many"),
+])
+def test_approximating_network_mistakes_are_named(mistake, mistake_id, fresh_registry):
+    with pytest.raises(ExerciseFailed) as caught:
+        ch02.check_approximating_network(right_hinges, doubling(right_hinges, mistake=mistake))
+    assert caught.value.mistake == mistake_id, str(caught.value)
+    assert learner.accepted("interpolating_network") is right_hinges  # the first function passed on its own
+    assert learner.accepted("approximating_network") is None
+
+
+def test_approximating_network_other_answers(fresh_registry):
+    def quadrupled(g, a, b, tolerance):
+        W1, b1, W2, b2 = doubling(hinges)(g, a, b, tolerance)
+        return hinges(g, a, b, 4 * W1.shape[1])
+    fails_with(lambda f: ch02.check_approximating_network(hinges, f), quadrupled, "not the broken line with the fewest")
+
+    def quartered(g, a, b, tolerance):
+        W1, b1, W2, b2 = doubling(hinges)(g, a, b, tolerance)
+        return hinges(g, a, b, max(1, W1.shape[1] // 4))
+    fails_with(lambda f: ch02.check_approximating_network(hinges, f), quartered, "above the tolerance")
+
+    flat_W2 = lambda g, a, b, K: (*hinges(g, a, b, K)[:2], hinges(g, a, b, K)[2][:, 0], hinges(g, a, b, K)[3])
+    fails_with(lambda f: ch02.check_approximating_network(f, doubling(hinges)), flat_W2, "W2 has shape (3,)")
+    scalar_b2 = lambda g, a, b, K: (*hinges(g, a, b, K)[:3], float(g(a)))
+    fails_with(lambda f: ch02.check_approximating_network(f, doubling(hinges)), scalar_b2, "b2 has shape ()")
+    fails_with(lambda f: ch02.check_approximating_network(f, doubling(hinges)),
+               lambda g, a, b, K: hinges(g, a, b, K)[:3], "returned 3 values")
+
+
+def test_approximating_network_delegation_and_unfinished(fresh_registry):
+    with pytest.raises(ExerciseFailed) as caught:
+        ch02.check_approximating_network(lambda g, a, b, K: approximation.interpolating_network(g, a, b, K),
+                                         doubling(hinges))
+    assert caught.value.mistake == "delegates-to-reference"
+    with pytest.raises(ExerciseFailed) as caught:
+        ch02.check_approximating_network(hinges, lambda g, a, b, tolerance: approximation.approximating_network(
+            g, a, b, tolerance))
+    assert caught.value.mistake == "delegates-to-reference"
+    with pytest.raises(NotImplementedError, match="Exercise 2.7 is not done yet"):
+        ch02.check_approximating_network(not_done, not_done)
+    with pytest.raises(NotImplementedError, match="Exercise 2.7 is not done yet"):
+        ch02.check_approximating_network(hinges, not_done)

@@ -7,6 +7,8 @@ Each check prints one success line or raises ExerciseFailed with a diagnosis and
 - 2.3 :func:`check_perceptron_training`: the whole training loop, run on several data sets.
 - 2.4 :func:`check_convergence_prediction`: predictions about the perceptron, then the experiment.
 - 2.5 :func:`check_xor_network`: hand-chosen weights of a 2-2-1 step network for XOR.
+- 2.6 :func:`check_mlp_forward`: the forward pass of an MLP given as (W, b) pairs.
+- 2.7 :func:`check_approximating_network`: a ReLU network built by hand to approximate g within a tolerance.
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from dlcore.scratch.linear import linear_forward
 from dlcore.scratch.linear import mlp_forward as linear_mlp_forward
 from dlcore.exercises.core import Mistake, passed
 from dlcore.exercises.functions import check_function
-from dlcore.exercises.learner import accept
+from dlcore.exercises.learner import accept, learner_call
+from dlcore.scratch import approximation
 from dlcore.scratch import perceptron as perceptron_module
 from dlcore.scratch.perceptron import (GATES, PerceptronHistory, make_gate, make_separable, novikoff_bound,
-                                      perceptron_train, perceptron_update)
+                                      perceptron_train, perceptron_update, relu_interpolation_weights)
 
 __all__ = ["check_layer_forward", "check_perceptron_update", "check_perceptron_training", "check_convergence_prediction",
-           "check_xor_network", "check_mlp_forward", "REFERENCES"]
+           "check_xor_network", "check_mlp_forward", "check_approximating_network", "REFERENCES"]
 
 
 def _fail(label: str, problem: str, hint: str = "") -> None:
@@ -533,4 +536,184 @@ def check_mlp_forward(mlp_forward: Callable) -> CheckResult:
     return passed(label, "every layer's output matches, for one, two and three layers; the XOR network below runs on yours.")
 
 
-REFERENCES = {"2.3": (perceptron_module.perceptron_train,), "2.6": (linear_mlp_forward,)}
+
+
+# ---------------------------------------------------------------- 2.7
+
+def _broken_line(g, a, b, K, *, mistake: str = "") -> tuple:
+    """The weights of the interpolating network, or of one typical mistake in building them."""
+    knots = np.linspace(a, b, K if mistake == "knots-too-few" else K + 1)  # (K + 1,)
+    values = np.asarray(g(knots), dtype=np.float64)
+    rises = np.diff(values)
+    slopes = rises if mistake == "rise-not-slope" else rises / np.diff(knots)  # (K,)
+    changes = slopes if mistake == "slopes-not-differenced" else np.diff(slopes, prepend=0.0)
+    units = len(slopes)
+    corners = knots[1:] if mistake == "knots-off-by-one" else knots[:-1]
+    W1 = -np.ones((1, units)) if mistake == "hinge-wrong-side" else np.ones((1, units))
+    b1 = corners if mistake in ("hinge-wrong-side", "bias-sign") else -corners
+    b2 = np.zeros(1) if mistake == "offset-missing" else values[:1]
+    return W1, b1, changes.reshape(units, 1), b2
+
+
+def _interpolation_variant(g, a, b, K, x, *, mistake: str = "") -> np.ndarray:
+    return approximation.network_output(x, *_broken_line(g, a, b, K, mistake=mistake))
+
+
+def _interpolation_cases() -> list[Case]:
+    def case(g, a, b, K, what):
+        x = np.linspace(a, b, 8 * K + 1)[:, None]  # the knots and seven points between each pair
+        return Case((g, a, b, K, x),
+                    description=f"g = {what} on [{a:g}, {b:g}], K = {K}, at {len(x)} points of the interval")
+    return [case(np.square, -1.0, 2.0, 3, "x**2"), case(np.exp, 0.0, 1.0, 5, "exp(x)"),
+            case(np.cos, 0.0, 3.0, 1, "cos(x)"), case(np.sin, -np.pi, np.pi, 8, "sin(x)")]
+
+
+def _approximation_variant(g, a, b, tolerance, x, *, mistake: str = "") -> np.ndarray:
+    grid = np.linspace(a, b, approximation.GRID_POINTS)[:, None]  # (GRID_POINTS, 1)
+    K = 1
+    while K <= 4096:
+        weights = approximation.interpolating_network(g, a, b, K)
+        if mistake == "error-at-knots-only":
+            knots = np.linspace(a, b, K + 1)[:, None]
+            error = np.abs(approximation.network_output(knots, *weights) - g(knots)).max()
+        else:
+            difference = approximation.network_output(grid, *weights) - g(grid)
+            error = {"mean-error": np.abs(difference).mean(), "signed-error-above": difference.max(),
+                     "signed-error-below": (-difference).max()}.get(mistake, np.abs(difference).max())
+        if error <= tolerance:
+            K = 2 * K if mistake == "one-doubling-too-many" else K
+            return approximation.network_output(x, *approximation.interpolating_network(g, a, b, K))
+        K *= 2
+    raise ValueError("no K up to 4096 pieces meets the tolerance")
+
+
+def _approximation_cases() -> list[Case]:
+    def case(g, a, b, tolerance, what):
+        x = np.linspace(a, b, 2 * approximation.GRID_POINTS - 1)[:, None]  # the grid and the midpoints between
+        return Case((g, a, b, tolerance, x),
+                    description=f"g = {what} on [{a:g}, {b:g}] with tolerance {tolerance:g}")
+    # sin first: it lies on both sides of its broken line, so only there is measuring at the knots alone
+    # told apart from dropping the absolute value (x**2 and exp lie below it, log above).
+    return [case(np.sin, -np.pi, np.pi, 1e-2, "sin(x)"), case(np.square, -1.0, 1.0, 0.3, "x**2"),
+            case(np.exp, 0.0, 2.0, 1e-3, "exp(x)"), case(np.log, 1.0, 5.0, 1e-3, "log(x)")]
+
+
+def _weights_problem(result: Any) -> str:
+    """What is wrong with the shapes of a returned (W1, b1, W2, b2), or ""."""
+    if not isinstance(result, (tuple, list)) or len(result) != 4:
+        count = len(result) if isinstance(result, (tuple, list)) else 1
+        return f"it returned {count} value{'s' * (count != 1)}; return the four arrays W1, b1, W2, b2"
+    W1, b1, W2, b2 = (np.asarray(value, dtype=np.float64) for value in result)
+    if W1.ndim != 2 or W1.shape[0] != 1:
+        return (f"W1 has shape {format_shape(W1.shape)}; expected (1, M): one input, M hidden units "
+                f"(x @ W1 needs W1.shape[0] == 1)")
+    M = W1.shape[1]
+    for name, value, shape, meaning in (("b1", b1, (M,), "one bias per hidden unit"),
+                                        ("W2", W2, (M, 1), "one column for the single output unit"),
+                                        ("b2", b2, (1,), "an array of one bias, e.g. np.array([c])")):
+        if value.shape != shape:
+            return (f"{name} has shape {format_shape(value.shape)}; expected {format_shape(shape)} with M = {M}: "
+                    f"{meaning}")
+    return ""
+
+
+def _network_at(result: Any, x: np.ndarray) -> np.ndarray:
+    return approximation.network_output(x, *(np.asarray(value, dtype=np.float64) for value in result))
+
+
+_INTERPOLATION_MESSAGES = {
+    "offset-missing": "your network is off by a constant: at x = a it gives 0 instead of g(a); the output bias b2 "
+                      "must start the broken line at g(a), since every hinge is still flat there",
+    "slopes-not-differenced": "each of your hinges adds the whole slope of its piece, so the slopes pile up; "
+                              "a hinge at t_k keeps working to the right of t_k, so its output weight is only "
+                              "the change of slope there",
+    "knots-off-by-one": "your hinges sit one knot too far right (at t_1, ..., t_K): the first piece, from t_0 = a, "
+                        "never gets its slope; the corners belong at t_0, ..., t_(K-1)",
+    "hinge-wrong-side": "your hinges open to the left: relu(t - x) is zero right of t, but with the offset at "
+                        "x = a the hinges must be zero left of their knot, relu(x - t)",
+    "bias-sign": "your hinges have their corners at -t_k: relu(x + b) bends at x = -b, so the bias of the unit "
+                 "for knot t_k is -t_k",
+    "rise-not-slope": "you used the rise g(t_(k+1)) - g(t_k) as the slope; divide it by the spacing of the knots",
+    "knots-too-few": "you made K knots, i.e. K - 1 pieces; K pieces need K + 1 knots, from a to b",
+}
+
+_SIGNED = ("you took the largest signed difference; where the network lies on the other side of g the "
+           "difference is negative and hides the error: take np.abs first")
+# variant of _approximation_variant -> (mistake id, message); both signs of a signed error are one mistake
+_APPROXIMATION_MESSAGES = {
+    "signed-error-above": ("error-not-absolute", _SIGNED),
+    "signed-error-below": ("error-not-absolute", _SIGNED),
+    "error-at-knots-only": ("error-at-knots-only", "you measured the error at the knots, where the broken line "
+                            "equals g by construction, so one piece always looks exact; measure it on the grid "
+                            "np.linspace(a, b, 1001)"),
+    "one-doubling-too-many": ("one-doubling-too-many", "you return the network after doubling K once more than "
+                              "needed: return the first K whose error is within the tolerance"),
+    "mean-error": ("mean-error", "you compared the mean error with the tolerance; the promise is for every x, so use "
+                   "the largest error (max), not the mean"),
+}
+
+
+def check_approximating_network(interpolating_network: Callable, approximating_network: Callable) -> CheckResult:
+    """Exercise 2.7: a ReLU network built by hand that approximates g on [a, b] within a tolerance.
+
+    ``interpolating_network(g, a, b, K)`` returns W1 (1, M), b1 (M,), W2 (M, 1), b2 (1,) of a network
+    relu(x W1 + b1) W2 + b2 equal on [a, b] to the broken line through g at K + 1 equally spaced knots
+    (any construction: left or right hinges, hats, ...); it is judged by its outputs on the interval.
+    ``approximating_network(g, a, b, tolerance)`` returns the one with the fewest pieces K = 1, 2, 4, ...
+    whose largest error on np.linspace(a, b, 1001) is within the tolerance, judged the same way.
+    Recognises: the output bias g(a) missing, slopes not differenced, hinges one knot off, hinges open
+    to the wrong side, corners at -t_k, the rise used as the slope, K knots instead of K + 1; the error
+    measured at the knots only, with the mean, or without the absolute value; one doubling too many.
+    """
+    label = "2.7"
+    forbidden = [approximation.interpolating_network, approximation.approximating_network,
+                 relu_interpolation_weights]
+
+    def shapes(function: Callable, name: str, *arguments: Any) -> None:
+        problem = _weights_problem(learner_call(label, function, *arguments, name=name))
+        if problem:
+            fail(label, f"your {name} returns the wrong shapes: {problem}",
+                 "the network is relu(x @ W1 + b1) @ W2 + b2 for a batch x of shape (N, 1)")
+
+    def interpolation(g, a, b, K, x):
+        return _network_at(interpolating_network(g, a, b, K), x)
+
+    shapes(interpolating_network, "interpolating_network", np.sin, 0.0, 1.0, 3)
+    interpolation_mistakes = [Mistake(key, (lambda *args, key=key: _interpolation_variant(*args, mistake=key)), text)
+                              for key, text in _INTERPOLATION_MESSAGES.items()]
+    check_function(label, interpolation, _interpolation_variant, _interpolation_cases(),
+                   name="interpolating_network",
+                   mistakes=interpolation_mistakes, forbid=forbidden, report=False, atol=1e-9,
+                   hint="the network is g(a) plus one hinge relu(x - t_k) per piece; the hinge at t_k bends the "
+                        "line there by its output weight")
+    accept("interpolating_network", interpolating_network, label)  # the function itself, not the wrapper checked
+
+    def approximation_run(g, a, b, tolerance, x):
+        return _network_at(approximating_network(g, a, b, tolerance), x)
+
+    def too_far_or_too_many(got, expected, case) -> str | None:
+        g, a, b, tolerance, x = case.args
+        error = float(np.abs(got - g(x)).max())
+        if error > tolerance:
+            return (f"your network's largest error on [a, b] is {error:.3g}, above the tolerance {tolerance:g} "
+                    f"(on {case.describe()})")
+        return (f"your network is within the tolerance but is not the broken line with the fewest pieces "
+                f"K = 1, 2, 4, ... that meets it on np.linspace(a, b, 1001) (on {case.describe()})")
+
+    shapes(approximating_network, "approximating_network", np.sin, 0.0, 1.0, 0.1)
+    approximation_mistakes = [Mistake(mistake_id, (lambda *args, key=key: _approximation_variant(*args, mistake=key)),
+                                      text) for key, (mistake_id, text) in _APPROXIMATION_MESSAGES.items()]
+    check_function(label, approximation_run, _approximation_variant, _approximation_cases(),
+                   name="approximating_network",
+                   mistakes=approximation_mistakes, diagnoses=[too_far_or_too_many], forbid=forbidden,
+                   report=False, atol=1e-9,
+                   hint="try K = 1, 2, 4, ... in turn: build the network, measure its largest error on the "
+                        "grid, and return the first one within the tolerance")
+    accept("approximating_network", approximating_network, label)
+    return passed(label, "your networks equal the broken line through g on [a, b] and stop at the fewest pieces "
+                         "that meet the tolerance; the rest of this section runs on them.")
+
+
+REFERENCES = {"2.3": (perceptron_module.perceptron_train,), "2.6": (linear_mlp_forward,),
+              "2.7": (approximation.interpolating_network, approximation.approximating_network,
+                      relu_interpolation_weights)}

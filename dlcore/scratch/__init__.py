@@ -12,6 +12,7 @@ also re-exported here):
 - ``polynomial``        polynomial features and ridge fits (chapter 01)
 - ``module``, ``linear`` Module/Parameter/Sequential and the affine layer (02)
 - ``perceptron``        the perceptron rule and its convergence bound (02)
+- ``approximation``     one ReLU layer that interpolates a function: universal approximation by construction (02)
 - ``activations``       activation functions and softmax (03)
 - ``depth_statistics``  what activations do through depth (03)
 - ``losses``            MSE, cross-entropies, exponential loss (04)

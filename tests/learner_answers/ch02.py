@@ -25,6 +25,25 @@ def perceptron_train(X, y, learning_rate=1.0, max_epochs=100, rng=None):
             break
     return PerceptronHistory(np.stack(weights), np.array(biases), np.array(mistakes), converged=mistakes[-1] == 0)
 ''',
+    "2.7": '''
+def interpolating_network(g, a, b, K):
+    t = np.linspace(a, b, K + 1)
+    h = (b - a) / K
+    corners = np.concatenate([[a - h], t, [b + h]])  # a hat at every knot, made of three hinges
+    W1 = np.ones((1, 3 * (K + 1)))
+    b1 = -np.concatenate([corners[k:k + 3] for k in range(K + 1)])
+    W2 = np.concatenate([g(t[k]) * np.array([1.0, -2.0, 1.0]) / h for k in range(K + 1)])[:, None]
+    return W1, b1, W2, np.zeros(1)
+
+
+def approximating_network(g, a, b, tolerance, max_pieces=4096):
+    x = np.linspace(a, b, 1001).reshape(-1, 1)
+    for p in range(int(np.log2(max_pieces)) + 1):
+        W1, b1, W2, b2 = interpolating_network(g, a, b, 2**p)
+        if np.max(np.abs(network_output(x, W1, b1, W2, b2) - g(x))) <= tolerance:
+            return W1, b1, W2, b2
+    raise ValueError("the tolerance was not reached")
+''',
 }
 
 WRONG = {
@@ -39,6 +58,28 @@ def mlp_forward(x, layers, activation):
     outputs.append(h @ W + b)  # no activation on the output layer
     return outputs
 ''',
+    "2.7": '''
+def interpolating_network(g, a, b, K):
+    knots = np.linspace(a, b, K + 1)
+    values = g(knots)
+    slopes = np.diff(values) / np.diff(knots)
+    W1 = np.ones((1, K))
+    b1 = -knots[:-1]
+    W2 = slopes.reshape(K, 1)  # each hinge gets the slope of its piece
+    b2 = values[:1]
+    return W1, b1, W2, b2
+
+
+def approximating_network(g, a, b, tolerance, max_pieces=4096):
+    grid = np.linspace(a, b, 1001)[:, None]
+    K = 1
+    while K <= max_pieces:
+        weights = interpolating_network(g, a, b, K)
+        if np.abs(network_output(grid, *weights) - g(grid)).max() <= tolerance:
+            return weights
+        K *= 2
+    raise ValueError("the tolerance was not reached")
+''',
 }
 
-USES = {"2.3": "perceptron_train", "2.6": "mlp_forward"}
+USES = {"2.3": "perceptron_train", "2.6": "mlp_forward", "2.7": "approximating_network"}
