@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # The browser tests drive this Chromium through Playwright (which cannot download its own here).
 CHROMIUM ?= $(or $(DLCORE_CHROMIUM),/usr/bin/chromium)
 
-.PHONY: help lab test test-cpus test-fast notebooks outputs student student-check bench grade progress chromium clean-venv
+.PHONY: help lab test test-cpus test-fast notebooks outputs student student-check bench grade grade-merge progress chromium clean-venv
 
 help:
 	@echo "make lab       open the course in JupyterLab (creates $(VENV) if missing)"
@@ -17,7 +17,8 @@ help:
 	@echo "make outputs   re-execute solutions/ and store their outputs (instructors)"
 	@echo "make student   regenerate chapters/ from solutions/ (instructors)"
 	@echo "make bench     write the benchmark report (bench-report.md)"
-	@echo "make grade SUBMISSIONS=folder [JOBS=N]   run and grade students' notebooks (grades.json, grades.csv)"
+	@echo "make grade SUBMISSIONS=folder [JOBS=N] [SHARD=i/n]   run and grade students' notebooks (grades.json, grades.csv)"
+	@echo "make grade-merge   combine the shards' reports (grades-*-of-*.json) into grades.json, grades.csv"
 	@echo "make progress  which of your exercises pass, from chapters/ (progress.html)"
 
 # The environment is rebuilt when pyproject.toml changes.
@@ -74,10 +75,17 @@ bench: $(STAMP)
 SUBMISSIONS ?=
 GRADE_TIMEOUT ?= 300
 # JOBS: notebooks graded at once (default: the machine's cores), each kernel on one thread.
+# SHARD=i/n: grade one slice (writes grades-i-of-n.json); then make grade-merge on one machine.
 JOBS ?=
+SHARD ?=
 grade: $(STAMP)
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [JOBS=N] (one subfolder of notebooks per student)"; exit 2; }
-	$(PY) -m dlcore.tools.grade $(SUBMISSIONS) --output grades.json --csv grades.csv --timeout $(GRADE_TIMEOUT) $(if $(JOBS),--jobs $(JOBS))
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [JOBS=N] [SHARD=i/n] (one subfolder of notebooks per student)"; exit 2; }
+	$(PY) -m dlcore.tools.grade $(SUBMISSIONS) --timeout $(GRADE_TIMEOUT) $(if $(JOBS),--jobs $(JOBS)) \
+	  $(if $(SHARD),--shard $(SHARD) --output grades-$(subst /,-of-,$(SHARD)).json,--output grades.json --csv grades.csv)
+
+# Combine every shard's report (grades-*-of-*.json, copied here from the machines) into grades.json and grades.csv.
+grade-merge: $(STAMP)
+	$(PY) -m dlcore.tools.grade merge $(wildcard grades-*-of-*.json) --output grades.json --csv grades.csv
 
 progress: $(STAMP)
 	$(PY) -m dlcore.tools.progress chapters/ --output progress.html
