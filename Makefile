@@ -17,7 +17,7 @@ help:
 	@echo "make outputs   re-execute solutions/ and store their outputs (instructors)"
 	@echo "make student   regenerate chapters/ from solutions/ (instructors)"
 	@echo "make bench     write the benchmark report (bench-report.md)"
-	@echo "make grade SUBMISSIONS=folder [JOBS=N] [SHARD=i/n]   run and grade students' notebooks (grades.json, grades.csv)"
+	@echo "make grade SUBMISSIONS=folder [JOBS=N] [SHARD=i/n]   run and grade students' notebooks (grades.json/.csv/.html, gradebook.csv)"
 	@echo "make grade-merge   combine the shards' reports (grades-*-of-*.json) into grades.json, grades.csv"
 	@echo "make progress  which of your exercises pass, from chapters/ (progress.html)"
 
@@ -78,14 +78,15 @@ GRADE_TIMEOUT ?= 300
 # SHARD=i/n: grade one slice (writes grades-i-of-n.json); then make grade-merge on one machine.
 JOBS ?=
 SHARD ?=
+GRADE_REPORTS = --output grades.json --csv grades.csv --html grades.html --gradebook gradebook.csv
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [JOBS=N] [SHARD=i/n] (one subfolder of notebooks per student)"; exit 2; }
 	$(PY) -m dlcore.tools.grade $(SUBMISSIONS) --timeout $(GRADE_TIMEOUT) $(if $(JOBS),--jobs $(JOBS)) \
-	  $(if $(SHARD),--shard $(SHARD) --output grades-$(subst /,-of-,$(SHARD)).json,--output grades.json --csv grades.csv)
+	  $(if $(SHARD),--shard $(SHARD) --output grades-$(subst /,-of-,$(SHARD)).json,$(GRADE_REPORTS))
 
 # Combine every shard's report (grades-*-of-*.json, copied here from the machines) into grades.json and grades.csv.
 grade-merge: $(STAMP)
-	$(PY) -m dlcore.tools.grade merge $(wildcard grades-*-of-*.json) --output grades.json --csv grades.csv
+	$(PY) -m dlcore.tools.grade merge $(wildcard grades-*-of-*.json) $(GRADE_REPORTS)
 
 progress: $(STAMP)
 	$(PY) -m dlcore.tools.progress chapters/ --output progress.html

@@ -387,3 +387,54 @@ def test_shard_arguments():
     for text in ("0/2", "3/2", "2", "a/b"):
         with pytest.raises(ValueError, match="shard"):
             grade.parse_shard(text)
+
+
+def _fake(student, statuses, notebook=CHAPTER):
+    exercises = [grade.ExerciseGrade(label, status, message=f"{student}'s message on {label}", mistake=mistake)
+                 for label, (status, mistake) in statuses.items()]
+    return grade.NotebookGrade(f"{student}/{notebook}", student, notebook, exercises=exercises)
+
+
+def test_class_report_groups_wrong_answers_by_mistake_id_not_by_message():
+    from dlcore.tools import class_report
+
+    grades = [_fake("ann", {"1.1": ("wrong", "reversed-powers"), "1.3": ("passed", "")}),
+              _fake("ben", {"1.1": ("wrong", "reversed-powers"), "1.3": ("wrong", "")}),
+              _fake("cat", {"1.1": ("wrong", "missing-constant"), "1.3": ("not done", "")}),
+              _fake("dan", {"1.1": ("passed", ""), "1.3": ("timed out", "")})]
+    groups = class_report.common_mistakes(grades)
+    assert [(g.label, g.mistake, g.students, g.attempted) for g in groups] == [
+        ("1.1", "reversed-powers", ["ann", "ben"], 4), ("1.1", "missing-constant", ["cat"], 4),
+        ("1.3", class_report.UNRECOGNISED, ["ben"], 4)]
+    counts = class_report.exercise_counts(grades)[CHAPTER]
+    assert counts["1.1"] == {"passed": 1, "wrong": 3} and counts["1.3"] == {"passed": 1, "wrong": 1,
+                                                                           "not done": 1, "other": 1}
+    page = class_report.render_html(grades)
+    assert "4 students, 4 notebooks" in page and "2 of 4" in page and "ann, ben" in page
+    assert page.index("Per exercise") < page.index("most common mistakes")
+    assert "<script" not in page and "http" not in page
+
+
+def test_gradebook_has_a_row_per_student_and_a_column_per_exercise(tmp_path):
+    from dlcore.tools import class_report
+
+    grades = [_fake("ann", {"1.1": ("passed", ""), "1.3": ("wrong", "x")}),
+              _fake("ann", {"2.1": ("passed", "")}, notebook="02_neurons.ipynb"),
+              _fake("ben", {"1.1": ("not done", "")})]
+    class_report.write_gradebook(grades, tmp_path / "gradebook.csv")
+    rows = list(csv.reader(open(tmp_path / "gradebook.csv", encoding="utf-8")))
+    assert rows == [["student", "01_landscape 1.1", "01_landscape 1.3", "02_neurons 2.1", "passed", "exercises"],
+                    ["ann", "1", "0", "1", "2", "3"], ["ben", "0", "0", "0", "0", "3"]]
+
+
+def test_the_command_writes_the_class_report_of_a_real_class(submissions, graded, tmp_path):
+    merged = grade.main([str(submissions / "bob" / CHAPTER), "--output", str(tmp_path / "g.json"),
+                         "--html", str(tmp_path / "grades.html"), "--gradebook", str(tmp_path / "gb.csv"),
+                         "--cache", str(tmp_path / "cache"), "--timeout", str(TIMEOUT_S)])
+    assert merged == 0
+    page = (tmp_path / "grades.html").read_text()
+    bob = graded["bob"]
+    for exercise in bob.exercises:
+        if exercise.status == "wrong" and exercise.mistake:
+            assert exercise.mistake in page  # the checks' ids, as the grader recorded them
+    assert "1 student, 1 notebook" in page

@@ -16,17 +16,31 @@ from dlcore.tools.grade import DEFAULT_TIMEOUT_S, NotebookGrade, default_jobs, f
 __all__ = ["main", "merge_main"]
 
 
-def _write_reports(grades: list[NotebookGrade], output: Path, csv_path: Path | None, timeout: float,
+def _add_report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--output", type=Path, default=Path("grades.json"), help="the JSON report (default grades.json)")
+    parser.add_argument("--csv", type=Path, help="also write one row per notebook and exercise here")
+    parser.add_argument("--html", type=Path, help="also write the class report here (counts, common mistakes)")
+    parser.add_argument("--gradebook", type=Path, help="also write a row per student, a column per exercise here")
+
+
+def _write_reports(grades: list[NotebookGrade], args: argparse.Namespace, timeout: float,
                    shard: tuple[int, int] | None = None, batch_size: int | None = None) -> None:
-    from dlcore.tools import grade_report
+    from dlcore.tools import class_report, grade_report
 
     print()
     print(grade_report.table(grades))
-    grade_report.write_json(grades, output, timeout, shard, batch_size)
-    print(f"\nwrote {output}")
-    if csv_path:
-        grade_report.write_csv(grades, csv_path)
-        print(f"wrote {csv_path}")
+    grade_report.write_json(grades, args.output, timeout, shard, batch_size)
+    print(f"\nwrote {args.output}")
+    if args.csv:
+        grade_report.write_csv(grades, args.csv)
+        print(f"wrote {args.csv}")
+    if args.html:
+        args.html.parent.mkdir(parents=True, exist_ok=True)
+        args.html.write_text(class_report.render_html(grades), encoding="utf-8")
+        print(f"wrote {args.html}")
+    if args.gradebook:
+        class_report.write_gradebook(grades, args.gradebook)
+        print(f"wrote {args.gradebook}")
 
 
 def merge_main(argv: list[str]) -> int:
@@ -36,8 +50,7 @@ def merge_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m dlcore.tools.grade merge",
                                      description="combine the reports of every shard into one, as one run writes it")
     parser.add_argument("reports", nargs="+", type=Path, help="the JSON report of each shard (--shard i/n)")
-    parser.add_argument("--output", type=Path, default=Path("grades.json"), help="the JSON report (default grades.json)")
-    parser.add_argument("--csv", type=Path, help="also write one row per notebook and exercise here")
+    _add_report_options(parser)
     args = parser.parse_args(argv)
     missing = [str(path) for path in args.reports if not path.is_file()]
     if missing:
@@ -46,7 +59,7 @@ def merge_main(argv: list[str]) -> int:
         grades, timeout = grade_report.merge_shards(args.reports)
     except ValueError as error:
         parser.error(str(error))
-    _write_reports(grades, args.output, args.csv, timeout)
+    _write_reports(grades, args, timeout)
     return 0
 
 
@@ -57,8 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dlcore.tools.grade", description=grading.__doc__.splitlines()[0],
                                      epilog="`python -m dlcore.tools.grade merge --help`: combine shard reports.")
     parser.add_argument("paths", nargs="+", type=Path, help="notebooks, or folders of them (one subfolder per student)")
-    parser.add_argument("--output", type=Path, default=Path("grades.json"), help="the JSON report (default grades.json)")
-    parser.add_argument("--csv", type=Path, help="also write one row per notebook and exercise here")
+    _add_report_options(parser)
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S,
                         help=f"seconds for each whole notebook (default {DEFAULT_TIMEOUT_S:g})")
     parser.add_argument("--jobs", type=int, default=default_jobs(),
@@ -92,5 +104,5 @@ def main(argv: list[str] | None = None) -> int:
     if cache is not None and cache.hits:
         print(f"{cache.hits} of {len(grades)} grade(s) from the cache in {args.cache} (same notebook, course and "
               f"time limit); --no-cache runs them again", flush=True)
-    _write_reports(grades, args.output, args.csv, args.timeout, shard, batch_size if shard else None)
+    _write_reports(grades, args, args.timeout, shard, batch_size if shard else None)
     return 0
