@@ -1,10 +1,10 @@
 """The class report: what a class gets right and which mistakes it makes (``make grade`` writes it).
 
 - ``grades.html``: a self-contained page (no scripts, no links out). At the top,
-  per chapter and exercise, how many students pass, answer wrong, have not done
-  it, or could not be graded; then the most common mistakes across the class,
-  grouped by the checks' stable mistake ids (a message embeds the failing case,
-  an id does not), each with the students who made it and one of their messages.
+  the class's most common mistakes, grouped by the checks' stable mistake ids (a
+  message embeds the failing case, an id does not), each with the students who
+  made it and one of their messages; then, per chapter and exercise, how many
+  students pass, answer wrong, have not done it, or could not be graded.
 - ``gradebook.csv``: one row per student, a column per exercise (1 passed, 0 not)
   and a total, as gradebooks import it.
 
@@ -95,6 +95,17 @@ def _counts_table(counts: dict[str, dict[str, Counter]]) -> str:
     return f"<table><tr>{header}</tr>{''.join(rows)}</table>"
 
 
+def _names(students: list[str], shown: int = 12) -> str:
+    """The students, the first ``shown`` in full and the rest behind a click."""
+    e = html.escape
+    head = e(", ".join(students[:shown]))
+    if len(students) <= shown:
+        return f"<span class='muted'>{head}</span>"
+    rest = e(", ".join(students[shown:]))
+    return (f"<span class='muted'>{head}</span><details class='muted'><summary>and {len(students) - shown} "
+            f"more</summary>{rest}</details>")
+
+
 def _mistakes_section(groups: list[MistakeGroup], limit: int) -> str:
     e = html.escape
     if not groups:
@@ -105,7 +116,7 @@ def _mistakes_section(groups: list[MistakeGroup], limit: int) -> str:
         items.append(f"<tr><td class='n wrong'>{len(group.students)} of {group.attempted}</td>"
                      f"<td>{e(group.notebook)}<br>exercise {e(group.label)}</td>"
                      f"<td><code>{e(group.mistake)}</code><pre>{e(example[:300])}</pre>"
-                     f"<span class='muted'>{e(', '.join(group.students))}</span></td></tr>")
+                     f"{_names(group.students)}</td></tr>")
     more = (f"<p class='note'>{len(groups) - limit} rarer mistake(s) are in grades.json.</p>"
             if len(groups) > limit else "")
     return ("<table><tr><th>students</th><th>where</th><th>mistake id, one message, who</th></tr>"
@@ -116,8 +127,8 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' * (n != 1)}"
 
 
-def render_html(grades: list[NotebookGrade], limit: int = 25) -> str:
-    """The class report page: the summary first, then the most common mistakes."""
+def render_html(grades: list[NotebookGrade], limit: int = 10) -> str:
+    """The class report page: the summary, the most common mistakes, then the counts per exercise."""
     students = sorted({grade.student for grade in grades})
     exercises = [exercise for grade in grades for exercise in grade.exercises]
     passed = sum(exercise.status == "passed" for exercise in exercises)
@@ -129,8 +140,8 @@ def render_html(grades: list[NotebookGrade], limit: int = 25) -> str:
     groups = common_mistakes(grades)
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Class report</title>'
             f"<style>{STYLE}</style></head><body>\n{head}\n"
-            f"<h2>Per exercise</h2>{_counts_table(exercise_counts(grades))}\n"
             f"<h2>The most common mistakes</h2>{_mistakes_section(groups, limit)}\n"
+            f"<h2>Per exercise</h2>{_counts_table(exercise_counts(grades))}\n"
             "<p class='note'>Grouped by the checks' mistake ids. Every message is in grades.json; "
             "gradebook.csv has a row per student.</p>\n</body></html>\n")
 
