@@ -53,23 +53,29 @@ def _children_cpu() -> float:
 def bench_notebooks(root: Path, repeat: int, only: str | None) -> tuple[list[Row], float]:
     from dlcore.tools.notebooks import execute_notebook, read_notebook
 
+    from tqdm import tqdm
+
     rows, total = [], 0.0
-    for path in sorted((root / "solutions").glob("[0-9][0-9]*.ipynb")):
-        if only and not path.name.startswith(only):
-            continue
+    paths = [path for path in sorted((root / "solutions").glob("[0-9][0-9]*.ipynb"))
+             if not only or path.name.startswith(only)]
+    bar = tqdm(total=len(paths) * repeat, desc="notebooks", unit="run", leave=False)
+    for path in paths:
         times, cpu_times = [], []
-        for _ in range(repeat):
+        for run in range(repeat):
+            bar.set_postfix_str(f"{path.name}, run {run + 1} of {repeat}")
             nb = read_notebook(path)
             start, cpu_start = time.perf_counter(), _children_cpu()
             execute_notebook(nb, cwd=path.parent)
             times.append(time.perf_counter() - start)
             cpu_times.append(_children_cpu() - cpu_start)
+            bar.update(1)
         median = statistics.median(times)
         total += median
         rows.append(Row(f"notebook {path.name}",
                         f"{median:.1f} s (runs: {', '.join(f'{t:.1f}' for t in times)}; "
                         f"kernel CPU {statistics.median(cpu_times):.1f} s)",
                         f"<= {NOTEBOOK_BUDGET_S:.0f} s", median <= NOTEBOOK_BUDGET_S))
+    bar.close()
     return rows, total
 
 
@@ -130,10 +136,13 @@ def bench_widgets(repeat: int) -> list[Row]:
     import matplotlib
 
     matplotlib.use("Agg")
-    rows = []
     import numpy as np
+    from tqdm import tqdm
 
-    for cls in _explorers():
+    rows = []
+    bar = tqdm(_explorers(), desc="widgets", unit="explorer", leave=False)
+    for cls in bar:
+        bar.set_postfix_str(cls.__name__)
         parameters = inspect.signature(cls).parameters
         kwargs = {"rng": np.random.default_rng(0)} if "rng" in parameters else {}
         required = [name for name, p in parameters.items() if p.default is p.empty and name not in kwargs
@@ -197,7 +206,7 @@ def bench_grading(root: Path) -> list[Row]:
         rates = {}
         for setting in (1, jobs):
             start = time.perf_counter()
-            grades = grade_paths([Path(folder)], echo=lambda *args, **kwargs: None, jobs=setting)
+            grades = grade_paths([Path(folder)], echo=lambda *args, **kwargs: None, jobs=setting, progress=True)
             minutes = (time.perf_counter() - start) / 60
             if any(grade.status != "completed" for grade in grades):
                 raise RuntimeError(f"bench_grading: a notebook did not complete at jobs={setting}")

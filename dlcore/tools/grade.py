@@ -267,14 +267,17 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 
 def grade_paths(arguments: list[Path], timeout: float = DEFAULT_TIMEOUT_S, echo=print, jobs: int = 1,
-                shard: tuple[int, int] | None = None, cache=None) -> list[NotebookGrade]:
+                shard: tuple[int, int] | None = None, cache=None, progress: bool = False) -> list[NotebookGrade]:
     """Grade every notebook found under ``arguments``, ``jobs`` at a time; grades come back in the order found.
 
     ``shard=(i, n)`` grades only the notebooks at positions i-1, i-1+n, i-1+2n, ... of that order (a
     deterministic slice for a given set of submissions, balanced to within one notebook); each grade keeps
     its position in the whole batch. ``cache`` (a :class:`dlcore.tools.grade_cache.GradeCache`) answers for
     notebooks graded before with the same content, course and time limit, without starting a kernel.
+    ``progress`` shows a bar (on stderr) with what runs and what is left; each result line is still echoed.
     """
+    from tqdm import tqdm
+
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"grade_paths: jobs must be a positive int, got {jobs!r}")
     found = [task for argument in arguments for task in find_notebooks(argument)]
@@ -285,14 +288,27 @@ def grade_paths(arguments: list[Path], timeout: float = DEFAULT_TIMEOUT_S, echo=
             raise ValueError(f"grade_paths: shard must be (i, n) with 1 <= i <= n, got {shard!r}")
         positions = positions[index - 1::count]
     grades: dict[int, NotebookGrade] = {}
+    bar = tqdm(total=len(positions), desc="grading", unit="notebook", disable=not progress, leave=False)
+    running: set[int] = set()
+
+    def show_running() -> None:
+        names = [f"{found[p][1]}/{found[p][2]}" for p in sorted(running)]
+        bar.set_postfix_str("running " + ", ".join(names) if names else "", refresh=True)
 
     def report(position: int, grade: NotebookGrade, cached: bool = False) -> None:
         grade.position = position
         grades[position] = grade
         if cache is not None and not cached:
             cache.put(found[position][0], grade)
-        echo(f"[{len(grades)}/{len(positions)}] {grade.path}: {grade.passed}/{len(grade.exercises)} passed, "
-             f"{grade.status}, {grade.seconds:.1f} s" + (" (cached)" if cached else ""), flush=True)
+        line = (f"[{len(grades)}/{len(positions)}] {grade.path}: {grade.passed}/{len(grade.exercises)} passed, "
+                f"{grade.status}, {grade.seconds:.1f} s" + (" (cached)" if cached else ""))
+        if progress:
+            bar.write(line)
+        else:
+            echo(line, flush=True)
+        running.discard(position)
+        bar.update(1)
+        show_running()
 
     to_run = []
     for position in positions:
@@ -303,6 +319,8 @@ def grade_paths(arguments: list[Path], timeout: float = DEFAULT_TIMEOUT_S, echo=
             to_run.append(position)
     if jobs == 1 or len(to_run) <= 1:
         for position in to_run:
+            running.add(position)
+            show_running()
             report(position, grade_notebook(*found[position], timeout))
     else:
         # Worker processes ("spawn": nothing of this process's state is inherited), each running one
@@ -310,6 +328,8 @@ def grade_paths(arguments: list[Path], timeout: float = DEFAULT_TIMEOUT_S, echo=
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=min(jobs, len(to_run)), mp_context=context) as pool:
             futures = {pool.submit(grade_notebook, *found[position], timeout): position for position in to_run}
+            running.update(to_run[:jobs])  # the pool starts them in order, jobs at a time
+            show_running()
             for future in as_completed(futures):
                 position = futures[future]
                 try:
@@ -318,7 +338,11 @@ def grade_paths(arguments: list[Path], timeout: float = DEFAULT_TIMEOUT_S, echo=
                     path, student, notebook = found[position]
                     grade = NotebookGrade(str(path), student, notebook, status="could not run",
                                           problem=f"the grading worker failed: {type(error).__name__}: {error}")
+                waiting = [p for p in to_run if p not in grades and p not in running and p != position]
+                if waiting:
+                    running.add(waiting[0])  # the worker just freed takes the next notebook
                 report(position, grade)
+    bar.close()
     return [grades[position] for position in positions]
 
 

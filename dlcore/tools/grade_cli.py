@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         cache = GradeCache(args.cache, args.timeout)
     print(f"grading with {args.jobs} job(s), one thread per kernel" + (f", shard {args.shard}" if shard else ""),
           flush=True)
-    grades = grading.grade_paths(args.paths, args.timeout, jobs=args.jobs, shard=shard, cache=cache)
+    grades = grading.grade_paths(args.paths, args.timeout, jobs=args.jobs, shard=shard, cache=cache, progress=True)
     batch_size = len([task for path in args.paths for task in find_notebooks(path)])
     if not grades and not (shard and batch_size):
         parser.error("no notebooks found in " + ", ".join(map(str, args.paths)))

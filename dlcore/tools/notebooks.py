@@ -78,6 +78,9 @@ def execute_notebook(nb, cwd: str | Path, timeout: int = 300, allow_errors: bool
         allow_errors=allow_errors,
         store_widget_state=False,
         record_timing=False,
+        # The kernel's own warnings (such as "running over TCP without encryption", on loopback) would be
+        # printed once per notebook by every tool that runs notebooks; errors are still shown.
+        extra_arguments=["--log-level=ERROR"],
     )
     client.execute()
     return nb

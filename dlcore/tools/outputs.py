@@ -34,14 +34,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dlcore.tools.outputs", description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="+", help="solution notebooks or folders of them")
     args = parser.parse_args(argv)
-    for path in solution_paths(args.paths):
+    from tqdm import tqdm
+
+    paths = solution_paths(args.paths)
+    bar = tqdm(paths, desc="executing", unit="notebook", leave=False)
+    for path in bar:
+        bar.set_postfix_str(path.name)
         nb = read_notebook(path)
         start = time.perf_counter()
         execute_notebook(nb, cwd=path.parent)
         clean_metadata(nb)
         coalesce_streams(nb)
         write_notebook(nb, path)
-        print(f"{path}: executed in {time.perf_counter() - start:.1f} s")
+        bar.write(f"{path}: executed in {time.perf_counter() - start:.1f} s")
     return 0
 
 

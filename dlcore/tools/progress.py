@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     for argument in args.paths:
         if not argument.exists():
             parser.error(f"no such file or folder: {argument}")
-    grades = grade_paths(args.paths, args.timeout, jobs=args.jobs)
+    grades = grade_paths(args.paths, args.timeout, jobs=args.jobs, progress=True)
     for grade in grades:
         grade.student = "you"
     if not grades:
