@@ -308,7 +308,233 @@ def test_batchnorm_bad_returns_in_place_delegation_and_not_done():
         ch07.check_batchnorm(bn_forward_keepdims, _not_done)
 
 
-# ---------------------------------------------------------------- 7.6 dropout
+# ---------------------------------------------------------------- 7.6 gradient-norm clipping and a loop that uses it
+
+def clip_like_torch(parameters, max_norm, norm_type=2.0):
+    if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float)) or not max_norm > 0:
+        raise ValueError(f"clip_grad_norm: max_norm must be a positive number, got {max_norm!r}")
+    grads = [p.grad for p in parameters]
+    if norm_type == math.inf:
+        total = max(float(np.max(np.abs(g))) for g in grads)
+    else:
+        total = float(sum(np.sum(np.abs(g) ** norm_type) for g in grads) ** (1.0 / norm_type))
+    coefficient = min(1.0, max_norm / (total + 1e-6))
+    for g in grads:
+        g *= coefficient
+    return total
+
+
+def clip_by_concatenation(parameters, max_norm, norm_type=2.0):
+    if not (isinstance(max_norm, (int, float)) and max_norm > 0):
+        raise ValueError(f"max_norm = {max_norm} is not a positive number")
+    parameters = list(parameters)
+    everything = np.concatenate([p.grad.ravel() for p in parameters])
+    total = np.linalg.norm(everything, ord=norm_type)
+    if total + 1e-6 > max_norm:
+        for p in parameters:
+            p.grad[...] = p.grad * (max_norm / (total + 1e-6))
+    return total
+
+
+def train_clipped_loop(model, optimizer, batches, loss_fn, max_norm):
+    losses, norms = [], []
+    for x, target in batches:
+        optimizer.zero_grad()
+        loss, dscores = loss_fn(model.forward(x), target)
+        model.backward(dscores)
+        norm = clip_like_torch(model.parameters(), max_norm)
+        losses.append(loss)
+        norms.append(norm)
+        if not (np.isfinite(loss) and np.isfinite(norm)):
+            break
+        optimizer.step()
+    norms = np.array(norms)
+    return np.array(losses), norms, norms > max_norm
+
+
+def train_clipped_preallocated(model, optimizer, batches, loss_fn, max_norm):
+    losses, norms = np.full(len(batches), np.nan), np.full(len(batches), np.nan)
+    steps = 0
+    for x, target in batches:
+        model.zero_grad()
+        scores = model(x)
+        losses[steps], dscores = loss_fn(scores, target)
+        model.backward(dscores)
+        norms[steps] = clip_by_concatenation(model.parameters(), max_norm)
+        steps += 1
+        if not np.isfinite(losses[steps - 1] + norms[steps - 1]):
+            break
+        optimizer.step()
+    return losses[:steps], norms[:steps], norms[:steps] > max_norm
+
+
+@pytest.mark.parametrize("clip, loop", [(clip_like_torch, train_clipped_loop),
+                                        (clip_by_concatenation, train_clipped_preallocated)])
+def test_clipping_right_answers_pass_and_are_accepted(clip, loop):
+    assert ch07.check_clipping(clip, loop).passed
+    assert accepted("clip_grad_norm") is clip and accepted("train_clipped") is loop
+
+
+def test_the_clipping_cases_agree_with_torch():
+    """The check's reference (_clip_variant with its defaults) is torch.nn.utils.clip_grad_norm_."""
+    import torch
+
+    for case in ch07._clip_cases():
+        grads, max_norm, norm_type = case.args
+        tensors = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
+        for t, g in zip(tensors, grads):
+            t.grad = torch.tensor(g)
+        total = float(torch.nn.utils.clip_grad_norm_(tensors, max_norm, norm_type=norm_type))
+        ours = ch07._clip_variant(grads, max_norm, norm_type)
+        assert math.isclose(ours[0], total, rel_tol=1e-12, abs_tol=1e-15)
+        for clipped, t in zip(ours[1:], tensors):
+            assert np.allclose(clipped, t.grad.numpy(), rtol=1e-12, atol=0)
+
+
+def test_the_loop_cases_clip_some_steps_and_not_others():
+    for case in [ch07.Case((0, 0.05, 5.0, "mse")), ch07.Case((2, 0.1, 0.5, "softmax_cross_entropy"))]:
+        _, _, clipped = ch07._loop_run(ch07.reference_train_clipped, ch07.clip_grad_norm, *case.args)
+        assert 0 < clipped.sum() < len(clipped)
+
+
+def _clip(**options):
+    def clip(parameters, max_norm, norm_type=2.0):
+        if not max_norm > 0:
+            raise ValueError(f"max_norm must be positive, got {max_norm}")
+        parameters = list(parameters)
+        result = ch07._clip_variant([p.grad for p in parameters], max_norm, norm_type, **options)
+        for p, g in zip(parameters, result[1:]):
+            p.grad[...] = g
+        return result[0]
+
+    return clip
+
+
+@pytest.mark.parametrize("options, mistake", [
+    (dict(factor="always"), "small-gradients-scaled-up"),
+    (dict(returned="after"), "norm-after-clipping"),
+    (dict(in_place=False), "not-in-place"),
+    (dict(scope="per-tensor"), "per-tensor-norm"),
+    (dict(norm="squared"), "norm-not-square-rooted"),
+    (dict(norm="always-2"), "norm-type-ignored"),
+    (dict(eps=0.0), "eps-missing"),
+])
+def test_clipping_mistakes_are_diagnosed(options, mistake):
+    _fails(ch07.check_clipping, _clip(**options), train_clipped_loop, message="Exercise 7.6", mistake=mistake)
+    assert accepted("clip_grad_norm") is None and accepted("train_clipped") is None
+
+
+def test_clipping_written_by_hand_mistakes():
+    def max_instead_of_min(parameters, max_norm, norm_type=2.0):
+        if not max_norm > 0:
+            raise ValueError("max_norm must be positive")
+        total = math.sqrt(sum(float(np.sum(p.grad ** 2)) for p in parameters))
+        for p in parameters:
+            p.grad *= max(1.0, max_norm / (total + 1e-6))
+        return total
+
+    def returns_a_copy(parameters, max_norm, norm_type=2.0):
+        if not max_norm > 0:
+            raise ValueError("max_norm must be positive")
+        total = math.sqrt(sum(float(np.sum(p.grad ** 2)) for p in parameters))
+        clipped = [p.grad * min(1.0, max_norm / (total + 1e-6)) for p in parameters]  # never written back
+        return total
+
+    _fails(ch07.check_clipping, max_instead_of_min, train_clipped_loop, message="scaled up",
+           mistake="small-gradients-scaled-up")
+    _fails(ch07.check_clipping, returns_a_copy, train_clipped_loop, message="in place", mistake="not-in-place")
+
+
+@pytest.mark.parametrize("reaction, mistake", [
+    ("accept", "bad-max-norm-accepted"), ("type-error", "bad-max-norm-wrong-error"),
+    ("vague", "bad-max-norm-message"),
+])
+def test_a_bad_max_norm_must_raise_a_clear_value_error(reaction, mistake):
+    def clip(parameters, max_norm, norm_type=2.0):
+        if not max_norm > 0:
+            if reaction == "type-error":
+                raise TypeError("bad")
+            if reaction == "vague":
+                raise ValueError("bad value")
+        return clip_like_torch(parameters, max_norm if max_norm > 0 else 1.0, norm_type)
+
+    _fails(ch07.check_clipping, clip, train_clipped_loop, message="max_norm=0.0", mistake=mistake)
+
+
+def _loop(**options):
+    def loop(model, optimizer, batches, loss_fn, max_norm):
+        losses, norms = [], []
+        for x, target in batches:
+            if options.get("zero_grad", True):
+                optimizer.zero_grad()
+            loss, dscores = loss_fn(model.forward(x), target)
+            model.backward(dscores)
+            if options.get("step_first"):
+                optimizer.step()
+            norm = clip_like_torch(model.parameters(), max_norm)
+            if options.get("record_after"):
+                norm = math.sqrt(sum(float(np.sum(p.grad ** 2)) for p in model.parameters()))
+            losses.append(loss)
+            norms.append(norm)
+            if options.get("stop", True) and not (np.isfinite(loss) and np.isfinite(norm)):
+                break
+            if not options.get("step_first"):
+                optimizer.step()
+        return np.array(losses), np.array(norms), np.array(norms) > max_norm
+
+    return loop
+
+
+@pytest.mark.parametrize("options, mistake", [
+    (dict(zero_grad=False), "gradients-not-zeroed"),
+    (dict(step_first=True), "step-before-clipping"),
+    (dict(record_after=True), "norm-recorded-after-clipping"),
+    (dict(stop=False), "no-stop-on-non-finite"),
+])
+def test_training_loop_mistakes_are_diagnosed(options, mistake):
+    _fails(ch07.check_clipping, clip_like_torch, _loop(**options), message="Exercise 7.6", mistake=mistake)
+    assert accepted("train_clipped") is None
+
+
+def test_clipping_delegation_and_not_done():
+    import torch
+
+    from dlcore.training import clip_grad_norm
+
+    def delegating(parameters, max_norm, norm_type=2.0):
+        if not max_norm > 0:
+            raise ValueError("max_norm must be positive")
+        return clip_grad_norm(parameters, max_norm, norm_type)
+
+    _fails(ch07.check_clipping, delegating, train_clipped_loop, message="dlcore.training.clipping.clip_grad_norm",
+           mistake="delegates-to-reference")
+
+    def through_torch(parameters, max_norm, norm_type=2.0):
+        if not max_norm > 0:
+            raise ValueError("max_norm must be positive")
+        tensors = []
+        for p in parameters:
+            t = torch.zeros(p.grad.shape, dtype=torch.float64, requires_grad=True)
+            t.grad = torch.from_numpy(p.grad)  # shares memory: torch clips p.grad in place
+            tensors.append(t)
+        return float(torch.nn.utils.clip_grad_norm_(tensors, max_norm, norm_type=norm_type))
+
+    _fails(ch07.check_clipping, through_torch, train_clipped_loop, message="clip_grad_norm_",
+           mistake="delegates-to-reference")
+
+    def loop_delegating(model, optimizer, batches, loss_fn, max_norm):
+        return ch07.reference_train_clipped(model, optimizer, batches, loss_fn, max_norm)
+
+    _fails(ch07.check_clipping, clip_like_torch, loop_delegating, message="reference_train_clipped",
+           mistake="delegates-to-reference")
+    with pytest.raises(NotImplementedError, match="Exercise 7.6 is not done yet"):
+        ch07.check_clipping(_not_done, _not_done)
+    with pytest.raises(NotImplementedError, match="Exercise 7.6 is not done yet"):
+        ch07.check_clipping(clip_like_torch, _not_done)
+    assert accepted("clip_grad_norm") is None
+
+
+# ---------------------------------------------------------------- 7.7 dropout
 
 def dropout_scaled_mask(x, p, rng, training=True):
     mask = (rng.random(x.shape) >= p) / (1 - p) if training else np.ones_like(x)
@@ -369,7 +595,7 @@ def _dropout(keep="at-least-p", scale="inverted", evaluation="identity", backwar
     (_dropout(evaluation="dropped"), "eval-drops"),
 ])
 def test_dropout_mistakes_are_diagnosed(forward, mistake):
-    _fails(ch07.check_dropout, forward, dropout_scaled_mask_backward, message="Exercise 7.6", mistake=mistake)
+    _fails(ch07.check_dropout, forward, dropout_scaled_mask_backward, message="Exercise 7.7", mistake=mistake)
     assert accepted("dropout_forward") is None
 
 
@@ -386,7 +612,7 @@ def test_dropout_delegation_in_place_and_not_done():
         return x, None
 
     _fails(ch07.check_dropout, in_place, lambda dout, cache: dout, message="changed its input array in place")
-    with pytest.raises(NotImplementedError, match="Exercise 7.6 is not done yet"):
+    with pytest.raises(NotImplementedError, match="Exercise 7.7 is not done yet"):
         ch07.check_dropout(_not_done, _not_done)
 
 

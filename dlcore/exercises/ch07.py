@@ -5,7 +5,8 @@
 - 7.3 implement Xavier and He initialisation                   -> :func:`check_init_weights`
 - 7.4 derive one step of batch norm's backward pass            (a derivation, no check)
 - 7.5 implement batch norm forward (both modes) and backward   -> :func:`check_batchnorm`
-- 7.6 implement inverted dropout forward and backward          -> :func:`check_dropout`
+- 7.6 implement gradient-norm clipping and a loop that uses it -> :func:`check_clipping`
+- 7.7 implement inverted dropout forward and backward          -> :func:`check_dropout`
 
 The ``reference_*`` functions have the learner's signatures and run dlcore's
 kernels; later notebook cells fall back on them until a check passes.
@@ -19,17 +20,19 @@ from typing import Any, Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, Mistake, fail, not_done_message, passed
+from dlcore.exercises.core import Case, CheckResult, Mistake, fail, not_done, not_done_message, passed
 from dlcore.exercises.functions import check_function
 from dlcore.exercises.learner import accept, learner_call
 from dlcore.scratch import init
 from dlcore.scratch.batchnorm import (BatchNorm1d, batchnorm_backward, batchnorm_eval_forward, batchnorm_forward,
                                       update_running_stats)
 from dlcore.scratch.dropout import Dropout, dropout_backward, dropout_forward
+from dlcore.scratch.module import Parameter
+from dlcore.training.clipping import clip_grad_norm, total_grad_norm
 
 __all__ = [
-    "check_regime_prediction", "check_output_variance", "check_init_weights", "check_batchnorm", "check_dropout",
-    "reference_init_weights", "reference_batchnorm_forward", "reference_batchnorm_backward",
+    "check_regime_prediction", "check_output_variance", "check_init_weights", "check_batchnorm", "check_clipping",
+    "check_dropout", "reference_init_weights", "reference_train_clipped", "reference_batchnorm_forward", "reference_batchnorm_backward",
     "reference_dropout_forward", "reference_dropout_backward", "measure_regimes", "REGIME_CONFIGS", "REFERENCES",
 ]
 
@@ -453,7 +456,251 @@ def check_batchnorm(batchnorm_forward_fn: Callable, batchnorm_backward_fn: Calla
     )
 
 
-# ---------------------------------------------------------------- 7.6 inverted dropout
+# ---------------------------------------------------------------- 7.6 gradient-norm clipping and a loop that uses it
+
+def reference_train_clipped(model, optimizer, batches, loss_fn, max_norm):
+    """Train on ``batches`` with global gradient-norm clipping; (losses, grad_norms, clipped), one entry per step.
+
+    Each step: zero the gradients, forward, ``loss_fn(scores, targets) -> (loss, dscores)``, backward,
+    clip the gradients to ``max_norm`` (``float('inf')``: never clip), record the loss, the norm
+    BEFORE clipping and whether it was clipped, then step. A loss or norm that is not finite is
+    recorded and ends the loop before the step.
+    """
+    losses, norms = [], []
+    for x, target in batches:
+        optimizer.zero_grad()
+        loss, dscores = loss_fn(model.forward(x), target)
+        model.backward(dscores)
+        norm = clip_grad_norm(model.parameters(), max_norm)
+        losses.append(float(loss))
+        norms.append(float(norm))
+        if not (math.isfinite(loss) and math.isfinite(norm)):
+            break
+        optimizer.step()
+    norms_array = np.array(norms)
+    return np.array(losses), norms_array, norms_array > max_norm
+
+
+def _global_norm(grads, norm_type):
+    if norm_type == math.inf:
+        return max(float(np.max(np.abs(g))) for g in grads)
+    return float(sum(np.sum(np.abs(g) ** norm_type) for g in grads) ** (1.0 / norm_type))
+
+
+def _clip_variant(grads, max_norm, norm_type=2.0, *, scope="global", factor="min", eps=1e-6, returned="before",
+                  in_place=True, norm="as asked"):
+    """(returned norm, *clipped grads) of one way to clip; the defaults are the right one."""
+    grads = [np.array(g, dtype=np.float64) for g in grads]
+    used_norm = 2.0 if norm == "always-2" else norm_type
+    total = _global_norm(grads, used_norm)
+    if norm == "squared":
+        total = total**2
+    clipped = []
+    for g in grads:
+        size = _global_norm([g], used_norm) if scope == "per-tensor" else total
+        ratio = max_norm / (size + eps)
+        coefficient = ratio if factor == "always" else min(1.0, ratio)
+        clipped.append(g * coefficient if in_place else g)
+    after = _global_norm(clipped, used_norm)
+    return (after if returned == "after" else total, *clipped)
+
+
+def _clip_mistake(id: str, message: str, **options: Any) -> Mistake:
+    return Mistake(id, functools.partial(_clip_variant, **options), message)
+
+
+_CLIP_MISTAKES = [
+    _clip_mistake("small-gradients-scaled-up", "a gradient SHORTER than max_norm was scaled up to max_norm: the "
+                  "factor max_norm / (norm + 1e-6) must never exceed 1, clipping only ever shrinks", factor="always"),
+    _clip_mistake("norm-after-clipping", "you returned the norm AFTER clipping; torch.nn.utils.clip_grad_norm_ "
+                  "returns the total norm BEFORE clipping (what a training loop logs to see explosions)",
+                  returned="after"),
+    _clip_mistake("not-in-place", "the gradients came back unchanged although their norm was above max_norm: "
+                  "rescale each p.grad itself (in place), not a copy the caller never sees", in_place=False),
+    _clip_mistake("per-tensor-norm", "you clipped each parameter's gradient by its OWN norm; clipping treats all "
+                  "gradients as one long vector, so every gradient gets the same factor (and the direction of the "
+                  "whole vector is kept)", scope="per-tensor"),
+    _clip_mistake("norm-not-square-rooted", "your total norm is the sum of squares without the square root",
+                  norm="squared"),
+    _clip_mistake("norm-type-ignored", "you used the 2-norm whatever norm_type is; norm_type=p takes "
+                  "(Σ|g|^p)^(1/p) over all entries, and norm_type=inf the largest |entry|", norm="always-2"),
+    _clip_mistake("eps-missing", "the 1e-6 is missing: PyTorch divides by (norm + 1e-6), which matters for tiny "
+                  "gradients and keeps a zero gradient from dividing by zero", eps=0.0),
+]
+
+
+def _clip_cases() -> list[Case]:
+    rng = np.random.default_rng(77)
+
+    def grads(*scales):
+        return tuple(s * rng.standard_normal(shape) for s, shape in zip(scales, [(4, 3), (3,), (3, 2)]))
+
+    return [
+        Case((grads(0.1, 0.1, 0.1), 1.0, 2.0), description="three gradients of total norm about 0.4, max_norm = 1"),
+        Case((grads(5.0, 1.0, 3.0), 1.0, 2.0), description="three gradients of total norm about 20, max_norm = 1"),
+        Case((grads(4.0, 0.1, 0.2), 5.0, 2.0), description="one large gradient (norm about 14) and two small ones, "
+                                                           "max_norm = 5"),
+        Case((grads(1.0, 2.0, 0.5), 2.0, math.inf), description="norm_type = inf, max_norm = 2"),
+        Case((grads(1.0, 2.0, 0.5), 3.0, 1.0), description="norm_type = 1, max_norm = 3"),
+        Case((grads(1e-4, 1e-4, 1e-4), 1e-4, 2.0), description="tiny gradients (total norm about 4e-4), "
+                                                                "max_norm = 1e-4"),
+        Case((grads(0.0, 0.0, 0.0), 1.0, 2.0), description="all gradients zero, max_norm = 1"),
+        Case((grads(50.0, 50.0, 50.0), math.inf, 2.0), description="large gradients, max_norm = inf (never clip)"),
+    ]
+
+
+def _bad_max_norm(clip_grad_norm_fn: Callable) -> None:
+    """The learner's function must refuse a max_norm that cannot be a norm, with a ValueError naming it."""
+    for bad in (0.0, -1.0, math.nan):
+        parameter = Parameter(np.zeros(3))
+        parameter.grad[...] = [3.0, 4.0, 0.0]
+        try:
+            clip_grad_norm_fn([parameter], bad)
+        except NotImplementedError:
+            raise not_done("7.6") from None
+        except ValueError as error:
+            if "max_norm" not in str(error):
+                fail("7.6", f"clip_grad_norm(params, max_norm={bad!r}) raised ValueError({str(error)!r}), which does "
+                            f"not say which argument is wrong", "name max_norm and the value you got in the message",
+                     mistake="bad-max-norm-message")
+            continue
+        except Exception as error:
+            fail("7.6", f"clip_grad_norm(params, max_norm={bad!r}) raised {type(error).__name__}, expected ValueError",
+                 "check max_norm first and raise ValueError", mistake="bad-max-norm-wrong-error")
+        fail("7.6", f"clip_grad_norm(params, max_norm={bad!r}) raised no error", "a maximum norm must be a positive "
+             "number (inf allowed); anything else would silently zero or flip the gradients, or make them nan",
+             mistake="bad-max-norm-accepted")
+
+
+_LOOP_DATA_SEED = 78
+
+
+def _loop_run(train_fn: Callable, clip_fn: Callable, seed: int, lr: float, max_norm: float, loss: str,
+              blow_up_at: int = 0, *, zero_grad: bool = True, clip_first: bool = True, stop: bool = True,
+              record_after: bool = False):
+    """Build a small network and batches from the seeds, run ``train_fn``; the flags build known mistakes."""
+    from dlcore.scratch.losses import mse_loss, softmax_cross_entropy
+    from dlcore.scratch.optim import SGD
+    from dlcore.training.models import scratch_mlp
+
+    data = np.random.default_rng(_LOOP_DATA_SEED + seed)
+    x = data.standard_normal((48, 3))
+    if loss == "mse":
+        target, outputs, loss_of = 3.0 + x @ np.array([[1.0], [-2.0], [0.5]]), 1, mse_loss
+    else:
+        target, outputs, loss_of = (x[:, 0] + x[:, 1] > 0).astype(int), 2, softmax_cross_entropy
+    batches = [(x[i:i + 8], target[i:i + 8]) for i in range(0, 48, 8)] * 2
+    calls = []
+
+    def loss_fn(scores, targets):
+        calls.append(1)
+        value, dscores = loss_of(scores, targets)
+        return (math.inf if len(calls) == blow_up_at else value), dscores
+
+    model = scratch_mlp(3, outputs, hidden=8, depth=2, activation="relu", init="he", rng=np.random.default_rng(seed))
+    optimizer = SGD(model.parameters(), lr=lr, momentum=0.9)
+    if train_fn is not None:
+        return train_fn(model, optimizer, batches, loss_fn, max_norm)
+    losses, norms = [], []  # the known mistakes
+    for xb, tb in batches:
+        if zero_grad:
+            optimizer.zero_grad()
+        value, dscores = loss_fn(model.forward(xb), tb)
+        model.backward(dscores)
+        if not clip_first:
+            optimizer.step()
+        norm = clip_fn(model.parameters(), max_norm)
+        if record_after:
+            norm = math.sqrt(sum(float(np.sum(p.grad**2)) for p in model.parameters()))
+        losses.append(value)
+        norms.append(norm)
+        if stop and not (math.isfinite(value) and math.isfinite(norm)):
+            break
+        if clip_first:
+            optimizer.step()
+    return np.array(losses), np.array(norms), np.array(norms) > max_norm
+
+
+def _loop_mistake(id: str, message: str, **options: Any) -> Mistake:
+    return Mistake(id, lambda *args: _loop_run(None, clip_grad_norm, *args, **options), message)
+
+
+_LOOP_MISTAKES = [
+    _loop_mistake("gradients-not-zeroed", "the gradients are not zeroed before each backward pass, so they "
+                  "accumulate over the steps (backward ADDS into p.grad)", zero_grad=False),
+    _loop_mistake("step-before-clipping", "the optimizer steps BEFORE the gradients are clipped, so every step uses "
+                  "the unclipped gradient and clipping changes nothing", clip_first=False),
+    _loop_mistake("norm-recorded-after-clipping", "the recorded norms are those AFTER clipping; record the norm "
+                  "that clip_grad_norm returns (before clipping), or you cannot see the explosions it caught",
+                  record_after=True),
+    _loop_mistake("no-stop-on-non-finite", "the loop kept training after the loss stopped being finite; record that "
+                  "step and stop before the optimizer's step", stop=False),
+]
+
+
+def check_clipping(clip_grad_norm_fn: Callable, train_clipped_fn: Callable) -> CheckResult:
+    """Exercise 7.6: ``clip_grad_norm(parameters, max_norm, norm_type=2.0)`` as torch.nn.utils.clip_grad_norm_
+    (in place, global norm over all gradients, factor min(1, max_norm / (norm + 1e-6)), the norm BEFORE
+    clipping returned, ValueError for a max_norm that is not positive), and
+    ``train_clipped(model, optimizer, batches, loss_fn, max_norm)`` -> (losses, grad_norms, clipped).
+
+    Recognises, for the clipping: small gradients scaled up, the norm after clipping returned, gradients
+    not changed in place, each gradient clipped by its own norm, the square root or norm_type forgotten,
+    the 1e-6 missing, and a bad max_norm accepted. For the loop: gradients not zeroed, the step taken
+    before clipping, norms recorded after clipping, and no stop on a non-finite loss. A pass makes the
+    chapter's clipping experiment run on the learner's two functions.
+    """
+    import torch.nn.utils
+
+    forbid = [clip_grad_norm, total_grad_norm, torch.nn.utils.clip_grad_norm_, reference_train_clipped]
+
+    def clip_run(grads, max_norm, norm_type):
+        params = [Parameter(np.zeros_like(g)) for g in grads]
+        for p, g in zip(params, grads):
+            p.grad[...] = g
+        total = clip_grad_norm_fn(params, max_norm, norm_type=norm_type)
+        return (total, *(p.grad for p in params))
+
+    def clip_reference(grads, max_norm, norm_type):
+        return _clip_variant(grads, max_norm, norm_type)
+
+    check_function(
+        "7.6", clip_run, clip_reference, _clip_cases(), name="clip_grad_norm(parameters, max_norm, norm_type)",
+        outputs=("the returned norm", "parameters[0].grad", "parameters[1].grad", "parameters[2].grad"),
+        mistakes=_CLIP_MISTAKES, forbid=forbid,
+        hint="section 6: ONE norm over all the gradients together, one factor for all, never above 1; return the "
+             "norm you measured before changing anything.",
+        warning_hint="a zero gradient has norm 0: what in the formula keeps the division finite?",
+        report=False,
+    )
+    _bad_max_norm(clip_grad_norm_fn)
+    cases = [
+        Case((0, 0.05, 5.0, "mse"), description="regression, 12 steps, lr = 0.05, max_norm = 5 (7 of the 12 steps "
+                                                "are clipped)"),
+        Case((1, 0.05, math.inf, "mse"), description="regression, 12 steps, lr = 0.05, max_norm = inf"),
+        Case((2, 0.1, 0.5, "softmax_cross_entropy"), description="classification, 12 steps, lr = 0.1, max_norm = 0.5"),
+        Case((3, 0.05, 1.0, "mse", 4), description="regression, max_norm = 1, the loss of step 4 is inf"),
+    ]
+
+    def loop_run(seed, lr, max_norm, loss, blow_up_at=0):
+        return _loop_run(train_clipped_fn, clip_grad_norm_fn, seed, lr, max_norm, loss, blow_up_at)
+
+    def loop_reference(seed, lr, max_norm, loss, blow_up_at=0):
+        return _loop_run(reference_train_clipped, clip_grad_norm, seed, lr, max_norm, loss, blow_up_at)
+
+    result = check_function(
+        "7.6", loop_run, loop_reference, cases, name="train_clipped", outputs=("losses", "grad_norms", "clipped"),
+        mistakes=_LOOP_MISTAKES, forbid=[reference_train_clipped, clip_grad_norm, total_grad_norm],
+        hint="per batch: zero the gradients, forward, loss, backward, clip with your clip_grad_norm, record, step.",
+        success="clip_grad_norm matches torch.nn.utils.clip_grad_norm_ (norm types, the 1e-6, max_norm = inf) and "
+                "train_clipped trains with it. The chapter's clipping experiment now runs on your two functions.",
+    )
+    accept("clip_grad_norm", clip_grad_norm_fn, "7.6")
+    accept("train_clipped", train_clipped_fn, "7.6")
+    return result
+
+
+# ---------------------------------------------------------------- 7.7 inverted dropout
 
 def reference_dropout_forward(x, p, rng, training=True):
     """(out, cache) of inverted dropout; keeps a unit where rng.random(x.shape) >= p."""
@@ -514,7 +761,7 @@ _DROPOUT_MISTAKES = [
 
 
 def check_dropout(dropout_forward_fn: Callable, dropout_backward_fn: Callable) -> CheckResult:
-    """Exercise 7.6: ``dropout_forward(x, p, rng, training=True)`` -> (out, cache) and
+    """Exercise 7.7: ``dropout_forward(x, p, rng, training=True)`` -> (out, cache) and
     ``dropout_backward(dout, cache)`` -> dx, inverted dropout keeping a unit where ``rng.random(x.shape) >= p``.
 
     Runs the learner's forward and then backward on each case and compares out and dx.
@@ -545,7 +792,7 @@ def check_dropout(dropout_forward_fn: Callable, dropout_backward_fn: Callable) -
         return out, reference_dropout_backward(dout, cache)
 
     result = check_function(
-        "7.6", run, reference, cases, name="dropout_forward / dropout_backward", outputs=("out", "dx"),
+        "7.7", run, reference, cases, name="dropout_forward / dropout_backward", outputs=("out", "dx"),
         mistakes=_DROPOUT_MISTAKES,
         forbid=[dropout_forward, dropout_backward, Dropout.forward, Dropout.backward, torch.nn.functional.dropout],
         hint="section 8.2: one uniform draw per value, keep where it is >= p, and scale so that E[out] = x; the "
@@ -553,8 +800,8 @@ def check_dropout(dropout_forward_fn: Callable, dropout_backward_fn: Callable) -
         success="the same values as dlcore's dropout, which matches torch.nn.functional.dropout. The chapter's "
                 "dropout networks now run on your two functions.",
     )
-    accept("dropout_forward", dropout_forward_fn, "7.6")
-    accept("dropout_backward", dropout_backward_fn, "7.6")
+    accept("dropout_forward", dropout_forward_fn, "7.7")
+    accept("dropout_backward", dropout_backward_fn, "7.7")
     return result
 
 
@@ -563,5 +810,6 @@ REFERENCES = {
     "7.3": (init.xavier_std, init.kaiming_std, init.xavier_bound, init.kaiming_bound, init.initialize,
             init.calculate_gain, init.normal, init.uniform),
     "7.5": (batchnorm_forward, batchnorm_eval_forward, batchnorm_backward, update_running_stats),
-    "7.6": (dropout_forward, dropout_backward),
+    "7.6": (clip_grad_norm, total_grad_norm),
+    "7.7": (dropout_forward, dropout_backward),
 }

@@ -44,7 +44,38 @@ def batchnorm_backward(dout, x, gamma, eps=1e-5):
     dx = dxhat / std + dvar * 2 * xc / n + dmu / n
     return dx, np.sum(dout * xhat, axis=0), np.sum(dout, axis=0)
 ''',
-    "7.6": '''def dropout_forward(x, p, rng, training=True):
+    "7.6": '''def clip_grad_norm(parameters, max_norm, norm_type=2.0):
+    if not isinstance(max_norm, (int, float)) or max_norm != max_norm or max_norm <= 0:
+        raise ValueError("max_norm must be a positive number, got " + repr(max_norm))
+    parameters = list(parameters)
+    if norm_type == np.inf:
+        norms = [np.abs(p.grad).max() for p in parameters]
+        total = max(norms)
+    else:
+        norms = [np.linalg.norm(p.grad.ravel(), ord=norm_type) for p in parameters]
+        total = np.linalg.norm(norms, ord=norm_type)
+    scale = max_norm / (total + 1e-6)
+    if scale < 1:
+        for p in parameters:
+            p.grad[...] = p.grad * scale
+    return float(total)
+
+
+def train_clipped(model, optimizer, batches, loss_fn, max_norm):
+    history = []
+    for x, target in batches:
+        model.zero_grad()
+        loss, dscores = loss_fn(model(x), target)
+        model.backward(dscores)
+        norm = clip_grad_norm(model.parameters(), max_norm)
+        history.append((loss, norm))
+        if not np.all(np.isfinite([loss, norm])):
+            break
+        optimizer.step()
+    losses, norms = (np.array(column) for column in zip(*history))
+    return losses, norms, norms > max_norm
+''',
+    "7.7": '''def dropout_forward(x, p, rng, training=True):
     if training:
         mask = (rng.random(x.shape) >= p) / (1 - p)
     else:
@@ -84,8 +115,33 @@ def batchnorm_backward(dout, x, gamma, eps=1e-5):
     dx = inv_std * (dx_hat - dx_hat.mean(axis=0))
     return dx, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
 ''',
+    # each gradient clipped by its own norm
+    "7.6": '''def clip_grad_norm(parameters, max_norm, norm_type=2.0):
+    if not max_norm > 0:
+        raise ValueError(f"max_norm must be positive, got {max_norm}")
+    total = 0.0
+    for p in parameters:
+        norm = np.linalg.norm(p.grad)
+        total += norm ** 2
+        p.grad *= min(1.0, max_norm / (norm + 1e-6))
+    return total ** 0.5
+
+
+def train_clipped(model, optimizer, batches, loss_fn, max_norm):
+    losses, norms = [], []
+    for x, target in batches:
+        optimizer.zero_grad()
+        loss, dscores = loss_fn(model.forward(x), target)
+        model.backward(dscores)
+        norms.append(clip_grad_norm(model.parameters(), max_norm))
+        losses.append(loss)
+        if not np.isfinite(loss) or not np.isfinite(norms[-1]):
+            break
+        optimizer.step()
+    return np.array(losses), np.array(norms), np.array(norms) > max_norm
+''',
     # the kept values are not rescaled
-    "7.6": '''def dropout_forward(x, p, rng, training=True):
+    "7.7": '''def dropout_forward(x, p, rng, training=True):
     if not training:
         return x, None
     mask = rng.random(x.shape) >= p
@@ -97,4 +153,4 @@ def dropout_backward(dout, cache):
 ''',
 }
 
-USES = {"7.3": "init_weights", "7.5": "batchnorm_backward", "7.6": "dropout_forward"}
+USES = {"7.3": "init_weights", "7.5": "batchnorm_backward", "7.6": "train_clipped", "7.7": "dropout_forward"}
