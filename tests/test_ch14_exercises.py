@@ -13,7 +13,7 @@ from torch.nn import functional as F
 
 from dlcore.exercises import ExerciseFailed, ch14, learner
 from dlcore.models import gan as course_gan
-from dlcore.models import gan_diagnostics
+from dlcore.models import gan_diagnostics, gan_loop
 from dlcore.models.gan import Gan, mlp_discriminator, mlp_generator
 from dlcore.scratch import gan_losses
 
@@ -316,3 +316,139 @@ def test_mode_coverage_delegation_and_fallback(capsys):
     assert "[using dlcore's mode_coverage until exercise 14.7 passes]" in capsys.readouterr().out
     with pytest.raises(NotImplementedError, match="Exercise 14.7 is not done yet"):
         ch14.check_mode_coverage(not_done)
+
+
+# ---------------------------------------------------------------- 14.8
+
+def loop_plain(gan, num_rounds, d_steps=1, g_steps=1, record_every=50, num_samples=1000, count_modes=None):
+    d_step, g_step = gan.steps
+    history = {key: [] for key in ("d_loss", "g_loss", "d_real", "d_fake", "rounds", "samples", "modes_covered")}
+    fixed_z = gan.sample_latent(num_samples)
+    for round_number in range(1, num_rounds + 1):
+        for _ in range(d_steps):
+            real = gan.sample_real()
+            d_values = d_step(gan.generator, gan.discriminator, gan.opt_d, real, gan.sample_latent())
+        for _ in range(g_steps):
+            g_loss = g_step(gan.generator, gan.discriminator, gan.opt_g, gan.sample_latent(), gan.loss)
+        for key, value in zip(("d_loss", "d_real", "d_fake"), d_values):
+            history[key].append(value)
+        history["g_loss"].append(g_loss)
+        if round_number % record_every == 0:
+            samples = gan.generate(fixed_z)
+            history["rounds"].append(round_number)
+            history["samples"].append(samples)
+            if count_modes:
+                history["modes_covered"].append(count_modes(samples))
+    return history
+
+
+def loop_while(gan, num_rounds, d_steps=1, g_steps=1, record_every=50, num_samples=1000, count_modes=None):
+    """A while loop, batches drawn ahead for the whole round, lists built apart and put in a dict at the end."""
+    z_fixed = gan.sample_latent(num_samples)
+    losses, outputs, rounds, samples, modes = [], [], [], [], []
+    done = 0
+    while done < num_rounds:
+        d_batches = [(gan.sample_real(), gan.sample_latent()) for _ in range(d_steps)]
+        for real, noise in d_batches:
+            d_loss, d_real, d_fake = gan.steps[0](gan.generator, gan.discriminator, gan.opt_d, real, noise)
+        g_batches = [gan.sample_latent() for _ in range(g_steps)]
+        for noise in g_batches:
+            g_loss = gan.steps[1](gan.generator, gan.discriminator, gan.opt_g, noise, loss=gan.loss)
+        losses.append((d_loss, g_loss))
+        outputs.append((d_real, d_fake))
+        done += 1
+        if done % record_every == 0:
+            rounds.append(done)
+            samples.append(gan.generate(z_fixed))
+            if count_modes is not None:
+                modes.append(count_modes(samples[-1]))
+    return {"d_loss": [a for a, _ in losses], "g_loss": [b for _, b in losses], "d_real": [a for a, _ in outputs],
+            "d_fake": [b for _, b in outputs], "rounds": rounds, "samples": samples, "modes_covered": modes}
+
+
+@pytest.mark.parametrize("loop", [loop_plain, loop_while])
+def test_training_loop_passes_two_ways_and_the_chapter_trains_in_it(loop, capsys):
+    assert ch14.check_training_loop(loop).passed
+    assert learner.implementation("train_gan", gan_loop.train_gan, label="14.8") is loop
+    assert "[using your train_gan, which passed exercise 14.8]" in capsys.readouterr().out
+
+
+LOOP_SWITCHES = {"loop-d-steps-ignored": "d_steps_ignored", "loop-g-steps-ignored": "g_steps_ignored",
+                 "loop-batch-reused": "batch_reused", "loop-noise-drawn-first": "noise_first",
+                 "loop-g-reuses-d-noise": "g_reuses_d_noise", "loop-g-first": "g_first",
+                 "loop-loss-ignored": "loss_ignored", "loop-fresh-noise-per-record": "fresh_noise_per_record",
+                 "loop-rounds-from-zero": "rounds_from_zero", "loop-every-step-recorded": "every_step_recorded"}
+
+
+def test_every_loop_mistake_is_tested():
+    assert set(LOOP_SWITCHES) == {m.id for m in ch14._LOOP_MISTAKES}
+
+
+@pytest.mark.parametrize("mistake", list(LOOP_SWITCHES))
+def test_training_loop_mistakes(mistake):
+    fails_with(ch14.check_training_loop, ch14._loop_variant(**{LOOP_SWITCHES[mistake]: True}), mistake=mistake)
+    assert learner.accepted("train_gan") is None
+
+
+def loop_batch_once(gan, num_rounds, d_steps=1, g_steps=1, record_every=50, num_samples=1000, count_modes=None):
+    """Written as a learner would: one real batch and one noise batch per round, for every step of it."""
+    history = {key: [] for key in ("d_loss", "g_loss", "d_real", "d_fake", "rounds", "samples", "modes_covered")}
+    fixed_z = gan.sample_latent(num_samples)
+    for round_number in range(1, num_rounds + 1):
+        real, z = gan.sample_real(), gan.sample_latent()
+        for _ in range(d_steps):
+            d_loss, d_real, d_fake = gan.steps[0](gan.generator, gan.discriminator, gan.opt_d, real, z)
+        for _ in range(g_steps):
+            g_loss = gan.steps[1](gan.generator, gan.discriminator, gan.opt_g, z, gan.loss)
+        for key, value in (("d_loss", d_loss), ("g_loss", g_loss), ("d_real", d_real), ("d_fake", d_fake)):
+            history[key].append(value)
+        if round_number % record_every == 0:
+            history["rounds"].append(round_number)
+            history["samples"].append(gan.generate(fixed_z))
+            history["modes_covered"].append(count_modes(history["samples"][-1]))
+    return history
+
+
+def loop_forgets_loss(gan, num_rounds, d_steps=1, g_steps=1, record_every=50, num_samples=1000, count_modes=None):
+    """Written as a learner would: the generator steps never get the GAN's loss."""
+    history = {key: [] for key in ("d_loss", "g_loss", "d_real", "d_fake", "rounds", "samples", "modes_covered")}
+    fixed_z = gan.sample_latent(num_samples)
+    for round_number in range(1, num_rounds + 1):
+        for _ in range(d_steps):
+            real, z = gan.sample_real(), gan.sample_latent()
+            d_loss, d_real, d_fake = gan.steps[0](gan.generator, gan.discriminator, gan.opt_d, real, z)
+        for _ in range(g_steps):
+            g_loss = gan.steps[1](gan.generator, gan.discriminator, gan.opt_g, gan.sample_latent())
+        for key, value in (("d_loss", d_loss), ("g_loss", g_loss), ("d_real", d_real), ("d_fake", d_fake)):
+            history[key].append(value)
+        if round_number % record_every == 0:
+            history["rounds"].append(round_number)
+            history["samples"].append(gan.generate(fixed_z))
+            history["modes_covered"].append(count_modes(history["samples"][-1]))
+    return history
+
+
+def test_hand_written_loop_mistakes_are_recognised():
+    # one noise batch per round: its generator step trains on the discriminator's noise (seen in the first case)
+    fails_with(ch14.check_training_loop, loop_batch_once, mistake="loop-g-reuses-d-noise",
+               fragments=("reuses the noise of the discriminator step",))
+    fails_with(ch14.check_training_loop, loop_forgets_loss, mistake="loop-loss-ignored", fragments=("gan.loss",))
+
+
+def test_training_loop_delegation_not_done_and_bad_returns():
+    fails_with(ch14.check_training_loop, lambda gan, *args, **kwargs: gan_loop.train_gan(gan, *args, **kwargs),
+               mistake="delegates-to-reference", fragments=("dlcore.models.gan_loop.train_gan",))
+
+    def loop_through_methods(gan, num_rounds, d_steps=1, g_steps=1, record_every=50, num_samples=1000,
+                             count_modes=None):
+        gan.fit(num_rounds, d_steps=d_steps, g_steps=g_steps, record_every=record_every, keep_samples=num_samples)
+        return loop_plain(gan, 0)
+
+    fails_with(ch14.check_training_loop, loop_through_methods, mistake="delegates-to-reference",
+               fragments=("Gan.fit",))
+    with pytest.raises(NotImplementedError, match="Exercise 14.8 is not done yet"):
+        ch14.check_training_loop(lambda *args, **kwargs: not_done())
+    fails_with(ch14.check_training_loop, lambda *args, **kwargs: None, fragments=("returned None",))
+    fails_with(ch14.check_training_loop, lambda *args, **kwargs: {"d_loss": []}, fragments=("'d_real'",))
+    fails_with(ch14.check_training_loop, lambda *args, **kwargs: [], fragments=("as a dict",))
+    assert learner.implementation("train_gan", gan_loop.train_gan, label="14.8") is gan_loop.train_gan

@@ -257,3 +257,37 @@ def test_a_generator_step_that_leaves_no_gradient_gives_nan_grad_norm():
 
     gan = _ring_gan(steps=(discriminator_step, frozen_g_step))
     assert np.isnan(gan.generator_step()["grad_norm"])
+
+
+def _array_gan64():
+    torch.manual_seed(1)
+    return Gan(sample_toy("ring", 40, seed=1), mlp_generator(2, 2, 16, dtype=torch.float64),
+               mlp_discriminator(2, 16, dtype=torch.float64), batch_size=8, seed=1)
+
+
+@pytest.mark.parametrize("make_gan", [_ring_gan64, _array_gan64])
+def test_train_gan_trains_exactly_as_fit(make_gan):
+    from dlcore.models.gan_loop import HISTORY_KEYS, train_gan
+
+    fitted = make_gan().fit(12, d_steps=2, g_steps=3, record_every=4, keep_samples=6)
+    gan = make_gan()
+    history = train_gan(gan, 12, d_steps=2, g_steps=3, record_every=4, num_samples=6,
+                        count_modes=lambda s: mode_coverage(s, toy_centers("ring"), 1.0).modes_covered)
+    assert tuple(history) == HISTORY_KEYS
+    assert [len(history[key]) for key in HISTORY_KEYS] == [12, 12, 12, 12, 3, 3, 3]
+    assert history["rounds"] == fitted.rounds == [4, 8, 12]
+    at_records = np.array(fitted.rounds) - 1
+    for key in ("d_loss", "g_loss", "d_real", "d_fake"):
+        np.testing.assert_array_equal(np.array(history[key])[at_records], getattr(fitted, key))
+    for ours, theirs in zip(history["samples"], fitted.samples):
+        np.testing.assert_array_equal(ours, theirs)
+    assert all(isinstance(m, int) for m in history["modes_covered"])
+    assert gan.d_steps_done == gan.g_steps_done == 0  # the loop calls the step functions, not Gan's methods
+
+
+def test_train_gan_without_a_mode_counter_records_samples_only():
+    from dlcore.models.gan_loop import train_gan
+
+    history = train_gan(_ring_gan64(), 5, record_every=2, num_samples=3)
+    assert history["rounds"] == [2, 4] and history["modes_covered"] == []
+    assert history["samples"][0].shape == (3, 2) and len(history["d_loss"]) == 5

@@ -7,10 +7,12 @@
 - 14.5 implement its gradient with respect to the logits           -> :func:`check_nonsaturating_grad`
 - 14.6 implement the discriminator step and the generator step     -> :func:`check_training_steps`
 - 14.7 implement the mode-coverage measure                         -> :func:`check_mode_coverage`
+- 14.8 implement the training loop around the two steps           -> :func:`check_training_loop`
 
 A passing 14.6 makes the chapter's GANs train with the learner's two steps
 (``implementation("discriminator_step", ...)`` and ``"generator_step"``); a
-passing 14.7 makes its mode counts the learner's (``"mode_coverage"``).
+passing 14.7 makes its mode counts the learner's (``"mode_coverage"``); a
+passing 14.8 makes them train in the learner's loop (``"train_gan"``).
 """
 
 from __future__ import annotations
@@ -25,16 +27,18 @@ from torch.nn import functional as F
 from dlcore.exercises.core import Case, CheckResult, Mistake, check_value, passed
 from dlcore.exercises.functions import check_function
 from dlcore.exercises.learner import accept
+from dlcore.data.toy2d import sample_toy, toy_centers
 from dlcore.models import gan as course_gan
-from dlcore.models import gan_diagnostics
-from dlcore.models.gan import mlp_discriminator, mlp_generator
+from dlcore.models import gan_diagnostics, gan_loop
+from dlcore.models.gan import Gan, mlp_discriminator, mlp_generator
 from dlcore.scratch import gan_losses
 from dlcore.scratch.activations import sigmoid
 
 __all__ = [
     "check_optimal_discriminator", "check_value_at_optimum", "check_gradient_prediction", "check_nonsaturating_loss",
     "check_nonsaturating_grad", "check_training_steps", "check_mode_coverage", "reference_optimal_discriminator",
-    "course_mode_coverage", "run_discriminator_step", "run_generator_step", "PREDICTION_PROBABILITY", "REFERENCES",
+    "course_mode_coverage", "run_discriminator_step", "run_generator_step", "check_training_loop",
+    "run_training_loop", "PREDICTION_PROBABILITY", "REFERENCES",
 ]
 
 PREDICTION_PROBABILITY = 0.001  # D(G(z)) in exercise 14.3
@@ -45,6 +49,7 @@ REFERENCES = {
     "14.5": (gan_losses.generator_loss_backward,),
     "14.6": (course_gan.discriminator_step, course_gan.generator_step),
     "14.7": (gan_diagnostics.mode_coverage,),
+    "14.8": (gan_loop.train_gan,),
 }
 
 
@@ -576,3 +581,173 @@ def check_mode_coverage(mode_coverage: Callable) -> CheckResult:
              "count per mode; a mode is covered with at least N / (4K) samples.",
         success="the mode counts below are yours.",
     )
+
+
+# ---------------------------------------------------------------- 14.8 the training loop
+
+_LOOP_OUTPUTS = gan_loop.HISTORY_KEYS  # each list of the history is compared on its own, by its name
+
+
+def _loop_gan(seed: int, loss: str, data: str) -> Gan:
+    """A tiny float64 GAN on the ring (latent 3, hidden 8, batches of 8, Adam lr 0.01) with the course's steps.
+
+    ``data="sampler"`` draws fresh ring points with NumPy; ``"array"`` draws batches from 64 fixed points
+    with the GAN's torch generator, which also draws the noise (so the order of the draws matters).
+    """
+    torch.manual_seed(seed)
+    data_source = (sample_toy("ring", 64, seed) if data == "array"
+                   else lambda n, generator: sample_toy("ring", n, generator))
+    return Gan(data_source, mlp_generator(_LATENT, 2, _HIDDEN, depth=1, dtype=torch.float64),
+               mlp_discriminator(2, _HIDDEN, depth=1, dtype=torch.float64), latent_dim=_LATENT, lr_d=0.01, lr_g=0.01,
+               batch_size=8, loss=loss, seed=seed)
+
+
+def _count_ring_modes(samples: np.ndarray) -> int:
+    """Modes of the ring reached, with a wide radius (std 1) so that a tiny, barely trained generator reaches some."""
+    return gan_diagnostics.mode_coverage(samples, toy_centers("ring"), 1.0).modes_covered
+
+
+def run_training_loop(train: Callable, seed: int, num_rounds: int, d_steps: int, g_steps: int, record_every: int,
+                      num_samples: int, loss: str, data: str = "sampler"):
+    """Run ``train(gan, num_rounds, d_steps=..., ...)`` on a fresh tiny seeded GAN; its history's lists as a tuple.
+
+    Returns None if ``train`` returned None.
+    """
+    history = train(_loop_gan(seed, loss, data), num_rounds, d_steps=d_steps, g_steps=g_steps, record_every=record_every,
+                    num_samples=num_samples, count_modes=_count_ring_modes)
+    if history is None:
+        return None
+    if not isinstance(history, dict):
+        raise TypeError(f"it should return the history as a dict, got {type(history).__name__}")
+    missing = [key for key in _LOOP_OUTPUTS if key not in history]
+    if missing:
+        raise ValueError(f"the history it returned has no {', '.join(repr(key) for key in missing)} "
+                         f"(expected the keys {', '.join(_LOOP_OUTPUTS)})")
+    return tuple(history[key] for key in _LOOP_OUTPUTS)
+
+
+# Typical wrong loops, each written as a learner would (a few switches on one loop).
+
+def _loop_variant(d_steps_ignored=False, g_steps_ignored=False, batch_reused=False, g_reuses_d_noise=False,
+                  g_first=False, loss_ignored=False, fresh_noise_per_record=False, rounds_from_zero=False,
+                  every_step_recorded=False, noise_first=False):
+    def train_gan(gan, num_rounds, d_steps=1, g_steps=1, record_every=50, num_samples=1000, count_modes=None):
+        d_step, g_step = gan.steps
+        history = {key: [] for key in _LOOP_OUTPUTS}
+        fixed_z = None if fresh_noise_per_record else gan.sample_latent(num_samples)
+        d_noise = None
+
+        def d_phase():
+            nonlocal d_noise
+            values = None
+            for step in range(1 if d_steps_ignored else d_steps):
+                if step == 0 or not batch_reused:
+                    if noise_first:
+                        d_noise, real = gan.sample_latent(), gan.sample_real()
+                    else:
+                        real, d_noise = gan.sample_real(), gan.sample_latent()
+                values = d_step(gan.generator, gan.discriminator, gan.opt_d, real, d_noise)
+                if every_step_recorded:
+                    for key, value in zip(("d_loss", "d_real", "d_fake"), values):
+                        history[key].append(value)
+            return values
+
+        def g_phase():
+            value = None
+            for _ in range(1 if g_steps_ignored else g_steps):
+                noise = d_noise if g_reuses_d_noise and d_noise is not None else gan.sample_latent()
+                arguments = (gan.generator, gan.discriminator, gan.opt_g, noise)
+                value = g_step(*arguments) if loss_ignored else g_step(*arguments, gan.loss)
+                if every_step_recorded:
+                    history["g_loss"].append(value)
+            return value
+
+        for index in range(num_rounds):
+            if g_first:
+                g_loss = g_phase()
+                d_loss, d_real, d_fake = d_phase()
+            else:
+                d_loss, d_real, d_fake = d_phase()
+                g_loss = g_phase()
+            if not every_step_recorded:
+                for key, value in zip(_LOOP_OUTPUTS, (d_loss, g_loss, d_real, d_fake)):
+                    history[key].append(value)
+            round_number = index if rounds_from_zero else index + 1
+            if round_number % record_every == 0:
+                samples = gan.generate(gan.sample_latent(num_samples) if fresh_noise_per_record else fixed_z)
+                history["rounds"].append(round_number)
+                history["samples"].append(samples)
+                history["modes_covered"].append(count_modes(samples))
+        return history
+    return train_gan
+
+
+def _loop_mistake(id: str, message: str, **switches) -> Mistake:
+    return Mistake(id, lambda *args: run_training_loop(_loop_variant(**switches), *args), message)
+
+
+_LOOP_MISTAKES = [
+    _loop_mistake("loop-d-steps-ignored", "your loop takes one discriminator step per round whatever d_steps is",
+                  d_steps_ignored=True),
+    _loop_mistake("loop-g-steps-ignored", "your loop takes one generator step per round whatever g_steps is",
+                  g_steps_ignored=True),
+    _loop_mistake("loop-batch-reused",
+                  "your discriminator steps of one round all train on the same real batch and the same noise: draw "
+                  "a fresh real batch and fresh noise for EACH discriminator step", batch_reused=True),
+    _loop_mistake("loop-noise-drawn-first",
+                  "your discriminator step draws its noise before its real batch: draw the real batch first (with "
+                  "data held in an array both come from the same random generator, so the order changes them)",
+                  noise_first=True),
+    _loop_mistake("loop-g-reuses-d-noise",
+                  "your generator step reuses the noise of the discriminator step: draw fresh noise for each "
+                  "generator step", g_reuses_d_noise=True),
+    _loop_mistake("loop-g-first", "your round trains the generator first: a round is d_steps discriminator steps, "
+                                  "THEN g_steps generator steps", g_first=True),
+    _loop_mistake("loop-loss-ignored",
+                  "your generator steps always use the default non-saturating loss: pass the GAN's loss "
+                  "(gan.loss) on to the generator step", loss_ignored=True),
+    _loop_mistake("loop-fresh-noise-per-record",
+                  "you drew new latent vectors at each record: draw one fixed batch of num_samples latent vectors "
+                  "before the first round and generate from it at every record (fresh noise makes the records "
+                  "incomparable, and its draws shift the noise the training uses)", fresh_noise_per_record=True),
+    _loop_mistake("loop-rounds-from-zero",
+                  "your records come one round early and are labelled from round 0: count rounds from 1 and record "
+                  "after rounds record_every, 2 * record_every, ...", rounds_from_zero=True),
+    _loop_mistake("loop-every-step-recorded",
+                  "you recorded after every step: the history holds ONE entry per round, the values returned by the "
+                  "round's last discriminator step and last generator step", every_step_recorded=True),
+]
+
+
+def _reference_loop(*args):
+    return run_training_loop(gan_loop.train_gan, *args)
+
+
+def _loop_cases() -> list[Case]:
+    return [Case((1, 6, 1, 1, 2, 30, "non_saturating"),
+                 description="6 rounds of 1 D step and 1 G step, recording every 2 rounds, non-saturating loss"),
+            Case((2, 4, 3, 1, 2, 30, "non_saturating", "array"),
+                 description="4 rounds of 3 D steps and 1 G step, real batches drawn from an array of 64 points"),
+            Case((3, 4, 1, 2, 4, 30, "minimax"), description="4 rounds of 1 D step and 2 G steps, minimax loss"),
+            Case((4, 3, 2, 3, 1, 20, "non_saturating"), description="3 rounds of 2 D steps and 3 G steps, "
+                                                                     "recording every round")]
+
+
+def check_training_loop(train_gan: Callable) -> CheckResult:
+    """Exercise 14.8: ``train_gan(gan, num_rounds, d_steps=1, g_steps=1, record_every=50, num_samples=1000,
+    count_modes=None)`` -> the history dict of :func:`dlcore.models.gan_loop.train_gan`.
+
+    Each case trains a fresh tiny seeded GAN (with the course's two steps) in the learner's loop and in
+    the course's, and compares every list of the two histories. Recognises: d_steps or g_steps ignored,
+    one batch reused for all D steps of a round, G trained on D's noise, G trained first, the GAN's
+    loss not passed on, fresh noise at each record, records one round early, a record after every step.
+    """
+    label = "14.8"
+    check_function(
+        label, lambda *args: run_training_loop(train_gan, *args), _reference_loop, _loop_cases(), name="train_gan",
+        outputs=_LOOP_OUTPUTS, mistakes=_LOOP_MISTAKES,
+        forbid=[gan_loop.train_gan, Gan.fit, Gan.train_round, Gan.discriminator_step, Gan.generator_step],
+        hint="the fixed latent batch is drawn once, first; then, in each round, every discriminator step draws "
+             "a real batch and noise, every generator step its own noise; record once per round.", report=False)
+    accept("train_gan", train_gan, label)
+    return passed(label, "your loop trains exactly as the course's; the GANs below train in it.")

@@ -13,8 +13,9 @@ plain function (:func:`discriminator_step`, :func:`generator_step`) so that
 chapter 14 can swap in the reader's own. :class:`Gan` holds both networks,
 their optimizers and the data, and records a :class:`GanHistory`; the
 explorer :mod:`dlcore.widgets.ganlab` drives it a few steps at a time. The
-same losses from scratch in NumPy, with their gradients:
-:mod:`dlcore.scratch.gan_losses`.
+loop as one plain function, with a per-round history (the one chapter 14's
+reader writes): :mod:`dlcore.models.gan_loop`. The same losses from scratch in
+NumPy, with their gradients: :mod:`dlcore.scratch.gan_losses`.
 """
 
 from __future__ import annotations
