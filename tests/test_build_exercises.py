@@ -33,9 +33,9 @@ from tests.student_runs import CHAPTERS, ROOT, executed_student_notebook, output
 ANSWERS = ROOT / "tests" / "learner_answers"
 REBUILT = [path for path in CHAPTERS if (ANSWERS / f"ch{path.name[:2]}.py").exists()]
 NOT_YET_REBUILT = [path.name for path in CHAPTERS if path not in REBUILT]
-# Lines of code the learner writes across the course (dlcore.tools.share). The aim is 800; the course
-# now has 765. This floor keeps what was built from shrinking: raise it as chapters grow.
-COURSE_FLOOR_LINES = 760
+# Lines of code the learner writes across the course (dlcore.tools.share): at least 800, as the course
+# design asks; it now has 850. This floor keeps what was built from shrinking: raise it as chapters grow.
+COURSE_FLOOR_LINES = 840
 NON_TRIVIAL = 20  # characters: shorter lines (`return x`, `out = []`) recur in unrelated code
 
 
