@@ -32,6 +32,16 @@ import sitecustomize as _netguard  # noqa: E402  (this folder's, by the path set
 _netguard.install()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_kernel_state():
+    """Each test starts as a fresh kernel does: no learner function accepted by an earlier test's check."""
+    from dlcore.exercises.learner import forget_accepted
+
+    forget_accepted()
+    yield
+    forget_accepted()
+
+
 @pytest.fixture
 def rng():
     """A fresh generator per test, so tests do not depend on their order."""

@@ -209,15 +209,8 @@ def train_with_update_function(X, y, learning_rate=1.0, max_epochs=100, rng=None
     return PerceptronHistory(H[:, :-1], H[:, -1], np.array(counts), converged=counts[-1] == 0)
 
 
-@pytest.fixture
-def fresh_registry():
-    learner.forget_accepted()
-    yield
-    learner.forget_accepted()
-
-
 @pytest.mark.parametrize("answer", [train, train_with_update_function])
-def test_training_loop_passes_two_ways_and_is_used_later(answer, fresh_registry, capsys):
+def test_training_loop_passes_two_ways_and_is_used_later(answer, capsys):
     assert ch02.check_perceptron_training(answer).passed
     assert learner.implementation("perceptron_train", course_perceptron.perceptron_train, label="2.3") is answer
     assert "[using your perceptron_train, which passed exercise 2.3]" in capsys.readouterr().out
@@ -227,14 +220,14 @@ def test_training_loop_passes_two_ways_and_is_used_later(answer, fresh_registry,
     ("step >= 0", "step-at-zero"), ("no bias", "bias-never-updated"), ("shuffle once", "shuffles-once"),
     ("no stop", "no-early-stop"), ("drop clean", "clean-epoch-dropped"), ("raw labels", "labels-not-converted"),
 ])
-def test_training_loop_mistakes_are_named(mistake, mistake_id, fresh_registry):
+def test_training_loop_mistakes_are_named(mistake, mistake_id):
     with pytest.raises(ExerciseFailed) as caught:
         ch02.check_perceptron_training(lambda X, y, **options: train(X, y, mistake=mistake, **options))
     assert caught.value.mistake == mistake_id, str(caught.value)
     assert learner.accepted("perceptron_train") is None
 
 
-def test_training_loop_delegation_and_problems(fresh_registry):
+def test_training_loop_delegation_and_problems():
     with pytest.raises(ExerciseFailed) as caught:
         ch02.check_perceptron_training(lambda X, y, **options: course_perceptron.perceptron_train(X, y, **options))
     assert caught.value.mistake == "delegates-to-reference"
@@ -284,7 +277,7 @@ def forward_recursive(x, layers, activation):
 
 
 @pytest.mark.parametrize("answer", [forward, forward_recursive])
-def test_mlp_forward_passes_two_ways(answer, fresh_registry):
+def test_mlp_forward_passes_two_ways(answer):
     assert ch02.check_mlp_forward(answer).passed
     assert learner.accepted("mlp_forward") is answer
 
@@ -303,13 +296,13 @@ def _no_output_activation(x, layers, activation):
     (lambda x, layers, act: forward(act(x), layers, act), "input-activated"),
     (lambda x, layers, act: forward(x, [(W, 0 * b) for W, b in layers], act), "bias-missing"),
 ])
-def test_mlp_forward_mistakes_are_named(wrong, mistake_id, fresh_registry):
+def test_mlp_forward_mistakes_are_named(wrong, mistake_id):
     with pytest.raises(ExerciseFailed) as caught:
         ch02.check_mlp_forward(wrong)
     assert caught.value.mistake == mistake_id, str(caught.value)
 
 
-def test_mlp_forward_other_problems(fresh_registry):
+def test_mlp_forward_other_problems():
     fails_with(ch02.check_mlp_forward, lambda x, layers, act: forward(x, layers, act)[-1], "return the list")
     fails_with(ch02.check_mlp_forward, lambda x, layers, act: forward(x, layers, act)[1:], "returned")
     with pytest.raises(ExerciseFailed) as caught:
@@ -386,7 +379,7 @@ def by_exponent(g, a, b, tolerance, max_pieces=4096):
 
 @pytest.mark.parametrize("construct, search", [(hinges, doubling(hinges)), (right_hinges, by_exponent),
                                                (hats, doubling(hats))])
-def test_approximating_network_passes_several_constructions(construct, search, fresh_registry, capsys):
+def test_approximating_network_passes_several_constructions(construct, search, capsys):
     assert ch02.check_approximating_network(construct, search).passed
     assert learner.accepted("interpolating_network") is construct
     assert learner.accepted("approximating_network") is search
@@ -395,7 +388,7 @@ def test_approximating_network_passes_several_constructions(construct, search, f
 
 @pytest.mark.parametrize("mistake", ["offset-missing", "slopes-not-differenced", "knots-off-by-one", "hinge-wrong-side",
                                      "bias-sign", "rise-not-slope", "knots-too-few"])
-def test_interpolating_network_mistakes_are_named(mistake, fresh_registry):
+def test_interpolating_network_mistakes_are_named(mistake):
     def wrong(g, a, b, K):
         return hinges(g, a, b, K, mistake=mistake)
     with pytest.raises(ExerciseFailed) as caught:
@@ -409,7 +402,7 @@ def test_interpolating_network_mistakes_are_named(mistake, fresh_registry):
     ("error-not-absolute", "error-not-absolute"), ("error-below", "error-not-absolute"),
     ("one-doubling-too-many", "one-doubling-too-many"),
 ])
-def test_approximating_network_mistakes_are_named(mistake, mistake_id, fresh_registry):
+def test_approximating_network_mistakes_are_named(mistake, mistake_id):
     with pytest.raises(ExerciseFailed) as caught:
         ch02.check_approximating_network(right_hinges, doubling(right_hinges, mistake=mistake))
     assert caught.value.mistake == mistake_id, str(caught.value)
@@ -417,7 +410,7 @@ def test_approximating_network_mistakes_are_named(mistake, mistake_id, fresh_reg
     assert learner.accepted("approximating_network") is None
 
 
-def test_approximating_network_other_answers(fresh_registry):
+def test_approximating_network_other_answers():
     def quadrupled(g, a, b, tolerance):
         W1, b1, W2, b2 = doubling(hinges)(g, a, b, tolerance)
         return hinges(g, a, b, 4 * W1.shape[1])
@@ -436,7 +429,7 @@ def test_approximating_network_other_answers(fresh_registry):
                lambda g, a, b, K: hinges(g, a, b, K)[:3], "returned 3 values")
 
 
-def test_approximating_network_delegation_and_unfinished(fresh_registry):
+def test_approximating_network_delegation_and_unfinished():
     with pytest.raises(ExerciseFailed) as caught:
         ch02.check_approximating_network(lambda g, a, b, K: approximation.interpolating_network(g, a, b, K),
                                          doubling(hinges))

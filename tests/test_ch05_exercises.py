@@ -10,17 +10,10 @@ import torch
 
 from dlcore.articles.article_001_xor import backward_fixed
 from dlcore.exercises import ExerciseFailed, ch05
-from dlcore.exercises.learner import accepted, forget_accepted
+from dlcore.exercises.learner import accepted
 from dlcore.scratch import autograd, autograd_nn
 from dlcore.scratch.activations import sigmoid
 from dlcore.scratch.linear import LinearCache, linear_backward
-
-
-@pytest.fixture(autouse=True)
-def _fresh_acceptances():
-    forget_accepted()
-    yield
-    forget_accepted()
 
 
 def fails_with(check, answer, *fragments, mistake=None):

@@ -10,18 +10,11 @@ import pytest
 
 from dlcore.exercises import ch06
 from dlcore.exercises.core import ExerciseFailed
-from dlcore.exercises.learner import accepted, forget_accepted, implementation
+from dlcore.exercises.learner import accepted, implementation
 from dlcore.scratch import optim_steps
 from dlcore.scratch import Parameter
 from dlcore.scratch.optim import SGD, Adagrad, Adam, AdamW, RMSprop, adam_update
 from dlcore.scratch.schedules import WarmupCosine, cosine_annealing_lr, warmup_cosine_lr
-
-
-@pytest.fixture(autouse=True)
-def _fresh():
-    forget_accepted()
-    yield
-    forget_accepted()
 
 
 def _not_done(*args, **kwargs):

@@ -12,7 +12,7 @@ from threadpoolctl import threadpool_limits
 
 from dlcore.exercises import ch07
 from dlcore.exercises.core import ExerciseFailed
-from dlcore.exercises.learner import accepted, forget_accepted, implementation
+from dlcore.exercises.learner import accepted, implementation
 from dlcore.scratch import init
 from dlcore.scratch.batchnorm import batchnorm_forward
 from dlcore.scratch.dropout import dropout_forward
@@ -25,13 +25,6 @@ def one_blas_thread():
     """Small matrices run faster on one BLAS thread, as in the notebooks (seed_everything(threads=1))."""
     with threadpool_limits(1):
         yield
-
-
-@pytest.fixture(autouse=True)
-def fresh_acceptances():
-    forget_accepted()
-    yield
-    forget_accepted()
 
 
 def _not_done(*args, **kwargs):

@@ -14,18 +14,11 @@ import torch.nn.functional as F
 
 from dlcore.exercises import ch09
 from dlcore.exercises.core import ExerciseFailed
-from dlcore.exercises.learner import accepted, forget_accepted
+from dlcore.exercises.learner import accepted
 from dlcore.scratch.conv import conv2d_backward, conv2d_forward
 from dlcore.scratch.im2col import conv_output_size, im2col as dlcore_im2col, receptive_field
 from dlcore.scratch.pooling import maxpool2d_backward, maxpool2d_forward
 from tests.learner_answers import ch09 as answers
-
-
-@pytest.fixture(autouse=True)
-def _fresh_kernel():
-    forget_accepted()
-    yield
-    forget_accepted()
 
 
 def _not_done(*args, **kwargs):

@@ -12,18 +12,11 @@ from torch import nn
 
 from dlcore.exercises import ch10
 from dlcore.exercises.core import ExerciseFailed
-from dlcore.exercises.learner import accepted, forget_accepted
+from dlcore.exercises.learner import accepted
 from dlcore.models import blocks as reference_blocks
 from dlcore.models.resnet import ResNet, _stage
 from dlcore.models.summary import summarize
 from tests.learner_answers import ch10 as answers
-
-
-@pytest.fixture(autouse=True)
-def _fresh_kernel():
-    forget_accepted()
-    yield
-    forget_accepted()
 
 
 def _not_done(*args, **kwargs):

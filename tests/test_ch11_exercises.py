@@ -9,17 +9,10 @@ import pytest
 
 from dlcore.exercises import ch11
 from dlcore.exercises.core import ExerciseFailed
-from dlcore.exercises.learner import accepted, forget_accepted
+from dlcore.exercises.learner import accepted
 from dlcore.scratch.gru import gru_cell_forward
 from dlcore.scratch.lstm import LSTMCellCache, lstm_cell_backward, lstm_cell_forward
 from dlcore.scratch.rnn import rnn_backward, rnn_cell_backward, rnn_cell_forward
-
-
-@pytest.fixture(autouse=True)
-def _fresh_kernel():
-    forget_accepted()
-    yield
-    forget_accepted()
 
 
 def _not_done(*args, **kwargs):

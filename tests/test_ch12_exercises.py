@@ -9,17 +9,10 @@ import torch
 
 from dlcore.exercises import ch12
 from dlcore.exercises.core import ExerciseFailed
-from dlcore.exercises.learner import accepted, forget_accepted, implementation
+from dlcore.exercises.learner import accepted, implementation
 from dlcore.models.transformer import scaled_dot_product_attention
 from dlcore.scratch.attention import masked_softmax, scaled_dot_product_attention_forward
 from dlcore.scratch.transformer import multi_head_attention_forward, sinusoidal_positional_encoding
-
-
-@pytest.fixture(autouse=True)
-def _fresh_kernel():
-    forget_accepted()
-    yield
-    forget_accepted()
 
 
 def _not_done(*args, **kwargs):

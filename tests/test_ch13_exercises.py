@@ -17,13 +17,6 @@ from dlcore.scratch import rbm
 from tests.learner_answers import ch13 as answers
 
 
-@pytest.fixture(autouse=True)
-def _fresh_kernel():
-    forget_accepted()
-    yield
-    forget_accepted()
-
-
 def _not_done(*args, **kwargs):
     raise NotImplementedError("Exercise 13.x: replace this line with your code")
 

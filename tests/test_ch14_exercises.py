@@ -18,13 +18,6 @@ from dlcore.models.gan import Gan, mlp_discriminator, mlp_generator
 from dlcore.scratch import gan_losses
 
 
-@pytest.fixture(autouse=True)
-def fresh_registry():
-    learner.forget_accepted()
-    yield
-    learner.forget_accepted()
-
-
 def sigmoid(a):
     return 1.0 / (1.0 + np.exp(-a))
 

@@ -10,7 +10,7 @@ import torch
 
 from dlcore.exercises import ch16
 from dlcore.exercises.core import ExerciseFailed
-from dlcore.exercises.learner import accepted, forget_accepted
+from dlcore.exercises.learner import accepted
 from dlcore.rl.dqn import dqn_loss as dlcore_dqn_loss
 from dlcore.rl.policy_gradient import reinforce_loss as dlcore_reinforce_loss
 from dlcore.rl.tabular import discounted_returns as dlcore_discounted_returns
@@ -19,13 +19,11 @@ from dlcore.rl.tabular import value_iteration as dlcore_value_iteration
 
 
 @pytest.fixture(autouse=True)
-def _fresh_kernel():
-    forget_accepted()
+def _one_thread():
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # the chapter's setting; tiny networks are slow with many threads
     yield
     torch.set_num_threads(threads)
-    forget_accepted()
 
 
 def _not_done(*args, **kwargs):
