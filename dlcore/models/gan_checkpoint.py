@@ -79,12 +79,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=CHECKPOINT)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # small matrices: one thread is faster, and the run is reproducible
+    from tqdm import tqdm
+
     gan = make_digit_gan(seed=0)
-    step = max(1, args.rounds // 10)
+    step = max(1, args.rounds // 10)  # ten chunks, as the committed checkpoint was trained
+    bar = tqdm(total=args.rounds, desc="training the GAN", unit="round", leave=False)
     while gan.rounds_done < args.rounds:
+        before = gan.rounds_done
         history = gan.fit(min(step, args.rounds - gan.rounds_done), record_every=step)
-        print(f"round {gan.rounds_done:>6}: mean D(real) {history.d_real[-1]:.2f}, "
-              f"mean D(generated) {history.d_fake[-1]:.2f}", flush=True)
+        bar.update(gan.rounds_done - before)
+        bar.write(f"round {gan.rounds_done:>6}: mean D(real) {history.d_real[-1]:.2f}, "
+                  f"mean D(generated) {history.d_fake[-1]:.2f}")
+    bar.close()
     save_generator(gan.generator, args.output, gan.rounds_done)
     print(f"saved the generator after {gan.rounds_done} rounds to {args.output.name}")
     return 0
