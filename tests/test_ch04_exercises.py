@@ -358,7 +358,7 @@ def test_experiment_matches_the_theory():
     np.testing.assert_allclose(errors[1:16] / errors[:15], 1 - 0.3 * 5, rtol=1e-9)
 
 
-def test_4_5_accepts_two_correct_answers(capsys):
+def test_4_6_accepts_two_correct_answers(capsys):
     assert ch04.check_descent_prediction(lambda: ("oscillates", "diverges", "converges")).passed
     assert "2/L = 0.4" in capsys.readouterr().out
     assert ch04.check_descent_prediction(lambda: [" Oscillates", "DIVERGES", "converges"]).passed
@@ -372,12 +372,12 @@ def test_4_5_accepts_two_correct_answers(capsys):
     ("oscillates", "prediction-wrong-form", "should be a tuple of 3 words"),
     (("oscillates", "oscillates", "oscillates"), "lr-0.45-oscillates", "η = 0.45: you said oscillates, measured diverges"),
 ])
-def test_4_5_diagnoses_mistakes(answer, mistake, diagnosis):
+def test_4_6_diagnoses_mistakes(answer, mistake, diagnosis):
     error = failure(ch04.check_descent_prediction, lambda: answer)
     assert error.mistake == mistake and diagnosis in str(error)
 
 
-def test_4_5_not_implemented():
+def test_4_6_not_implemented():
     with pytest.raises(NotImplementedError, match="Exercise 4.6 is not done yet"):
         ch04.check_descent_prediction(not_done)
 
@@ -416,7 +416,7 @@ def loop_b(X, y, W, b, loss_fn, learning_rate, num_epochs, batch_size, seed, wei
 
 
 @pytest.mark.parametrize("right", [loop_a, loop_b])
-def test_4_6_accepts_two_correct_answers(right, capsys):
+def test_4_7_accepts_two_correct_answers(right, capsys):
     assert ch04.check_softmax_regression_loop(right).passed
     assert "Exercise 4.7 passed" in capsys.readouterr().out
     assert accepted("train_softmax_regression") is right
@@ -461,16 +461,16 @@ def loop_not_shuffled(X, y, W, b, loss_fn, learning_rate, num_epochs, batch_size
     (_loop_flawed(divide_again=True), "divided-by-batch-twice"),
     (_loop_flawed(record_after=True), "loss-after-step"),
 ])
-def test_4_6_diagnoses_mistakes(wrong, mistake):
+def test_4_7_diagnoses_mistakes(wrong, mistake):
     error = failure(ch04.check_softmax_regression_loop, wrong)
     assert error.mistake == mistake, str(error)
 
 
-def test_4_6_names_an_in_place_update():
+def test_4_7_names_an_in_place_update():
     assert "changed its input array in place" in str(failure(ch04.check_softmax_regression_loop, loop_in_place))
 
 
-def test_4_6_refuses_delegation_and_reports_not_done():
+def test_4_7_refuses_delegation_and_reports_not_done():
     def delegating(X, y, W, b, loss_fn, learning_rate, num_epochs, batch_size, seed, weight_decay=0.0):
         rng, history = np.random.default_rng(seed), []
         for _ in range(num_epochs):

@@ -313,7 +313,7 @@ def test_checkpoint_rebinding_the_model_is_diagnosed():
 
     def load_whole(path, model, optimizer, device):
         checkpoint = torch.load(path, weights_only=False)
-        model = checkpoint["model"]  # rebinds the local name only
+        model = checkpoint["model"]  # noqa: F841 - the mistake shown: it rebinds the local name only
         optimizer.load_state_dict(checkpoint["optimizer"])
         return checkpoint["epoch"]
 

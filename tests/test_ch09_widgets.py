@@ -26,7 +26,7 @@ def test_window_arithmetic_is_the_output_value(explorer):
     state = explorer.state
     assert state.value == pytest.approx(float(np.sum(state.window * np.array(KERNELS["sharpen"]))))
     assert state.value == pytest.approx(state.output[3, 5])
-    assert f"output[3, 5] = " in explorer.summary.value
+    assert "output[3, 5] = " in explorer.summary.value
 
 
 @pytest.mark.parametrize("stride, padding", [(1, 0), (2, 1), (4, 2), (3, 0)])

@@ -12,8 +12,8 @@ from dlcore.exercises.core import ExerciseFailed
 from dlcore.practice import distill, pruning, quantization
 from dlcore.practice.common import make_mlp, tensor_bytes
 from dlcore.practice.distill import distillation_loss_and_gradient, torch_loss_from_numpy
-from dlcore.practice.pruning import global_magnitude_masks, layerwise_magnitude_masks, prune_global, prune_with_masks
-from dlcore.practice.quantization import dequantize_int8, int8_linear, quantize_dynamic_int8, quantize_int8
+from dlcore.practice.pruning import global_magnitude_masks, prune_global, prune_with_masks
+from dlcore.practice.quantization import int8_linear, quantize_dynamic_int8, quantize_int8
 
 
 def _not_done(*args):

@@ -36,7 +36,7 @@ import numpy as np
 from dlcore.errors import as_float_array, expect_ndim, expect_shape
 from dlcore.gradcheck import GradCheckReport, check_gradients
 from dlcore.scratch.activations import sigmoid
-from dlcore.scratch.losses import binary_cross_entropy_with_logits_backward, binary_cross_entropy_with_logits_forward
+from dlcore.scratch.losses import binary_cross_entropy_with_logits_forward
 
 __all__ = [
     "article_data", "xor_truth_table", "FIXES", "ArticleParams", "ArticleCache", "init_params_as_given",

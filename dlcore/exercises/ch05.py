@@ -15,7 +15,6 @@ difference with the first known mistake that reproduces it.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Callable
 
 import numpy as np

@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, Mistake, fail, not_done_message, passed
+from dlcore.exercises.core import Case, CheckResult, Mistake, fail, not_done_message
 from dlcore.exercises.functions import check_function
 from dlcore.exercises.learner import accept, learner_call
 from dlcore.exercises.verdicts import check_verdicts

@@ -7,7 +7,7 @@ its axes: a figure without labels is a figure nobody can read.
 from __future__ import annotations
 
 import io
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
 

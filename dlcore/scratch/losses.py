@@ -24,7 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from dlcore.errors import ShapeError, as_float_array, expect_shape, format_shape
-from dlcore.scratch.activations import sigmoid, softmax
+from dlcore.scratch.activations import sigmoid
 
 __all__ = [
     "PROBABILITY_EPS", "log_softmax", "one_hot",

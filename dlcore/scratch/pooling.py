@@ -90,7 +90,7 @@ def _check_dout(func: str, dout, x_shape, spec: PoolSpec) -> np.ndarray:
 def _scatter(parts, x_shape, spec: PoolSpec, dtype) -> np.ndarray:
     """Add each offset's (N, C, Ho, Wo) gradient back to its positions; drop the padding."""
     N, C, H, W = x_shape
-    (kh, kw), (sh, sw), (ph, pw), (Ho, Wo) = spec.kernel, spec.stride, spec.padding, spec.out_size
+    (kh, kw), (sh, sw), (ph, pw) = spec.kernel, spec.stride, spec.padding
     dx_pad = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=dtype)
     overlapping = sh < kh or sw < kw
     for (k, rows, columns), part in zip(_offsets(spec), parts):

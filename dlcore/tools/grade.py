@@ -53,7 +53,7 @@ from dlcore.tools.notebooks import read_notebook
 from dlcore.tools.student import CHECK_TAG, EXERCISE_LINE
 
 __all__ = ["ExerciseGrade", "NotebookGrade", "grade_notebook", "grade_paths", "find_notebooks", "default_jobs",
-           "parse_shard", "main", "merge_main"]
+           "parse_shard", "main"]
 
 DEFAULT_TIMEOUT_S = 300.0
 # Set in every kernel's environment: one thread each, whatever the number of concurrent kernels.

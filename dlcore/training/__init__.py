@@ -20,7 +20,7 @@ from dlcore.training.models import LayerKernels, Residual, mlp_plan, scratch_mlp
 from dlcore.training.stats import ACTIVATION_BINS, GRADIENT_LOG_BINS, Snapshot
 
 __all__ = [
-    "ACTIVATION_BINS", "EVENT_NAMES", "EventBus", "GRADIENT_LOG_BINS", "History", "Residual", "Snapshot",
+    "ACTIVATION_BINS", "EVENT_NAMES", "EventBus", "GRADIENT_LOG_BINS", "History", "LayerKernels", "Residual", "Snapshot",
     "Trainer", "TrainingEvent", "clip_grad_norm", "clip_grad_value", "measure", "mlp_plan", "scratch_mlp",
     "total_grad_norm", "train",
 ]
