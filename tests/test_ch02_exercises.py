@@ -195,7 +195,6 @@ def train_with_update_function(X, y, learning_rate=1.0, max_epochs=100, rng=None
     u = np.zeros(Xb.shape[1])
     history_u, counts = [u.copy()], []
     for _ in range(max_epochs):
-        before = u.copy()
         count = 0
         for i in (rng.permutation(len(X)) if rng is not None else range(len(X))):
             new_u, _ = perceptron_update(Xb[i], int(y[i] > 0), u, 0.0, learning_rate)
@@ -408,6 +407,13 @@ def test_approximating_network_mistakes_are_named(mistake, mistake_id):
     assert caught.value.mistake == mistake_id, str(caught.value)
     assert learner.accepted("interpolating_network") is right_hinges  # the first function passed on its own
     assert learner.accepted("approximating_network") is None
+
+
+def test_a_first_part_used_alone_says_so(capsys):
+    with pytest.raises(ExerciseFailed):
+        ch02.check_approximating_network(right_hinges, doubling(right_hinges, mistake="mean-error"))
+    learner.implementation("interpolating_network", right_hinges, label="2.7")
+    assert "[using your interpolating_network, which passed exercise 2.7's first part]" in capsys.readouterr().out
 
 
 def test_approximating_network_other_answers():
