@@ -293,6 +293,9 @@ def _stack_without_transpose(x, weights, biases, f, f_derivative, dout):
     (_stack_with(last_slope=True), "stack-last-slope-everywhere"),
     (_stack_with(std_per_unit=True), "stack-std-per-unit"),
     (_stack_with(saturated_count=True), "stack-saturated-count"),
+    (_stack_with(statistics_of_z=True), "stack-statistics-of-z"),
+    (_stack_with(std_ddof=1), "stack-std-ddof-1"),
+    (_stack_with(slope_from_output=True), "stack-slope-from-output"),
 ])
 def test_stack_statistics_mistakes_are_named(wrong, mistake):
     error = fails_with(ch03.check_stack_statistics, wrong, mistake=mistake)

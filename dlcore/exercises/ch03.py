@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, Mistake, check_value, fail, not_done_message, passed
+from dlcore.exercises.core import Case, CheckResult, Mistake, check_value, fail, passed
 from dlcore.exercises.functions import check_function
 from dlcore.exercises.learner import accept, learner_call
 from dlcore.scratch import activations as reference
@@ -258,15 +258,17 @@ course_stack_statistics = stack_statistics  # the course's version, with the exe
 
 
 def _stack_variant(x, weights, biases, f, f_derivative, dout, *, slope=True, transpose=True, measured_after=False,
-                   block_order=True, last_slope=False, std_per_unit=False, saturated_count=False):
+                   block_order=True, last_slope=False, std_per_unit=False, saturated_count=False,
+                   slope_from_output=False, statistics_of_z=False, std_ddof=0):
     """What a learner's stack_statistics computes with one typical mistake switched on (plain NumPy)."""
     h, slopes, means, stds, saturated = x, [], [], [], []
     for W, b in zip(weights, biases):
         z = h @ W + b  # (N, M_l)
         h = f(z)
-        slopes.append(f_derivative(z, h))
-        means.append(h.mean())
-        stds.append(h.std(axis=0).mean() if std_per_unit else h.std())
+        slopes.append(f_derivative(h, h) if slope_from_output else f_derivative(z, h))
+        recorded = z if statistics_of_z else h
+        means.append(recorded.mean())
+        stds.append(recorded.std(axis=0).mean() if std_per_unit else recorded.std(ddof=std_ddof))
         small = np.abs(slopes[-1]) < SATURATION_THRESHOLD
         saturated.append(small.sum() if saturated_count else small.mean())
     grad, norms = dout, []
@@ -303,6 +305,8 @@ _STACK_CASES = [
     _stack_case(43, 9, 3, (4, 4, 4, 4, 4), "relu", 1.5, -0.3, "mean",
                 "x (9, 3), five ReLU blocks of 4 units, dout = ones / N"),
     _stack_case(44, 1, 3, (2,), "elu", 1.0, 0.0, "random", "a batch of one, x (1, 3), one ELU block of 2 units"),
+    _stack_case(45, 5, 4, (3, 3), "gelu", 2.0, 0.0, "random",
+                "x (5, 4), two GELU blocks of 3 units (GELU's slope depends on z_l itself), a random dout"),
 ]
 
 _STACK_MISTAKES = [
@@ -323,6 +327,15 @@ _STACK_MISTAKES = [
     Mistake("stack-std-per-unit", lambda *a: _stack_variant(*a, std_per_unit=True),
             "your std is the average of each unit's spread over the batch; the exercise asks for the standard "
             "deviation of all N × M entries of h_l together"),
+    Mistake("stack-statistics-of-z", lambda *a: _stack_variant(*a, statistics_of_z=True),
+            "your mean and std describe the pre-activations z_l = h_{l-1} W_l + b_l; record them for the "
+            "block's output h_l = f(z_l)"),
+    Mistake("stack-std-ddof-1", lambda *a: _stack_variant(*a, std_ddof=1),
+            "your std divides by N × M − 1 (ddof=1, PyTorch's default); the exercise asks for NumPy's default, "
+            "which divides by N × M"),
+    Mistake("stack-slope-from-output", lambda *a: _stack_variant(*a, slope_from_output=True),
+            "you called f_derivative(h_l, h_l): its first argument is the block's input z_l. For tanh, sigmoid "
+            "and the ReLU family that happens to give the same slope, but GELU's slope depends on z_l itself"),
     Mistake("stack-saturated-count", lambda *a: _stack_variant(*a, saturated_count=True),
             "saturated is a share: the fraction of the N × M unit-examples with |f'(z)| < 0.01, not their count"),
 ]
@@ -336,17 +349,19 @@ def check_stack_statistics(stack_statistics_function: Callable) -> CheckResult:
     batch-mean upstream gradient, and a single block with a batch of one. Recognises: no
     activation slope in the backward pass, W instead of W^T, the gradient measured after
     its block instead of before, norms left in backward order, the last block's slope reused,
-    a per-unit std, and a count instead of a share. A function that calls the course's
+    a per-unit std, statistics of z_l instead of h_l, a std with ddof=1, the slope taken at
+    h_l instead of z_l (only GELU's case shows it), and a count instead of a share. A function that calls the course's
     ``depth_statistics``, ``network_statistics`` or ``stack_statistics`` fails.
     """
     return check_function(
         "3.4", stack_statistics_function, stack_statistics, _STACK_CASES, name="stack_statistics",
         outputs=("mean", "std", "grad_norm", "saturated"), mistakes=_STACK_MISTAKES,
         forbid=[network_statistics, depth_statistics], rtol=1e-7, atol=1e-12,
-        hint=("keep each block's f'(z_l) in a list during the forward pass; walk back from dout over the blocks "
-              "in reverse, taking the norm of the gradient that arrives at a block before stepping through it."),
-        success="mean, std, gradient norms and saturated shares match the course's measurement; section 3's "
-                "stacks now run on your stack_statistics.")
+        hint=("on the way forward, record each block's statistics from h_l = f(z_l) and keep its f'(z_l) in a "
+              "list; then walk back from dout over the blocks in reverse, taking the norm of the gradient that "
+              "arrives at a block before stepping through it."),
+        success="mean, std, gradient norms and saturated shares match the course's measurement; the chapter's "
+                "deep stacks now run on your stack_statistics.")
 
 
 # ---------------------------------------------------------------- 3.5 dead ReLUs and the bias
