@@ -148,3 +148,11 @@ def test_numpy_dispatchers_are_seen_through():
                        lambda t, degree: np.stack([t**j for j in range(degree + 1)], axis=1),
                        [Case((np.linspace(0, 1, 5), 3))], forbid=[np.vander])
     assert caught.value.mistake == "delegates-to-reference"
+
+
+def test_a_wrong_scalar_output_is_reported_without_an_index():
+    with pytest.raises(ExerciseFailed) as caught:
+        check_function("0.9", lambda x: float(x.sum()) + 1, lambda x: float(x.sum()), [Case((np.ones(3),))],
+                       name="total", guard_reference=False)
+    message = str(caught.value)
+    assert "you return 4, expected 3" in message and "index" not in message

@@ -167,12 +167,14 @@ def _compare(label: str, name: str, got: Any, expected: Any, case: Case, outputs
                  _shape_hint(got_array.shape, expected_array.shape) or hint)
         if bad_values.any():
             where = tuple(int(i) for i in np.argwhere(bad_values)[0])
-            fail(label, f"{what} contains nan or inf (at index {where}) on {case.describe()}", hint)
+            at = f" (at index {where})" if bad_values.ndim else ""
+            fail(label, f"{what} contains nan or inf{at} on {case.describe()}", hint)
         error = np.abs(got_array - expected_array)
         index = np.unravel_index(int(np.nanargmax(error)), error.shape) if error.ndim else ()
         where = f" in {what}" if outputs else ""
-        fail(label, f"wrong values{where} on {case.describe()}: at index {tuple(int(i) for i in index)} "
-                    f"you return {got_array[index]:.6g}, expected {expected_array[index]:.6g}", hint)
+        at = f"at index {tuple(int(i) for i in index)} you return" if error.ndim else "you return"  # a scalar has no index
+        fail(label, f"wrong values{where} on {case.describe()}: {at} "
+                    f"{got_array[index]:.6g}, expected {expected_array[index]:.6g}", hint)
 
 
 def _part(result: Any, position: int, outputs: Sequence[str]) -> Any:
