@@ -430,7 +430,7 @@ def test_clipping_written_by_hand_mistakes():
         if not max_norm > 0:
             raise ValueError("max_norm must be positive")
         total = math.sqrt(sum(float(np.sum(p.grad ** 2)) for p in parameters))
-        clipped = [p.grad * min(1.0, max_norm / (total + 1e-6)) for p in parameters]  # never written back
+        clipped = [p.grad * min(1.0, max_norm / (total + 1e-6)) for p in parameters]  # noqa: F841 - the mistake: never written back
         return total
 
     _fails(ch07.check_clipping, max_instead_of_min, train_clipped_loop, message="scaled up",
