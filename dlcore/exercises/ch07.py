@@ -20,9 +20,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from dlcore.exercises.core import Case, CheckResult, Mistake, fail, not_done, not_done_message, passed
+from dlcore.exercises.core import Case, CheckResult, Mistake, fail, not_done, not_done_message
 from dlcore.exercises.functions import check_function
 from dlcore.exercises.learner import accept, learner_call
+from dlcore.exercises.verdicts import check_verdicts
 from dlcore.scratch import init
 from dlcore.scratch.batchnorm import (BatchNorm1d, batchnorm_backward, batchnorm_eval_forward, batchnorm_forward,
                                       update_running_stats)
@@ -81,27 +82,21 @@ def check_regime_prediction(prediction) -> CheckResult:
 
     The check measures ||dL/dh_1|| / ||dL/dh_30|| of each 30-layer, 64-unit network at
     initialisation (below 1e-3: vanishing, above 1e3: exploding) and explains each wrong entry;
-    the mistake id names the first wrong configuration ("regime-relu-xavier").
+    the mistake id names the first wrong configuration and the word ("regime-relu-xavier-stable").
     """
     label = "7.1"
     if callable(prediction):
         prediction = learner_call(label, prediction)
     if prediction is Ellipsis:
         raise not_done_message("Exercise 7.1 is not done yet: return your five predictions.")
-    if (not isinstance(prediction, (tuple, list)) or len(prediction) != len(REGIME_CONFIGS)
-            or not all(isinstance(p, str) and p.strip().lower() in REGIMES for p in prediction)):
-        fail(label, f"your prediction should be a tuple of {len(REGIME_CONFIGS)} words from {REGIMES}, got "
-                    f"{prediction!r}", "e.g. return ('stable', 'stable', 'stable', 'stable', 'stable'), edited")
     measured = measure_regimes()
-    table = "; ".join(f"{a} + {i}: ratio {r:.1e} ({regime})" for (a, i), (regime, r) in zip(REGIME_CONFIGS, measured))
-    wrong = [(a, i, p.strip().lower(), regime) for (a, i), p, (regime, _) in zip(REGIME_CONFIGS, prediction, measured)
-             if p.strip().lower() != regime]
-    if wrong:
-        reasons = [f"{a} + {i} is {regime}, not {p}: {_REGIME_REASONS[(a, i)]}" for a, i, p, regime in wrong]
-        fail(label, "; ".join(reasons) + f". Measured: {table}.",
-             "Per layer the gradient is multiplied by about √(n Var(w) E[f'(z)²]): compare that with 1.",
-             mistake=f"regime-{wrong[0][0]}-{wrong[0][1]}")
-    return passed(label, f"measured: {table}.")
+    return check_verdicts(
+        label, prediction, [regime for regime, _ in measured], cases=[f"{a} + {i}" for a, i in REGIME_CONFIGS],
+        ids=[f"regime-{a}-{i}" for a, i in REGIME_CONFIGS], vocabulary=REGIMES,
+        reasons=[_REGIME_REASONS[config] for config in REGIME_CONFIGS],
+        measured="; ".join(f"{a} + {i}: ratio {r:.1e} ({regime})" for (a, i), (regime, r) in zip(REGIME_CONFIGS, measured)),
+        hint="Per layer the gradient is multiplied by about √(n Var(w) E[f'(z)²]): compare that with 1.",
+        example="e.g. return ('stable', 'stable', 'stable', 'stable', 'stable'), edited")
 
 
 # ---------------------------------------------------------------- 7.2 variance of a pre-activation
