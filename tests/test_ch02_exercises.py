@@ -448,3 +448,13 @@ def test_approximating_network_delegation_and_unfinished():
         ch02.check_approximating_network(not_done, not_done)
     with pytest.raises(NotImplementedError, match="Exercise 2.7 is not done yet"):
         ch02.check_approximating_network(hinges, not_done)
+
+
+@pytest.mark.parametrize("wrong, mistake", [
+    (lambda: (False, False, 51), "and-called-non-converging"),
+    (lambda: (True, True, 51), "xor-called-converging"),
+])
+def test_convergence_prediction_flags_carry_a_mistake_id(wrong, mistake):
+    with pytest.raises(ExerciseFailed) as caught:
+        ch02.check_convergence_prediction(wrong)
+    assert caught.value.mistake == mistake

@@ -18,13 +18,11 @@ from typing import Any, Callable
 import numpy as np
 
 from dlcore.errors import format_shape
-from dlcore.exercises.core import not_done_message
-from dlcore.exercises.core import Case, CheckResult, ExerciseFailed, check_value, fail, results, matches
+from dlcore.exercises.core import Case, CheckResult, Mistake, check_value, fail, matches, not_done_message, passed
 from dlcore.exercises.functions import check_array_function
 from dlcore.scratch.activations import sigmoid
 from dlcore.scratch.linear import linear_forward
 from dlcore.scratch.linear import mlp_forward as linear_mlp_forward
-from dlcore.exercises.core import Mistake, passed
 from dlcore.exercises.functions import check_function
 from dlcore.exercises.learner import accept, learner_call
 from dlcore.scratch import approximation
@@ -36,16 +34,10 @@ __all__ = ["check_layer_forward", "check_perceptron_update", "check_perceptron_t
            "check_xor_network", "check_mlp_forward", "check_approximating_network", "REFERENCES"]
 
 
-def _fail(label: str, problem: str, hint: str = "") -> None:
-    error = ExerciseFailed(label, problem, hint)
-    results.append(CheckResult(label, False, str(error)))
-    raise error
-
-
 def _call(label: str, learner: Callable, *args: Any, **kwargs: Any) -> tuple[bool, Any]:
     """Run the learner once; (True, result), or (False, exception) for the engine to report."""
     if not callable(learner):
-        _fail(label, f"expected a function, got {type(learner).__name__}", "pass the function itself, without calling it")
+        fail(label, f"expected a function, got {type(learner).__name__}", "pass the function itself, without calling it")
     try:
         return True, learner(*args, **kwargs)
     except NotImplementedError:
@@ -113,15 +105,15 @@ def check_layer_forward(layer_forward: Callable) -> None:
         if shape == (N, M):
             continue
         if shape == (M, N):
-            _fail(label, f"your output has shape {format_shape(shape)}, the transpose of (N, M) = "
+            fail(label, f"your output has shape {format_shape(shape)}, the transpose of (N, M) = "
                          f"{format_shape((N, M))} (on {case.describe()})",
                   "one row per example and one column per unit: compute x @ W, not W.T @ x.T")
         if M == 1 and shape == (N,):
-            _fail(label, f"your output has shape {format_shape(shape)}, expected (N, 1) = {format_shape((N, 1))} "
+            fail(label, f"your output has shape {format_shape(shape)}, expected (N, 1) = {format_shape((N, 1))} "
                          f"(on {case.describe()})",
                   "a layer with one unit still returns a column: do not ravel() or squeeze() the result")
         if shape == (M,):
-            _fail(label, f"your output has shape {format_shape(shape)}: one value per unit instead of a row per "
+            fail(label, f"your output has shape {format_shape(shape)}: one value per unit instead of a row per "
                          f"example (on {case.describe()})", "do not sum over the batch or use only x[0]")
     check_array_function(
         label, layer_forward, _layer_reference, cases, diagnoses=[_layer_diagnosis],
@@ -198,16 +190,16 @@ def check_perceptron_update(perceptron_update_fn: Callable) -> None:
                                                    for a in first.args))
     if ok:
         if got is None:
-            _fail(label, "your function returned None", "did you forget the `return w_new, b_new`?")
+            fail(label, "your function returned None", "did you forget the `return w_new, b_new`?")
         if not isinstance(got, (tuple, list)) or len(got) != 2:
-            _fail(label, f"your function returned {type(got).__name__}, expected a pair (w_new, b_new)",
+            fail(label, f"your function returned {type(got).__name__}, expected a pair (w_new, b_new)",
                   "end with `return w_new, b_new`")
         w_new, b_new = got
         if np.shape(w_new) != first.args[2].shape:
-            _fail(label, f"w_new has shape {format_shape(np.shape(w_new))}, expected {format_shape(first.args[2].shape)} "
+            fail(label, f"w_new has shape {format_shape(np.shape(w_new))}, expected {format_shape(first.args[2].shape)} "
                          f"like w (on {first.describe()})", "w_new = w + learning_rate * (y - y_hat) * x")
         if np.ndim(b_new) != 0:
-            _fail(label, f"b_new has shape {format_shape(np.shape(b_new))}, expected a number", "one neuron has one bias")
+            fail(label, f"b_new has shape {format_shape(np.shape(b_new))}, expected a number", "one neuron has one bias")
 
     def packed(x, y, w, b, lr):
         w_new, b_new = perceptron_update_fn(x, y, w, b, lr)
@@ -333,15 +325,15 @@ def check_convergence_prediction(predict: Callable) -> None:
     label = "2.4"
     ok, got = _call(label, predict)
     if not ok:
-        _fail(label, f"your function raised {type(got).__name__}: {got}", "return a tuple (bool, bool, number)")
+        fail(label, f"your function raised {type(got).__name__}: {got}", "return a tuple (bool, bool, number)")
     if not isinstance(got, (tuple, list)) or len(got) != 3:
-        _fail(label, f"expected a tuple (and_converges, xor_converges, and_bound), got {got!r}")
+        fail(label, f"expected a tuple (and_converges, xor_converges, and_bound), got {got!r}")
     and_flag, xor_flag, bound = got
     for name, flag in (("and_converges", and_flag), ("xor_converges", xor_flag)):
         if not isinstance(flag, (bool, np.bool_)):
-            _fail(label, f"{name} should be True or False, got {flag!r}")
+            fail(label, f"{name} should be True or False, got {flag!r}")
     if isinstance(bound, (bool, np.bool_)) or not isinstance(bound, (int, float, np.integer, np.floating)):
-        _fail(label, f"and_bound should be a number, got {bound!r}")
+        fail(label, f"and_bound should be a number, got {bound!r}")
 
     runs = {}
     for gate in ("AND", "XOR"):
@@ -356,13 +348,15 @@ def check_convergence_prediction(predict: Callable) -> None:
     xor_last = min(int(run.mistakes[-1]) for run in runs["XOR"])
 
     if bool(and_flag) != and_converges:
-        _fail(label, f"you predicted and_converges = {bool(and_flag)}, but the perceptron converged on AND in every one "
+        fail(label, f"you predicted and_converges = {bool(and_flag)}, but the perceptron converged on AND in every one "
                      f"of 20 runs, within {most_updates} updates",
-              "AND is linearly separable (w* = (2, 2), b* = -3 separates it), so the convergence theorem applies")
+              "AND is linearly separable (w* = (2, 2), b* = -3 separates it), so the convergence theorem applies",
+              mistake="and-called-non-converging" if and_converges else "and-called-converging")
     if bool(xor_flag) != xor_converges:
-        _fail(label, f"you predicted xor_converges = {bool(xor_flag)}, but after 100 epochs every run still made "
+        fail(label, f"you predicted xor_converges = {bool(xor_flag)}, but after 100 epochs every run still made "
                      f"at least {xor_last} mistake{'s' if xor_last > 1 else ''} per epoch",
-              "no line separates XOR, and an epoch without mistakes would be such a line")
+              "no line separates XOR, and an epoch without mistakes would be such a line",
+              mistake="xor-called-converging" if not xor_converges else "xor-called-non-converging")
     signs = 2 * y - 1
     margins = signs * (X @ w_star + b_star)  # unnormalised
     R2_no_bias = float(np.max(np.sum(X**2, axis=1)))
@@ -436,26 +430,26 @@ def check_xor_network(xor_network: Callable) -> None:
     label = "2.5"
     ok, got = _call(label, xor_network)
     if not ok:
-        _fail(label, f"your function raised {type(got).__name__}: {got}", "it takes no arguments and returns W1, b1, W2, b2")
+        fail(label, f"your function raised {type(got).__name__}: {got}", "it takes no arguments and returns W1, b1, W2, b2")
     if not isinstance(got, (tuple, list)) or len(got) != 4:
-        _fail(label, f"your function returned {type(got).__name__}, expected four arrays (W1, b1, W2, b2)",
+        fail(label, f"your function returned {type(got).__name__}, expected four arrays (W1, b1, W2, b2)",
               "end with `return W1, b1, W2, b2`")
     names, wanted = ("W1", "b1", "W2", "b2"), ((2, 2), (2,), (2, 1), (1,))
     arrays = []
     for name, value, shape in zip(names, got, wanted):
         array = np.asarray(value, dtype=np.float64)
         if array.shape != shape:
-            _fail(label, f"{name} has shape {format_shape(array.shape)}, expected {format_shape(shape)}",
+            fail(label, f"{name} has shape {format_shape(array.shape)}, expected {format_shape(shape)}",
                   "the course's layers compute x @ W + b with W of shape (inputs, units) and b of shape (units,)")
         if not np.all(np.isfinite(array)):
-            _fail(label, f"{name} contains nan or inf", "choose finite numbers")
+            fail(label, f"{name} contains nan or inf", "choose finite numbers")
         arrays.append(array)
     X, xor = make_gate("XOR")
     hidden, table = _forward(*arrays, X)
     _, table_ge = _forward(*arrays, X, strict=False)
     units = ", ".join(f"h{j + 1} = {_gate_name(hidden[:, j]) or tuple(int(v) for v in hidden[:, j])}" for j in range(2))
     if np.array_equal(table, xor) and not np.array_equal(table_ge, xor):
-        _fail(label, "your network gets XOR only because step(0) = 0: some pre-activation is exactly 0 on a corner, "
+        fail(label, "your network gets XOR only because step(0) = 0: some pre-activation is exactly 0 on a corner, "
                      "so the answer flips if the threshold counts as 'on'",
               "move each threshold between the values it separates (e.g. x1 + x2 - 0.5, not x1 + x2 - 1)")
 
