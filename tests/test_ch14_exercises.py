@@ -84,6 +84,9 @@ def test_value_at_optimum_mistakes(answer, mistake):
 def test_gradient_prediction():
     assert ch14.check_gradient_prediction((-0.001, -0.999)).passed
     assert ch14.check_gradient_prediction((0.0, -1.0)).passed  # rounded predictions are fine
+    assert ch14.check_gradient_prediction(lambda: (-0.001, -0.999)).passed  # the notebook passes the function
+    with pytest.raises(NotImplementedError, match="Exercise 14.3 is not done yet"):
+        ch14.check_gradient_prediction(lambda: not_done())
     fails_with(ch14.check_gradient_prediction, (-0.5, -0.5), fragments=("is not right",))
     with pytest.raises(NotImplementedError, match="is not done yet"):
         ch14.check_gradient_prediction(...)
@@ -370,7 +373,8 @@ LOOP_SWITCHES = {"loop-d-steps-ignored": "d_steps_ignored", "loop-g-steps-ignore
                  "loop-batch-reused": "batch_reused", "loop-noise-drawn-first": "noise_first",
                  "loop-g-reuses-d-noise": "g_reuses_d_noise", "loop-g-first": "g_first",
                  "loop-loss-ignored": "loss_ignored", "loop-fresh-noise-per-record": "fresh_noise_per_record",
-                 "loop-rounds-from-zero": "rounds_from_zero", "loop-every-step-recorded": "every_step_recorded"}
+                 "loop-rounds-from-zero": "rounds_from_zero", "loop-every-step-recorded": "every_step_recorded",
+                 "loop-losses-only-at-records": "losses_only_at_records"}
 
 
 def test_every_loop_mistake_is_tested():
@@ -445,3 +449,31 @@ def test_training_loop_delegation_not_done_and_bad_returns():
     fails_with(ch14.check_training_loop, lambda *args, **kwargs: {"d_loss": []}, fragments=("'d_real'",))
     fails_with(ch14.check_training_loop, lambda *args, **kwargs: [], fragments=("as a dict",))
     assert learner.implementation("train_gan", gan_loop.train_gan, label="14.8") is gan_loop.train_gan
+
+
+def loop_counts_modes_always(gan, num_rounds, d_steps=1, g_steps=1, record_every=50, num_samples=1000,
+                             count_modes=None):
+    """Right on every case with a mode count; calls count_modes even when it is None (the digit GAN's case)."""
+    d_step, g_step = gan.steps
+    history = {key: [] for key in ("d_loss", "g_loss", "d_real", "d_fake", "rounds", "samples", "modes_covered")}
+    fixed_z = gan.sample_latent(num_samples)
+    for round_number in range(1, num_rounds + 1):
+        for _ in range(d_steps):
+            d_values = d_step(gan.generator, gan.discriminator, gan.opt_d, gan.sample_real(), gan.sample_latent())
+        for _ in range(g_steps):
+            g_loss = g_step(gan.generator, gan.discriminator, gan.opt_g, gan.sample_latent(), gan.loss)
+        for key, value in zip(("d_loss", "d_real", "d_fake"), d_values):
+            history[key].append(value)
+        history["g_loss"].append(g_loss)
+        if round_number % record_every == 0:
+            samples = gan.generate(fixed_z)
+            history["rounds"].append(round_number)
+            history["samples"].append(samples)
+            history["modes_covered"].append(count_modes(samples))
+    return history
+
+
+def test_loop_that_needs_a_mode_count_fails_on_the_case_without_one():
+    failure = fails_with(ch14.check_training_loop, loop_counts_modes_always, fragments=("count_modes=None", "TypeError"))
+    assert "Traceback" not in str(failure)
+    assert learner.accepted("train_gan") is None

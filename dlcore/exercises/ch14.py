@@ -26,7 +26,7 @@ from torch.nn import functional as F
 
 from dlcore.exercises.core import Case, CheckResult, Mistake, check_value, passed
 from dlcore.exercises.functions import check_function
-from dlcore.exercises.learner import accept
+from dlcore.exercises.learner import accept, learner_call
 from dlcore.data.toy2d import sample_toy, toy_centers
 from dlcore.models import gan as course_gan
 from dlcore.models import gan_diagnostics, gan_loop
@@ -142,7 +142,10 @@ def check_gradient_prediction(prediction) -> CheckResult:
 
     Expected (-σ(a), -(1 − σ(a))) = (-0.001, -0.999); answers within 0.002 pass. Recognises: the two
     swapped, positive signs, derivatives with respect to D instead of the logit, and σ'(a) alone.
+    ``prediction`` is the pair, or the learner's function returning it (an untouched stub is "not done yet").
     """
+    if callable(prediction):
+        prediction = learner_call("14.3", prediction)
     d = PREDICTION_PROBABILITY
     expected = np.array([-d, -(1.0 - d)])
     mistakes = [
@@ -608,13 +611,14 @@ def _count_ring_modes(samples: np.ndarray) -> int:
 
 
 def run_training_loop(train: Callable, seed: int, num_rounds: int, d_steps: int, g_steps: int, record_every: int,
-                      num_samples: int, loss: str, data: str = "sampler"):
+                      num_samples: int, loss: str, data: str = "sampler", count_modes: bool = True):
     """Run ``train(gan, num_rounds, d_steps=..., ...)`` on a fresh tiny seeded GAN; its history's lists as a tuple.
 
+    ``count_modes=False`` passes ``count_modes=None`` (no mode count), as the chapter's digit GAN does.
     Returns None if ``train`` returned None.
     """
     history = train(_loop_gan(seed, loss, data), num_rounds, d_steps=d_steps, g_steps=g_steps, record_every=record_every,
-                    num_samples=num_samples, count_modes=_count_ring_modes)
+                    num_samples=num_samples, count_modes=_count_ring_modes if count_modes else None)
     if history is None:
         return None
     if not isinstance(history, dict):
@@ -630,7 +634,7 @@ def run_training_loop(train: Callable, seed: int, num_rounds: int, d_steps: int,
 
 def _loop_variant(d_steps_ignored=False, g_steps_ignored=False, batch_reused=False, g_reuses_d_noise=False,
                   g_first=False, loss_ignored=False, fresh_noise_per_record=False, rounds_from_zero=False,
-                  every_step_recorded=False, noise_first=False):
+                  every_step_recorded=False, noise_first=False, losses_only_at_records=False):
     def train_gan(gan, num_rounds, d_steps=1, g_steps=1, record_every=50, num_samples=1000, count_modes=None):
         d_step, g_step = gan.steps
         history = {key: [] for key in _LOOP_OUTPUTS}
@@ -669,15 +673,17 @@ def _loop_variant(d_steps_ignored=False, g_steps_ignored=False, batch_reused=Fal
             else:
                 d_loss, d_real, d_fake = d_phase()
                 g_loss = g_phase()
-            if not every_step_recorded:
+            round_number = index if rounds_from_zero else index + 1
+            recording = round_number % record_every == 0
+            if not every_step_recorded and (recording or not losses_only_at_records):
                 for key, value in zip(_LOOP_OUTPUTS, (d_loss, g_loss, d_real, d_fake)):
                     history[key].append(value)
-            round_number = index if rounds_from_zero else index + 1
-            if round_number % record_every == 0:
+            if recording:
                 samples = gan.generate(gan.sample_latent(num_samples) if fresh_noise_per_record else fixed_z)
                 history["rounds"].append(round_number)
                 history["samples"].append(samples)
-                history["modes_covered"].append(count_modes(samples))
+                if count_modes is not None:
+                    history["modes_covered"].append(count_modes(samples))
         return history
     return train_gan
 
@@ -716,6 +722,10 @@ _LOOP_MISTAKES = [
     _loop_mistake("loop-every-step-recorded",
                   "you recorded after every step: the history holds ONE entry per round, the values returned by the "
                   "round's last discriminator step and last generator step", every_step_recorded=True),
+    _loop_mistake("loop-losses-only-at-records",
+                  "your history has losses and D outputs only for the recorded rounds: append d_loss, g_loss, d_real "
+                  "and d_fake after EVERY round (the curves need one point per round); only rounds, samples and "
+                  "modes_covered wait for a record", losses_only_at_records=True),
 ]
 
 
@@ -730,7 +740,9 @@ def _loop_cases() -> list[Case]:
                  description="4 rounds of 3 D steps and 1 G step, real batches drawn from an array of 64 points"),
             Case((3, 4, 1, 2, 4, 30, "minimax"), description="4 rounds of 1 D step and 2 G steps, minimax loss"),
             Case((4, 3, 2, 3, 1, 20, "non_saturating"), description="3 rounds of 2 D steps and 3 G steps, "
-                                                                     "recording every round")]
+                                                                     "recording every round"),
+            Case((5, 4, 1, 1, 2, 30, "non_saturating", "sampler", False),
+                 description="4 rounds, count_modes=None (no mode count: modes_covered stays empty)")]
 
 
 def check_training_loop(train_gan: Callable) -> CheckResult:
@@ -740,7 +752,8 @@ def check_training_loop(train_gan: Callable) -> CheckResult:
     Each case trains a fresh tiny seeded GAN (with the course's two steps) in the learner's loop and in
     the course's, and compares every list of the two histories. Recognises: d_steps or g_steps ignored,
     one batch reused for all D steps of a round, G trained on D's noise, G trained first, the GAN's
-    loss not passed on, fresh noise at each record, records one round early, a record after every step.
+    loss not passed on, fresh noise at each record, records one round early, a record after every step,
+    losses kept only at the records; one case passes ``count_modes=None``.
     """
     label = "14.8"
     check_function(
@@ -748,6 +761,6 @@ def check_training_loop(train_gan: Callable) -> CheckResult:
         outputs=_LOOP_OUTPUTS, mistakes=_LOOP_MISTAKES,
         forbid=[gan_loop.train_gan, Gan.fit, Gan.train_round, Gan.discriminator_step, Gan.generator_step],
         hint="the fixed latent batch is drawn once, first; then, in each round, every discriminator step draws "
-             "a real batch and noise, every generator step its own noise; record once per round.", report=False)
+             "a real batch and noise, every generator step its own noise; record once per round (skip the mode count when count_modes is None).", report=False)
     accept("train_gan", train_gan, label)
     return passed(label, "your loop trains exactly as the course's; the GANs below train in it.")
