@@ -35,6 +35,7 @@ lab: $(STAMP)
 	$(PY) -m dlcore.tools.lab $(LAB_ARGS)
 
 test: $(STAMP) chromium
+	$(PY) -m ruff check dlcore tests solutions
 	$(PY) -m pytest --nbval tests solutions
 	@$(MAKE) --no-print-directory test-cpus
 

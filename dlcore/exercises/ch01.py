@@ -43,8 +43,6 @@ REFERENCES = {
 }
 
 
-
-
 def _python_function(function: Callable[..., Any]) -> Callable[..., Any]:
     """The Python function behind a NumPy dispatcher (np.vander, np.polyfit), which the delegation guard can watch."""
     return getattr(function, "__wrapped__", function)
