@@ -89,6 +89,22 @@ def _check_input(func: str, x, gamma, beta, eps) -> tuple[np.ndarray, np.ndarray
     return x, gamma, beta
 
 
+def _times(array: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """array * factor, into ``array`` (a temporary of the caller's) when that keeps the result's dtype."""
+    if np.result_type(array, factor) == array.dtype:
+        array *= factor
+        return array
+    return array * factor
+
+
+def _plus(array: np.ndarray, term: np.ndarray) -> np.ndarray:
+    """array + term, into ``array`` (a temporary of the caller's) when that keeps the result's dtype."""
+    if np.result_type(array, term) == array.dtype:
+        array += term
+        return array
+    return array + term
+
+
 def _refuse_zero_division(func: str, eps: float, var: np.ndarray, what: str) -> None:
     """With eps = 0 a constant feature would give x_hat = 0/0; say so instead of returning NaN."""
     if eps == 0 and np.any(var <= 0):
@@ -128,8 +144,10 @@ def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, *,
     var = _feature_dot(centred, centred) / count  # (C,) biased, like (centred**2).mean(axes)
     _refuse_zero_division(func, eps, var, "this batch's variance")
     inv_std = 1.0 / np.sqrt(var + eps)  # eps INSIDE the square root
-    x_hat = centred * _per_feature(inv_std, x.ndim)
-    out = x_hat * _per_feature(gamma, x.ndim) + _per_feature(beta, x.ndim)
+    # In place where the dtype allows: each full-size temporary costs as much as the arithmetic.
+    x_hat = _times(centred, _per_feature(inv_std, x.ndim))
+    out = x_hat * _per_feature(gamma, x.ndim)
+    out = _plus(out, _per_feature(beta, x.ndim))
     return out, BatchNormCache(x_hat, inv_std, gamma, mean, var, count, True)
 
 
