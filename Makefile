@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # The browser tests drive this Chromium through Playwright (which cannot download its own here).
 CHROMIUM ?= $(or $(DLCORE_CHROMIUM),/usr/bin/chromium)
 
-.PHONY: help lab test test-cpus test-fast notebooks outputs student student-check bench grade grade-merge progress chromium clean-venv
+.PHONY: help lab test test-cpus test-fast test-properties notebooks outputs student student-check bench grade grade-merge progress chromium clean-venv
 
 help:
 	@echo "make lab       open the course in JupyterLab (creates $(VENV) if missing)"
@@ -16,6 +16,7 @@ help:
 	@echo "make test-cpus the solutions again as CPUs without AVX-512 / without AVX run them (part of make test)"
 	@echo "make outputs   re-execute solutions/ and store their outputs (instructors)"
 	@echo "make student   regenerate chapters/ from solutions/ (instructors)"
+	@echo "make test-properties   the property suite with many random examples (HYPOTHESIS_PROFILE=long)"
 	@echo "make bench     write the benchmark report (bench-report.md)"
 	@echo "make grade SUBMISSIONS=folder [JOBS=N] [SHARD=i/n]   run and grade students' notebooks (grades.json/.csv/.html, gradebook.csv)"
 	@echo "make grade-merge   combine the shards' reports (grades-*-of-*.json) into grades.json, grades.csv"
@@ -42,6 +43,10 @@ test: $(STAMP) chromium
 # Strict nbval on the solutions with PyTorch's, oneDNN's, MKL's and NumPy's instruction sets
 # capped, as a laptop without AVX-512 (avx2) or without AVX (baseline) would run them: a stored
 # output that depends on the CPU fails here. x86-64 only (elsewhere it says so and skips).
+# The property suite draws a few fixed examples per test inside `make test`; this runs hundreds of random ones.
+test-properties: $(STAMP)
+	HYPOTHESIS_PROFILE=long $(PY) -m pytest -q tests/test_properties_*.py
+
 test-cpus: $(STAMP)
 	$(PY) -m dlcore.tools.cpu_caps avx2
 	$(PY) -m dlcore.tools.cpu_caps baseline

@@ -31,6 +31,19 @@ import sitecustomize as _netguard  # noqa: E402  (this folder's, by the path set
 
 _netguard.install()
 
+# The property suite (tests/test_properties_*.py): "default" draws a few derandomised examples per test,
+# so `make test` is fast and gives the same verdict on every run; "long" (`make test-properties`) draws
+# many random ones. Neither writes an example database into the repository.
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile(
+    "default", max_examples=15, derandomize=True, deadline=None, database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile("long", max_examples=400, deadline=None, database=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
 
 @pytest.fixture(autouse=True)
 def _fresh_kernel_state():

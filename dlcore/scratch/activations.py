@@ -78,8 +78,19 @@ def _relu_derivative(x: np.ndarray, out: np.ndarray) -> np.ndarray:
     return (x > 0).astype(x.dtype)
 
 
+def _check_number(func: str, name: str, value: object) -> float:
+    # A hyperparameter such as a slope must be a finite real number: a string or a NaN would
+    # otherwise pass here and surface later as NumPy's error, or as NaN outputs.
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{func}: {name} must be a real number, got {type(value).__name__} {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{func}: {name} must be finite, got {value!r}")
+    return float(value)
+
+
 def leaky_relu(x: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
     """Leaky ReLU: x for x > 0, negative_slope * x otherwise."""
+    negative_slope = _check_number("leaky_relu", "negative_slope", negative_slope)
     x = as_float_array("leaky_relu", "x", x)
     return np.where(x > 0, x, negative_slope * x)
 
@@ -90,6 +101,7 @@ def _leaky_relu_derivative(x: np.ndarray, out: np.ndarray, negative_slope: float
 
 def elu(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
     """Exponential linear unit: x for x > 0, alpha (e^x - 1) otherwise."""
+    alpha = _check_number("elu", "alpha", alpha)
     x = as_float_array("elu", "x", x)
     # expm1 of min(x, 0): exact near 0 and never overflows for large positive x.
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
@@ -234,6 +246,12 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     keeps every exponent <= 0, so nothing overflows.
     """
     x = as_float_array("softmax", "x", x)
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or not -max(x.ndim, 1) <= axis < max(x.ndim, 1):
+        raise ValueError(f"softmax: axis must be an integer in [-{max(x.ndim, 1)}, {max(x.ndim, 1)}) for x of shape "
+                         f"{x.shape}, got {axis!r}")
+    if x.ndim and x.shape[axis] == 0:
+        raise ValueError(f"softmax: x has no entries along axis {axis} (shape {x.shape}): a distribution needs at "
+                         f"least one class")
     shifted = x - x.max(axis=axis, keepdims=True)
     exp = np.exp(shifted)
     return exp / exp.sum(axis=axis, keepdims=True)
@@ -332,14 +350,14 @@ class LeakyReLU(Activation):
     name = "leaky_relu"
 
     def __init__(self, negative_slope: float = 0.01) -> None:
-        super().__init__(negative_slope=negative_slope)
+        super().__init__(negative_slope=_check_number("LeakyReLU", "negative_slope", negative_slope))
 
 
 class ELU(Activation):
     name = "elu"
 
     def __init__(self, alpha: float = 1.0) -> None:
-        super().__init__(alpha=alpha)
+        super().__init__(alpha=_check_number("ELU", "alpha", alpha))
 
 
 class GELU(Activation):

@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from dlcore.errors import ShapeError, as_float_array, expect_shape, format_shape
+from dlcore.errors import ShapeError, as_float_array, expect_positive_int, expect_shape, format_shape
 from dlcore.scratch.activations import sigmoid
 
 __all__ = [
@@ -63,7 +63,17 @@ def _pair(func: str, first: str, pred, target) -> tuple[np.ndarray, np.ndarray]:
     return pred, target
 
 
+def _expect_cache(func: str, cache: object, kind: type) -> None:
+    if not isinstance(cache, kind):
+        forward = func.replace("_backward", "_forward")
+        raise TypeError(f"{func}: cache must be the {kind.__name__} that {forward} returned, got {type(cache).__name__}")
+
+
 def _scale(func: str, dloss: float) -> float:
+    if isinstance(dloss, (str, bytes)) or not np.issubdtype(np.asarray(dloss).dtype, np.number) \
+            or np.iscomplexobj(dloss):
+        raise TypeError(f"{func}: dloss must be a real number (the upstream gradient), got {type(dloss).__name__} "
+                        f"{dloss!r}")
     if np.ndim(dloss) != 0:
         raise ShapeError(
             f"{func}: dloss has shape {format_shape(np.shape(dloss))} but expected a scalar: "
@@ -81,12 +91,16 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     probability underflows.
     """
     z = as_float_array("log_softmax", "logits", logits)
+    if z.ndim == 0 or z.shape[-1] == 0:
+        raise ShapeError(f"log_softmax: logits has shape {format_shape(z.shape)} but expected at least one class "
+                         f"score along its last axis")
     m = z.max(axis=-1, keepdims=True)
     return z - (m + np.log(np.exp(z - m).sum(axis=-1, keepdims=True)))
 
 
 def one_hot(labels: np.ndarray, num_classes: int) -> np.ndarray:
     """Rows of the identity: one_hot([2, 0], 3) = [[0, 0, 1], [1, 0, 0]]; shape (N, K)."""
+    num_classes = expect_positive_int("one_hot", "num_classes", num_classes)
     labels = _check_labels("one_hot", labels, num_classes)
     return np.eye(num_classes)[labels]  # (N, K)
 
@@ -140,6 +154,7 @@ def mse_forward(pred: np.ndarray, target: np.ndarray) -> tuple[float, MSECache]:
 
 def mse_backward(cache: MSECache, dloss: float = 1.0) -> np.ndarray:
     """dL/dpred = dloss * 2 (pred - target) / (N M); the shape of pred."""
+    _expect_cache("mse_backward", cache, MSECache)
     dloss = _scale("mse_backward", dloss)
     return dloss * 2.0 * cache.diff / cache.diff.size
 
@@ -189,6 +204,7 @@ def binary_cross_entropy_backward(cache: BCECache, dloss: float = 1.0) -> np.nda
     At a clipped p this is the gradient at the clip point (large, finite), not
     the zero slope of the clip itself: learning keeps pushing p back.
     """
+    _expect_cache("binary_cross_entropy_backward", cache, BCECache)
     dloss = _scale("binary_cross_entropy_backward", dloss)
     p, y = cache
     return dloss * (p - y) / (p * (1.0 - p)) / p.size  # size = N (N M when 2-D)
@@ -227,6 +243,7 @@ def binary_cross_entropy_with_logits_forward(logits: np.ndarray, target: np.ndar
 
 def binary_cross_entropy_with_logits_backward(cache: BCEWithLogitsCache, dloss: float = 1.0) -> np.ndarray:
     """dL/dz = dloss * (sigma(z) - y) / N (N M when 2-D): the sigmoid's derivative cancels the log's."""
+    _expect_cache("binary_cross_entropy_with_logits_backward", cache, BCEWithLogitsCache)
     dloss = _scale("binary_cross_entropy_with_logits_backward", dloss)
     p, y = cache
     return dloss * (p - y) / p.size
@@ -265,6 +282,8 @@ def softmax_cross_entropy_forward(logits: np.ndarray, labels: np.ndarray) -> tup
     N, K = z.shape
     if N == 0:
         raise ValueError(f"{func}: logits is an empty batch (N = 0); the mean over it is undefined")
+    if K == 0:
+        raise ShapeError(f"{func}: logits has shape {format_shape(z.shape)} but expected (N, K) with K >= 1 classes")
     labels = _check_labels(func, labels, K, batch=N)
     log_probs = log_softmax(z)  # (N, K)
     loss = -np.mean(log_probs[np.arange(N), labels])
@@ -273,6 +292,7 @@ def softmax_cross_entropy_forward(logits: np.ndarray, labels: np.ndarray) -> tup
 
 def softmax_cross_entropy_backward(cache: SoftmaxCECache, dloss: float = 1.0) -> np.ndarray:
     """dL/dz = dloss * (softmax(z) - onehot(y)) / N; shape (N, K)."""
+    _expect_cache("softmax_cross_entropy_backward", cache, SoftmaxCECache)
     dloss = _scale("softmax_cross_entropy_backward", dloss)
     probs, labels = cache
     N = probs.shape[0]
@@ -316,6 +336,7 @@ def exponential_loss_forward(scores: np.ndarray, target: np.ndarray) -> tuple[fl
 
 def exponential_loss_backward(cache: ExponentialCache, dloss: float = 1.0) -> np.ndarray:
     """dL/df = -dloss * y exp(-y f) / N (N M for a 2-D batch, as the mean runs over all entries)."""
+    _expect_cache("exponential_loss_backward", cache, ExponentialCache)
     dloss = _scale("exponential_loss_backward", dloss)
     y, weights = cache
     return -dloss * y * weights / weights.size
@@ -353,6 +374,11 @@ def multiclass_hinge_forward(scores: np.ndarray, labels: np.ndarray, margin: flo
     N, K = s.shape
     if N == 0:
         raise ValueError(f"{func}: scores is an empty batch (N = 0); the mean over it is undefined")
+    if K == 0:
+        raise ShapeError(f"{func}: scores has shape {format_shape(s.shape)} but expected (N, K) with K >= 1 classes")
+    if isinstance(margin, bool) or not isinstance(margin, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(margin):
+        raise ValueError(f"{func}: margin must be a finite number, got {margin!r}")
     labels = _check_labels(func, labels, K, batch=N)
     rows = np.arange(N)
     margins = s - s[rows, labels][:, None] + margin  # (N, K)
@@ -362,6 +388,7 @@ def multiclass_hinge_forward(scores: np.ndarray, labels: np.ndarray, margin: flo
 
 def multiclass_hinge_backward(cache: HingeCache, dloss: float = 1.0) -> np.ndarray:
     """dL/ds: +1/N for each violating class, minus their count / N for the true class; shape (N, K)."""
+    _expect_cache("multiclass_hinge_backward", cache, HingeCache)
     dloss = _scale("multiclass_hinge_backward", dloss)
     active, labels = cache
     N = active.shape[0]

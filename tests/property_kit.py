@@ -1,0 +1,78 @@
+"""Shared pieces of the property suite (tests/test_properties_*.py).
+
+Every public kernel and module of ``dlcore.scratch`` has property tests: on valid input drawn by
+hypothesis it agrees with PyTorch (or with finite differences, or a reference formula, where PyTorch
+has no counterpart); on invalid input it raises ShapeError, ValueError or TypeError with a message
+that names the argument. ``covers(...)`` records which public names a test module covers, and
+tests/test_properties_coverage.py fails when a public name is covered nowhere.
+
+Profiles (tests/conftest.py): "default" runs few, derandomised examples, so `make test` stays fast and
+never flaky; ``HYPOTHESIS_PROFILE=long`` (``make test-properties``) runs many random ones.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+COVERED: set[str] = set()
+
+
+def covers(*objects: object) -> None:
+    """Record that the calling test module has property tests for these public objects."""
+    for obj in objects:
+        COVERED.add(f"{obj.__module__}.{obj.__qualname__}")
+
+
+def shapes(min_dims: int = 1, max_dims: int = 3, min_side: int = 1, max_side: int = 5) -> st.SearchStrategy:
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
+
+
+def floats(shape, low: float = -5.0, high: float = 5.0, dtype=np.float64) -> st.SearchStrategy:
+    """Finite float arrays of ``shape`` (a tuple or a strategy of tuples) with entries in [low, high]."""
+    elements = st.floats(low, high, allow_nan=False, allow_infinity=False, width=64 if dtype == np.float64 else 32)
+    return hnp.arrays(dtype, shape, elements=elements)
+
+
+def torch_of(array: np.ndarray, grad: bool = False) -> torch.Tensor:
+    tensor = torch.from_numpy(np.array(array, dtype=np.float64, copy=True))
+    return tensor.requires_grad_(grad)
+
+
+def close(ours, reference, rtol: float = 1e-10, atol: float = 1e-12) -> None:
+    """Assert that ``ours`` equals ``reference`` (NumPy or torch) in shape and value."""
+    if isinstance(reference, torch.Tensor):
+        reference = reference.detach().numpy()
+    ours = np.asarray(ours)
+    assert ours.shape == np.shape(reference), f"shape {ours.shape}, expected {np.shape(reference)}"
+    np.testing.assert_allclose(ours, reference, rtol=rtol, atol=atol)
+
+
+def rejects(call, argument: str, kinds=(ValueError, TypeError)) -> str:
+    """Assert that ``call()`` raises one of ``kinds`` (ShapeError is a ValueError) naming ``argument``.
+
+    IndexError, AttributeError, ZeroDivisionError and NumPy's own errors are failures: a student must
+    read which argument was wrong and what was expected, not a traceback from deep inside NumPy.
+    """
+    with pytest.raises(Exception) as caught:
+        call()
+    error = caught.value
+    assert isinstance(error, kinds) and not isinstance(error, (IndexError, AttributeError)), (
+        f"expected {' or '.join(k.__name__ for k in kinds)} naming {argument!r}, got {type(error).__name__}: {error}"
+    )
+    assert type(error).__module__.split(".")[0] in {"builtins", "dlcore"}, f"a foreign error leaked: {error!r}"
+    message = str(error)
+    assert re.search(rf"\b{re.escape(argument)}\b", message), f"the message does not name {argument!r}: {message}"
+    return message
+
+
+BAD_ARRAYS = {
+    "complex": np.ones((2, 3), dtype=complex),
+    "text": np.array([["a", "b", "c"], ["d", "e", "f"]]),
+    "ragged": [[1.0, 2.0], [3.0]],
+}
