@@ -20,7 +20,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from dlcore.errors import ShapeError, as_float_array, expect_shape, format_shape
+from dlcore.errors import (ShapeError, as_float_array, expect_generator, expect_positive_int, expect_shape,
+                           format_shape)
 from dlcore.scratch.module import Module, Parameter
 
 __all__ = ["EmbeddingCache", "embedding_forward", "embedding_backward", "Embedding"]
@@ -38,7 +39,7 @@ def _check_indices(func: str, indices, num_embeddings: int) -> np.ndarray:
     if not np.issubdtype(indices.dtype, np.integer):
         raise TypeError(f"{func}: indices must be integers (token ids), got dtype {indices.dtype}")
     if indices.size and (indices.min() < 0 or indices.max() >= num_embeddings):
-        raise IndexError(f"{func}: indices must lie in [0, {num_embeddings}) (V = W.shape[0]), got values from "
+        raise ValueError(f"{func}: indices must lie in [0, {num_embeddings}) (V = W.shape[0]), got values from "
                          f"{indices.min()} to {indices.max()}")
     return indices
 
@@ -54,7 +55,7 @@ def embedding_forward(indices, W) -> tuple[np.ndarray, EmbeddingCache]:
         out of shape indices.shape + (E,), and the cache.
 
     Raises:
-        ShapeError: W not 2-D. TypeError: non-integer indices. IndexError: an index outside [0, V).
+        ShapeError: W not 2-D. TypeError: non-integer indices. ValueError: an index outside [0, V).
     """
     W = as_float_array("embedding_forward", "W", W)
     if W.ndim != 2:
@@ -76,12 +77,11 @@ def embedding_backward(dout, cache: EmbeddingCache) -> np.ndarray:
 class Embedding(Module):
     """A (V, E) table of vectors initialised from N(0, 1), as nn.Embedding; ``weight`` has PyTorch's name."""
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, *, rng: np.random.Generator | None = None) -> None:
+    def __init__(self, num_embeddings: int, embedding_dim: int, *, rng: np.random.Generator) -> None:
         super().__init__()
-        for label, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"Embedding: {label} must be a positive int, got {value!r}")
-        rng = np.random.default_rng(0) if rng is None else rng
+        num_embeddings = expect_positive_int("Embedding", "num_embeddings", num_embeddings)
+        embedding_dim = expect_positive_int("Embedding", "embedding_dim", embedding_dim)
+        rng = expect_generator("Embedding", rng)  # required: two tables built without one would start identical
         self.weight = Parameter(rng.standard_normal((int(num_embeddings), int(embedding_dim))), "weight")
         self._cache: EmbeddingCache | None = None
 

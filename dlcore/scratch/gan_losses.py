@@ -40,13 +40,26 @@ GENERATOR_LOSSES = ("non_saturating", "minimax")
 
 def softplus(x: np.ndarray) -> np.ndarray:
     """log(1 + e^x) without overflow (= -log σ(-x))."""
-    return np.logaddexp(0.0, x)
+    return np.logaddexp(0.0, as_float_array("softplus", "x", x))
 
 
 def _logits(func: str, name: str, value) -> np.ndarray:
     array = as_float_array(func, name, value)
     expect_ndim(func, name, array, 1, "(N,): one logit per example; squeeze a (N, 1) discriminator output")
+    if array.shape[0] == 0:
+        raise ValueError(f"{func}: {name} is an empty batch (N = 0); the mean over it is undefined")
     return array
+
+
+def _upstream(func: str, dout, cache, kind: type) -> float:
+    if not isinstance(cache, kind):
+        forward = func.replace("_backward", "_forward")
+        raise TypeError(f"{func}: cache must be the {kind.__name__} that {forward} returned, got {type(cache).__name__}")
+    if isinstance(dout, (bool, str, bytes)) or np.ndim(dout) != 0 or not np.isrealobj(dout) \
+            or not np.issubdtype(np.asarray(dout).dtype, np.number):
+        raise TypeError(f"{func}: dout must be a real number (the upstream gradient of the scalar loss), "
+                        f"got {type(dout).__name__} {dout!r}")
+    return float(dout)
 
 
 class DiscriminatorLossCache(NamedTuple):
@@ -78,6 +91,7 @@ def discriminator_loss_forward(real_logits: np.ndarray,
 
 def discriminator_loss_backward(dout: float, cache: DiscriminatorLossCache) -> tuple[np.ndarray, np.ndarray]:
     """Gradients of L_D: d/da_real = (σ(a) - 1) / N, d/da_fake = σ(a) / M, times ``dout``."""
+    dout = _upstream("discriminator_loss_backward", dout, cache, DiscriminatorLossCache)
     real, fake = cache
     dreal = dout * (sigmoid(real) - 1.0) / real.shape[0]
     dfake = dout * sigmoid(fake) / fake.shape[0]
@@ -115,6 +129,7 @@ def generator_loss_forward(fake_logits: np.ndarray,
 
 def generator_loss_backward(dout: float, cache: GeneratorLossCache) -> np.ndarray:
     """dL_G/da: minimax -σ(a)/M, non-saturating -(1 - σ(a))/M, times ``dout``."""
+    dout = _upstream("generator_loss_backward", dout, cache, GeneratorLossCache)
     fake, kind = cache
     probability = sigmoid(fake)
     per_example = -probability if kind == "minimax" else probability - 1.0

@@ -64,6 +64,9 @@ def linear_backward(dout: np.ndarray, cache: LinearCache) -> tuple[np.ndarray, n
     Returns:
         dx (N, D), dW (D, M), db (M,): each the shape of what it differentiates.
     """
+    if not isinstance(cache, LinearCache):
+        raise TypeError(f"linear_backward: cache must be the LinearCache that linear_forward returned, "
+                        f"got {type(cache).__name__}")
     x, W = cache
     dout = as_float_array("linear_backward", "dout", dout)
     expect_shape("linear_backward", "dout", dout, (x.shape[0], W.shape[1]), "(N, M)", "the forward output's shape")

@@ -12,7 +12,7 @@ from typing import Iterator
 
 import numpy as np
 
-from dlcore.errors import ShapeError, format_shape
+from dlcore.errors import ShapeError, as_float_array, format_shape
 
 __all__ = ["Parameter", "Module", "Sequential"]
 
@@ -21,7 +21,7 @@ class Parameter:
     """A learnable array and the gradient accumulated for it."""
 
     def __init__(self, value: np.ndarray, name: str = "") -> None:
-        self.value = np.asarray(value, dtype=np.float64)
+        self.value = np.asarray(as_float_array("Parameter", "value", value), dtype=np.float64)
         self.grad = np.zeros_like(self.value)
         self.name = name
 
