@@ -31,6 +31,8 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
+from dlcore.errors import expect_positive_int
+
 __all__ = [
     "fans", "calculate_gain", "zeros", "constant", "normal", "uniform",
     "xavier_std", "xavier_bound", "kaiming_std", "kaiming_bound",
@@ -112,6 +114,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 def xavier_std(fan_in: int, fan_out: int, gain: float = 1.0) -> float:
     """Glorot/Xavier: std = gain sqrt(2 / (fan_in + fan_out)), Var(w) the harmonic mean of 1/fan_in and 1/fan_out."""
+    fan_in, fan_out = expect_positive_int("xavier_std", "fan_in", fan_in), expect_positive_int("xavier_std", "fan_out", fan_out)
     return float(gain) * math.sqrt(2.0 / (fan_in + fan_out))
 
 
@@ -122,7 +125,7 @@ def xavier_bound(fan_in: int, fan_out: int, gain: float = 1.0) -> float:
 
 def kaiming_std(fan: int, gain: float = math.sqrt(2.0)) -> float:
     """He/Kaiming: std = gain / sqrt(fan); the default gain sqrt(2) is ReLU's."""
-    return float(gain) / math.sqrt(fan)
+    return float(gain) / math.sqrt(expect_positive_int("kaiming_std", "fan", fan))
 
 
 def kaiming_bound(fan: int, gain: float = math.sqrt(2.0)) -> float:
@@ -146,6 +149,8 @@ def zeros(shape: Sequence[int]) -> np.ndarray:
 
 def constant(shape: Sequence[int], value: float) -> np.ndarray:
     """Every entry equal to ``value`` (as wrong for weights as zeros, see :func:`symmetry_experiment`)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
+        raise ValueError(f"constant: value must be a finite number, got {value!r}")
     return np.full(_check_shape("constant", shape), float(value))
 
 

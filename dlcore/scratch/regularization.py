@@ -82,6 +82,8 @@ def add_penalty(parameters: Iterable[Parameter], kind: str, strength: float, l1_
     parameters named ``W`` (biases and batch-norm parameters are left alone,
     as is usual: penalising a bias does not reduce the model's capacity).
     """
+    if kind not in ("l1", "l2", "elastic_net"):
+        raise ValueError(f"add_penalty: kind must be 'l1', 'l2' or 'elastic_net', got {kind!r}")
     total = 0.0
     for parameter in parameters:
         if parameter.name != "W":
