@@ -15,7 +15,7 @@ import numpy as np
 __all__ = [
     "ShapeError", "expect_ndim", "expect_shape", "as_float_array", "format_shape",
     "expect_positive_int", "expect_nonnegative_int", "expect_generator", "expect_pair", "expect_finite",
-    "expect_probability", "check_float_dtype",
+    "expect_probability", "expect_real", "check_float_dtype",
 ]
 
 
@@ -187,3 +187,22 @@ def expect_probability(func: str, name: str, value: Any, *, allow_one: bool = Fa
         interval = "[0, 1]" if allow_one else "[0, 1)"
         raise ValueError(f"{func}: {name} must lie in {interval}, got {value!r}")
     return float(value)
+
+
+def expect_real(func: str, name: str, value: Any, *, minimum: float | None = None, positive: bool = False) -> float:
+    """Return ``value`` as a float if it is a finite real number (at least ``minimum``, above 0 if ``positive``).
+
+    A learning rate, a bound or a tolerance given as a string, a complex number or NaN is refused
+    here, by name, instead of failing later inside a NumPy comparison.
+    """
+    if isinstance(value, (bool, str, bytes)) or np.ndim(value) != 0 or not np.isrealobj(value) \
+            or not np.issubdtype(np.asarray(value).dtype, np.number):
+        raise TypeError(f"{func}: {name} must be a real number, got {type(value).__name__} {value!r}")
+    number = float(value)
+    if not np.isfinite(number):
+        raise ValueError(f"{func}: {name} must be finite, got {value!r}")
+    if positive and not number > 0:
+        raise ValueError(f"{func}: {name} must be positive, got {value!r}")
+    if minimum is not None and number < minimum:
+        raise ValueError(f"{func}: {name} must be a finite number >= {minimum:g}, got {value!r}")
+    return number

@@ -76,3 +76,51 @@ BAD_ARRAYS = {
     "text": np.array([["a", "b", "c"], ["d", "e", "f"]]),
     "ragged": [[1.0, 2.0], [3.0]],
 }
+
+
+def mutations(value):
+    """Invalid variants of a valid argument, each with a label: what a student might pass by mistake."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
+        yield "complex", value.astype(complex)
+        yield "text", np.full(value.shape, "a")
+        yield "extra axis", value[None]
+        if value.ndim:
+            yield "one axis fewer", value.reshape(value.shape[:-2] + (-1,)) if value.ndim > 1 else value[0]
+        if value.dtype.kind == "f" and value.size:
+            bad = value.copy()
+            bad.flat[0] = np.nan
+            yield "NaN", bad
+    elif isinstance(value, (bool, np.bool_)):
+        return
+    elif isinstance(value, (int, np.integer)):
+        yield "zero", 0
+        yield "negative", -1
+        yield "fractional", 2.5
+        yield "text", "3"
+    elif isinstance(value, (float, np.floating)):
+        yield "NaN", float("nan")
+        yield "text", "0.5"
+
+
+def check_mutations(func, kwargs: dict, *, accepts: dict | None = None) -> list[str]:
+    """Call ``func(**kwargs)`` with one argument at a time replaced by each of its :func:`mutations`.
+
+    Each call must raise ValueError or TypeError (ShapeError is a ValueError) naming that argument.
+    ``accepts`` maps an argument to the mutation labels it legitimately accepts (an element-wise
+    function takes any number of axes; NaN propagates through arithmetic as in PyTorch). Returns the
+    mutations tried, so a test can assert that something was tried.
+    """
+    accepts = accepts or {}
+    tried = []
+    for name, value in kwargs.items():
+        for label, bad in mutations(value):
+            if label in accepts.get(name, ()):
+                continue
+            tried.append(f"{name}: {label}")
+            try:
+                rejects(lambda: func(**{**kwargs, name: bad}), name)
+            except (AssertionError, pytest.fail.Exception) as failure:
+                raise AssertionError(f"{func.__name__}({name}={label}): {failure}") from None
+            except Exception as error:  # no exception raised at all is reported by pytest.raises inside rejects
+                raise AssertionError(f"{func.__name__}({name}={label}): {error!r}") from None
+    return tried

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.errors import as_float_array, expect_shape
+from dlcore.errors import as_float_array, expect_real, expect_shape
 from dlcore.scratch.perceptron import relu_interpolation_weights
 
 __all__ = ["GRID_POINTS", "interpolating_network", "network_output", "approximating_network"]
@@ -25,7 +25,8 @@ GRID_POINTS = 1001  # where approximating_network measures its error: np.linspac
 
 
 def _check_interval(func: str, a: float, b: float) -> None:
-    if not (np.isfinite(a) and np.isfinite(b) and a < b):
+    a, b = expect_real(func, "a", a), expect_real(func, "b", b)
+    if not a < b:
         raise ValueError(f"{func}: the interval needs finite a < b, got a = {a}, b = {b}")
 
 
@@ -82,7 +83,8 @@ def approximating_network(g: Callable[[np.ndarray], np.ndarray], a: float, b: fl
     Raises:
         ValueError: if tolerance <= 0, or no K up to ``max_pieces`` reaches it.
     """
-    if not tolerance > 0:
+    _check_interval("approximating_network", a, b)
+    if not expect_real("approximating_network", "tolerance", tolerance) > 0:
         raise ValueError(f"approximating_network: tolerance must be positive, got {tolerance}")
     grid = np.linspace(a, b, GRID_POINTS)[:, None]  # (GRID_POINTS, 1)
     target = np.asarray(g(grid), dtype=np.float64)

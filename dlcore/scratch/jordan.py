@@ -40,11 +40,19 @@ def jordan_forward(x, y0, W_ih, W_yh, b_h, W_hy, b_y) -> tuple[np.ndarray, np.nd
     if x.ndim != 3:
         raise ShapeError(f"{func}: x has shape {format_shape(x.shape)} but expected (T, N, D)")
     T, N, D = x.shape
+    W_ih, W_yh, W_hy = (as_float_array(func, name, value) for name, value in
+                        (("W_ih", W_ih), ("W_yh", W_yh), ("W_hy", W_hy)))
+    b_h, b_y = as_float_array(func, "b_h", b_h), as_float_array(func, "b_y", b_y)
+    for name, value in (("W_ih", W_ih), ("W_hy", W_hy)):
+        if value.ndim != 2:
+            raise ShapeError(f"{func}: {name} has shape {format_shape(value.shape)} but expected a 2-D weight matrix")
     Hh, M = W_ih.shape[0], W_hy.shape[0]
     expect_shape(func, "W_ih", W_ih, (Hh, D), "(Hh, D)", "D = x.shape[2]")
     expect_shape(func, "W_yh", W_yh, (Hh, M), "(Hh, M)", f"Hh = {Hh}, M = W_hy.shape[0] = {M}")
     expect_shape(func, "W_hy", W_hy, (M, Hh), "(M, Hh)")
     expect_shape(func, "y0", y0, (N, M), "(N, M)")
+    expect_shape(func, "b_h", b_h, (Hh,), "(Hh,)", f"Hh = W_ih.shape[0] = {Hh}")  # (1,) would broadcast silently
+    expect_shape(func, "b_y", b_y, (M,), "(M,)", f"M = W_hy.shape[0] = {M}")
     hidden, outputs = np.empty((T, N, Hh)), np.empty((T, N, M))
     y = y0
     for t in range(T):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dlcore.errors import as_float_array, expect_ndim, expect_shape
+from dlcore.errors import as_float_array, expect_ndim, expect_real, expect_shape
 
 __all__ = [
     "as_binary_labels", "perceptron_predict", "perceptron_update", "PerceptronHistory",
@@ -35,6 +35,8 @@ def as_binary_labels(func: str, y: np.ndarray) -> np.ndarray:
         ValueError: for other values, or for 0 and -1 in the same array.
     """
     y = np.asarray(y)
+    if y.dtype.kind not in "biuf":  # complex, text or objects: not class labels
+        raise TypeError(f"{func}: y must hold numeric labels in {{0, 1}} or {{-1, +1}}, got dtype {y.dtype}")
     values = set(np.unique(y).tolist())
     if not (values <= {0, 1} or values <= {-1, 1}):
         raise ValueError(
@@ -56,7 +58,7 @@ def _check_weights(func: str, w: np.ndarray, b: float, D: int) -> tuple[np.ndarr
     expect_shape(func, "w", w, (D,), "(D,)", f"D = {D} input features")
     if np.ndim(b) != 0:
         raise ValueError(f"{func}: b must be a scalar (one bias for one neuron), got shape {np.shape(b)}")
-    return w, float(b)
+    return w, expect_real(func, "b", b)
 
 
 def perceptron_predict(X: np.ndarray, w: np.ndarray, b: float, signed: bool = False) -> np.ndarray:
@@ -99,6 +101,7 @@ def perceptron_update(x: np.ndarray, y: int, w: np.ndarray, b: float,
     x = as_float_array("perceptron_update", "x", x)
     expect_ndim("perceptron_update", "x", x, 1, "(D,): a single example")
     w, b = _check_weights("perceptron_update", w, b, x.shape[0])
+    learning_rate = expect_real("perceptron_update", "learning_rate", learning_rate)
     target = int(as_binary_labels("perceptron_update", np.array([y]))[0])
     error = target - int(x @ w + b > 0)  # +1, -1 or 0
     return w + learning_rate * error * x, b + learning_rate * error
@@ -154,8 +157,7 @@ def perceptron_train(X: np.ndarray, y: np.ndarray, *, learning_rate: float = 1.0
     """
     X, y = _check_data("perceptron_train", X, y)
     N, D = X.shape
-    if not (np.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"perceptron_train: learning_rate must be a positive number, got {learning_rate!r}")
+    expect_real("perceptron_train", "learning_rate", learning_rate, positive=True)
     if isinstance(max_epochs, bool) or not isinstance(max_epochs, (int, np.integer)) or max_epochs < 1:
         raise ValueError(f"perceptron_train: max_epochs must be a positive int, got {max_epochs!r}")
     if rng is not None and not isinstance(rng, np.random.Generator):
@@ -220,8 +222,7 @@ def make_separable(n_samples: int, margin: float, *, rng: np.random.Generator, w
     expect_shape("make_separable", "w", w, (2,), "(2,)")
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"make_separable: rng must be a numpy Generator, got {type(rng).__name__}")
-    if not (np.isfinite(margin) and margin >= 0):
-        raise ValueError(f"make_separable: margin must be a number >= 0, got {margin!r}")
+    expect_real("make_separable", "margin", margin, minimum=0.0)
     kept = np.empty((0, 2))
     for _ in range(1000):
         candidates = rng.uniform(low, high, size=(2 * n_samples, 2))

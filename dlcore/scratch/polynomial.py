@@ -21,7 +21,8 @@ from typing import Callable, NamedTuple, Sequence
 import numpy as np
 
 from dlcore.data.synthetic import make_noisy_function
-from dlcore.errors import ShapeError, as_float_array, expect_ndim, expect_shape, format_shape
+from dlcore.errors import (ShapeError, as_float_array, expect_finite, expect_ndim, expect_positive_int, expect_real,
+                           expect_shape, format_shape)
 
 __all__ = [
     "scale_to_unit_interval", "polynomial_features", "PolynomialFit", "fit_polynomial",
@@ -38,9 +39,7 @@ def _check_degree(func: str, degree: int) -> int:
 
 
 def _check_l2(func: str, l2: float) -> float:
-    if isinstance(l2, bool) or not np.isfinite(l2) or l2 < 0:
-        raise ValueError(f"{func}: l2 must be a finite number >= 0, got {l2!r}")
-    return float(l2)
+    return expect_real(func, "l2", l2, minimum=0.0)
 
 
 def scale_to_unit_interval(x: np.ndarray, low: float = 0.0, high: float = 1.0) -> np.ndarray:
@@ -58,7 +57,8 @@ def scale_to_unit_interval(x: np.ndarray, low: float = 0.0, high: float = 1.0) -
     """
     x = as_float_array("scale_to_unit_interval", "x", x).astype(np.float64)
     expect_ndim("scale_to_unit_interval", "x", x, 1, "(N,): one input per example")
-    if not (np.isfinite(low) and np.isfinite(high) and high > low):
+    low, high = expect_real("scale_to_unit_interval", "low", low), expect_real("scale_to_unit_interval", "high", high)
+    if not high > low:
         raise ValueError(f"scale_to_unit_interval: need finite low < high, got low={low!r}, high={high!r}")
     return 2.0 * (x - low) / (high - low) - 1.0
 
@@ -123,6 +123,8 @@ def fit_polynomial(
     phi = polynomial_features(scale_to_unit_interval(x, low, high), degree)  # (N, D+1)
     N = phi.shape[0]
     expect_shape(func, "y", y, (N,), "(N,)", f"N = len(x) = {N}")
+    expect_finite(func, "x", x)  # least squares on a NaN fails deep inside LAPACK
+    expect_finite(func, "y", y)
     l2 = _check_l2(func, l2)
     if l2 > 0 and degree > 0:
         penalty = np.sqrt(N * l2) * np.eye(degree + 1)[1:]  # (D, D+1): skips the intercept
@@ -319,6 +321,7 @@ def fold_indices(n: int, k: int) -> list[np.ndarray]:
     Interleaving (rather than contiguous blocks) spreads every fold over the
     input range when the examples are sorted by x, as make_noisy_function returns them.
     """
+    n = expect_positive_int("fold_indices", "n", n)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 2 <= k <= n:
         raise ValueError(f"fold_indices: k must be an int with 2 <= k <= n = {n}, got {k!r}")
     return [np.arange(i, n, k) for i in range(k)]
