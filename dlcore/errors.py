@@ -199,10 +199,8 @@ def expect_real(func: str, name: str, value: Any, *, minimum: float | None = Non
             or not np.issubdtype(np.asarray(value).dtype, np.number):
         raise TypeError(f"{func}: {name} must be a real number, got {type(value).__name__} {value!r}")
     number = float(value)
-    if not np.isfinite(number):
-        raise ValueError(f"{func}: {name} must be finite, got {value!r}")
-    if positive and not number > 0:
-        raise ValueError(f"{func}: {name} must be positive, got {value!r}")
-    if minimum is not None and number < minimum:
-        raise ValueError(f"{func}: {name} must be a finite number >= {minimum:g}, got {value!r}")
+    wanted = "> 0" if positive else f">= {minimum:g}" if minimum is not None else ""
+    low_enough = (positive and not number > 0) or (minimum is not None and number < minimum)
+    if not np.isfinite(number) or low_enough:
+        raise ValueError(f"{func}: {name} must be a finite number {wanted}".rstrip() + f", got {value!r}")
     return number

@@ -16,6 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
+from dlcore.errors import expect_generator
 from dlcore.scratch.autograd import Value
 
 __all__ = ["Neuron", "Layer", "MLP", "scores", "hinge_loss", "accuracy"]
@@ -37,6 +38,7 @@ class Neuron:
 
     def __init__(self, n_inputs: int, rng: np.random.Generator, nonlinear: bool = True, *, value: type = Value) -> None:
         n_inputs = _check_count("Neuron", "n_inputs", n_inputs)
+        rng = expect_generator("Neuron", rng)
         self.w = [value(float(rng.uniform(-1.0, 1.0))) for _ in range(n_inputs)]
         self.b = value(0.0)
         self.nonlinear = nonlinear

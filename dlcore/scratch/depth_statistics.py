@@ -32,7 +32,7 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.errors import ShapeError, as_float_array, expect_ndim, expect_shape
+from dlcore.errors import ShapeError, as_float_array, expect_ndim, expect_real, expect_shape
 from dlcore.scratch.activations import (
     ELU, GELU, Activation, ActivationSpec, Identity, LeakyReLU, ReLU, Sigmoid, SpecActivation, Step, Tanh,
     get_activation,
@@ -127,10 +127,8 @@ def deep_network(
     width = _check_positive_int("deep_network", "width", width)
     in_features = _check_positive_int("deep_network", "in_features", in_features)
     spec = activation if isinstance(activation, ActivationSpec) else get_activation(activation)
-    if not (isinstance(weight_scale, (int, float, np.floating)) and math.isfinite(weight_scale) and weight_scale > 0):
-        raise ValueError(f"deep_network: weight_scale must be a finite number > 0, got {weight_scale!r}")
-    if not math.isfinite(float(bias)):
-        raise ValueError(f"deep_network: bias must be finite, got {bias!r}")
+    weight_scale = expect_real("deep_network", "weight_scale", weight_scale, positive=True)
+    bias = expect_real("deep_network", "bias", bias)
     def activation_class(**params: float | str) -> Activation:
         if isinstance(activation, ActivationSpec):
             return SpecActivation(spec, **params)
@@ -329,7 +327,7 @@ def stack_statistics(
     x = as_float_array("stack_statistics", "x", x)
     expect_ndim("stack_statistics", "x", x, 2, "(N, D)")
     if len(weights) != len(biases) or not weights:
-        raise ShapeError(f"stack_statistics: got {len(weights)} weight matrices and {len(biases)} bias vectors; "
+        raise ShapeError(f"stack_statistics: weights holds {len(weights)} matrices and biases {len(biases)} vectors; "
                          f"expected one of each per block (at least one block)")
     spec = ActivationSpec(getattr(function, "__name__", "activation"), function, derivative, "", "")
     rng = np.random.default_rng(0)  # only to construct the layers; every value is then replaced

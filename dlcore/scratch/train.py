@@ -21,7 +21,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from dlcore.errors import ShapeError, as_float_array, expect_ndim, format_shape
+from dlcore.errors import ShapeError, as_float_array, expect_ndim, expect_real, format_shape
 from dlcore.scratch.losses import (
     binary_cross_entropy_with_logits_backward,
     binary_cross_entropy_with_logits_forward,
@@ -84,15 +84,24 @@ class History:
         return len(self.loss)
 
 
+def _check_model(func: str, model: object) -> None:
+    if not isinstance(model, Module):
+        raise TypeError(f"{func}: model must be a dlcore scratch Module, got {type(model).__name__}")
+
+
 def sgd_step(model: Module, learning_rate: float) -> None:
     """theta <- theta - learning_rate * dL/dtheta for every parameter of ``model``, in place."""
+    _check_model("sgd_step", model)
+    learning_rate = expect_real("sgd_step", "learning_rate", learning_rate)
     for parameter in model.parameters():
         parameter.value -= learning_rate * parameter.grad
 
 
 def train_step(model: Module, x: np.ndarray, y: np.ndarray, loss: str, learning_rate: float) -> float:
     """One forward pass, backward pass and SGD update on one batch; returns the batch loss (before the update)."""
+    _check_model("train_step", model)
     spec = _get_loss("train_step", loss)
+    expect_real("train_step", "learning_rate", learning_rate)
     model.zero_grad()  # gradients accumulate: clear last step's
     out = model.forward(x)
     value, cache = spec.forward(out, y)
@@ -103,6 +112,7 @@ def train_step(model: Module, x: np.ndarray, y: np.ndarray, loss: str, learning_
 
 def evaluate(model: Module, x: np.ndarray, y: np.ndarray, loss: str) -> tuple[float, float | None]:
     """(loss, accuracy) of ``model`` on the whole of (x, y), in eval mode; accuracy None for mse."""
+    _check_model("evaluate", model)
     spec = _get_loss("evaluate", loss)
     was_training = model.training
     model.eval()
