@@ -6,7 +6,8 @@ import ipywidgets as widgets
 import pytest
 
 from dlcore.tools import bench, benchmarks
-from dlcore.tools.benchmarks.common import best_time, ratio_row
+from dlcore.tools.benchmarks.common import (Row, best_time, interleaved_ratios, ratio_row, ratio_verdict,
+                                            summarize_ratios)
 
 
 def test_controls_inside_boxes_are_found():
@@ -28,6 +29,43 @@ def test_ratio_row_reports_ours_over_theirs_against_the_budget():
     fast = lambda: None  # noqa: E731
     row = ratio_row("slow vs fast", slow, fast, budget=2.0, repeat=1)
     assert not row.ok and row.measured.endswith("x") and float(row.measured[:-1]) > 2.0
+    assert row.spread.startswith("median of 5 runs, min-max ")
     assert ratio_row("fast vs slow", fast, slow, budget=2.0, repeat=1).ok
     with pytest.raises(ValueError, match="repeat must be at least 1"):
         best_time(fast, 0)
+    with pytest.raises(ValueError, match="repeat must be at least 1"):
+        ratio_row("no calls", fast, slow, budget=2.0, repeat=0)
+
+
+def test_runs_alternate_the_two_sides_and_give_one_ratio_each():
+    calls = []
+    ratios = interleaved_ratios(lambda: calls.append("ours"), lambda: calls.append("theirs"), runs=3, calls=4)
+    assert calls == ["ours", "theirs"] * 12
+    assert len(ratios) == 3 and all(ratio > 0 for ratio in ratios)
+    with pytest.raises(ValueError, match="runs and calls must be at least 1"):
+        interleaved_ratios(lambda: None, lambda: None, runs=0, calls=4)
+
+
+def test_summary_is_the_median_and_the_extremes_of_the_runs():
+    runs = summarize_ratios([1.9, 1.2, 4.0, 1.5, 1.4])
+    assert (runs.median, runs.low, runs.high, runs.count) == (1.5, 1.2, 4.0, 5)
+    assert summarize_ratios([1.0, 2.0, 3.0, 4.0]).median == 2.5  # an even count: the mean of the middle two
+    with pytest.raises(ValueError, match="no ratios"):
+        summarize_ratios([])
+
+
+def test_one_noisy_run_neither_fails_nor_passes_a_budget():
+    disturbed = ratio_verdict("one slow outlier", [1.6, 1.7, 9.0, 1.5, 1.8], budget=2.0)
+    assert disturbed.ok and disturbed.measured == "1.70x"
+    assert disturbed.spread == "median of 5 runs, min-max 1.50-9.00x"
+    lucky = ratio_verdict("one fast outlier", [2.6, 2.4, 0.5, 2.7, 2.5], budget=2.0)
+    assert not lucky.ok and lucky.measured == "2.50x"
+    assert ratio_verdict("exactly at budget", [2.0, 2.0, 2.0], budget=2.0).ok
+
+
+def test_report_shows_the_spread_beside_the_median():
+    rows = [Row("conv", "1.70x", "<= 2.0x", True, spread="median of 5 runs, min-max 1.50-9.00x"),
+            Row("import", "120 ms", "<= 300 ms", False)]
+    report = bench.render(rows)
+    assert "| conv | 1.70x (median of 5 runs, min-max 1.50-9.00x) | <= 2.0x | ok |" in report
+    assert "| import | 120 ms | <= 300 ms | OVER BUDGET |" in report

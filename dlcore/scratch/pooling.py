@@ -10,8 +10,11 @@ Backward: the average sends dout / (kh kw) to every position of its window;
 the max sends all of dout to the one position that won (the first one in
 reading order if several tie, as PyTorch does) and nothing to the others.
 
-Both are computed by looping over the kh*kw offsets (i, j) of the window,
-each step one vectorised operation on a strided view of the whole batch.
+Both are computed by looping over the offsets of the window, each step one
+vectorised operation on a strided view of the whole batch. Max pooling is
+separable: a window's maximum is the maximum over its kh rows of each row's
+maximum over its kw columns. So it takes kw + kh steps instead of kh*kw, and
+the first (column) round runs along whole image rows, where NumPy is fastest.
 Padding follows PyTorch: -inf for max pooling (a pad never wins), zeros for
 average pooling, counted in the divisor (``count_include_pad=True``).
 """
@@ -40,9 +43,10 @@ class PoolSpec(NamedTuple):
 
 
 class MaxPoolCache(NamedTuple):
-    """Which offset of each window won: all max-pool backward needs."""
+    """Where each window's winner is: all max-pool backward needs."""
 
-    argmax: np.ndarray  # (N, C, Ho, Wo) int, offset i*kw + j of the winner in its window
+    row: np.ndarray  # (N, C, Ho, Wo) int, the row offset i (0 <= i < kh) of each window's winner
+    column: np.ndarray  # (N, C, Hp, Wo) int, for each padded row, the column offset j (0 <= j < kw) of its winner
     x_shape: tuple[int, int, int, int]
     spec: PoolSpec
 
@@ -103,6 +107,11 @@ def _scatter(parts, x_shape, spec: PoolSpec, dtype) -> np.ndarray:
     return dx_pad
 
 
+def _steps(offset: int, stride: int, count: int) -> slice:
+    """The ``count`` positions offset, offset + stride, ... along one axis: offset ``offset`` of every window."""
+    return slice(offset, offset + stride * (count - 1) + 1, stride)
+
+
 def maxpool2d_forward(x: np.ndarray, kernel_size: int | tuple[int, int] = 2, stride=None,
                       padding: int | tuple[int, int] = 0) -> tuple[np.ndarray, MaxPoolCache]:
     """Max over each window, per channel, as torch.nn.functional.max_pool2d.
@@ -114,19 +123,33 @@ def maxpool2d_forward(x: np.ndarray, kernel_size: int | tuple[int, int] = 2, str
         padding: at most half the kernel; pads with -inf.
 
     Returns:
-        out (N, C, Ho, Wo), Ho = floor((H + 2p - kh)/s) + 1; and the cache (the winners' offsets).
+        out (N, C, Ho, Wo), Ho = floor((H + 2p - kh)/s) + 1; and the cache (where the winners are).
     """
     x, spec = _check("maxpool2d_forward", x, kernel_size, stride, padding)
     x_pad = pad2d(x, spec.padding, value=-np.inf)
-    # Leaves: (the values at offset k of every window, k). Reduce them pairwise, as a tournament.
-    entrants = [(x_pad[:, :, rows, columns], np.int16(k)) for k, rows, columns in _offsets(spec)]
+    (kh, kw), (sh, sw), (Ho, Wo) = spec.kernel, spec.stride, spec.out_size
+    # Round 1: in every row of x_pad, the best of the kw columns of each window. Round 2: the best of those kh rows.
+    # Ties go to the earlier offset in both rounds: the top row that holds the maximum, and in it the leftmost
+    # position, which is the first maximum in reading order, as PyTorch picks.
+    row_max, column = _tournament([x_pad[:, :, :, _steps(j, sw, Wo)] for j in range(kw)])  # (N, C, Hp, Wo)
+    out, row = _tournament([row_max[:, :, _steps(i, sh, Ho)] for i in range(kh)])  # (N, C, Ho, Wo)
+    if out.base is not None:
+        out = out.copy()  # a 1x1 window leaves a view of x; the output must be its own array
+    row = np.broadcast_to(row, out.shape)  # a scalar when kh = 1
+    column = np.broadcast_to(column, row_max.shape)
+    return out, MaxPoolCache(row, column, x.shape, spec)
+
+
+def _tournament(values: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Elementwise maximum of equally shaped arrays and the index of the winner (the first one on a tie).
+
+    The arrays meet in pairs, round after round, as in a knock-out tournament; the indices travel with them.
+    """
+    entrants = [(value, np.int16(index)) for index, value in enumerate(values)]
     while len(entrants) > 1:
         paired = [_play(*entrants[i], *entrants[i + 1]) for i in range(0, len(entrants) - 1, 2)]
         entrants = paired + ([entrants[-1]] if len(entrants) % 2 else [])
-    out, argmax = entrants[0]
-    out = np.array(out)  # a 1x1 window leaves a view of x; the output must be its own array
-    argmax = np.broadcast_to(argmax, out.shape).copy()  # (N, C, Ho, Wo) int16
-    return out, MaxPoolCache(argmax, x.shape, spec)
+    return entrants[0]
 
 
 def _play(left, left_index, right, right_index):
@@ -136,12 +159,33 @@ def _play(left, left_index, right, right_index):
     return np.maximum(left, right), left_index + right_wins * (right_index - left_index)
 
 
+def _route(dvalues: np.ndarray, winner: np.ndarray, shape: tuple[int, ...], axis: int, kernel: int,
+           stride: int, count: int) -> np.ndarray:
+    """Backward of one round: each entry of dvalues goes to the offset that won it along ``axis`` (2 or 3)."""
+    grad = np.zeros(shape, dtype=dvalues.dtype)
+    for offset in range(kernel):
+        where = [slice(None)] * 4
+        where[axis] = _steps(offset, stride, count)
+        target = grad[tuple(where)]  # a strided view: the positions at this offset of every window
+        if stride >= kernel:  # disjoint windows: each position receives from one window at most
+            np.multiply(dvalues, winner == offset, out=target)  # written in place, no temporary
+        else:
+            target += dvalues * (winner == offset)
+    return grad
+
+
 def maxpool2d_backward(dout: np.ndarray, cache: MaxPoolCache) -> np.ndarray:
     """dx (N, C, H, W): each dout value goes to its window's winning position, zero elsewhere."""
-    argmax, x_shape, spec = cache
+    row, column, x_shape, spec = cache
     dout = _check_dout("maxpool2d_backward", dout, x_shape, spec)
-    parts = (dout * (argmax == k) for k, _, _ in _offsets(spec))
-    return _scatter(parts, x_shape, spec, dout.dtype)
+    N, C, H, W = x_shape
+    (kh, kw), (sh, sw), (ph, pw), (Ho, Wo) = spec.kernel, spec.stride, spec.padding, spec.out_size
+    Hp, Wp = H + 2 * ph, W + 2 * pw
+    drow_max = _route(dout, row, (N, C, Hp, Wo), 2, kh, sh, Ho)  # round 2 backwards: to the winning rows
+    dx_pad = _route(drow_max, column, (N, C, Hp, Wp), 3, kw, sw, Wo)  # round 1 backwards: to the winning columns
+    if ph or pw:
+        return dx_pad[:, :, ph:ph + H, pw:pw + W].copy()  # padding is not an input: drop its gradient
+    return dx_pad
 
 
 def avgpool2d_forward(x: np.ndarray, kernel_size: int | tuple[int, int] = 2, stride=None,

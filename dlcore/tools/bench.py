@@ -9,7 +9,8 @@ several runs, and comparisons are made between numbers taken in one run.
 - each solution notebook <= 30 s (fresh kernel, start-up included), the course <= 10 min;
 - ``import dlcore`` <= 0.3 s without importing torch or matplotlib;
 - each widget callback <= 100 ms (every control of every explorer moved);
-- from-scratch kernels against PyTorch on the same inputs (dlcore.tools.benchmarks);
+- from-scratch kernels against PyTorch on the same inputs (dlcore.tools.benchmarks): the median of
+  several interleaved runs, shown with their spread, so that one noisy run cannot decide a verdict;
 - grading throughput at 1 job and at one job per core: a speed-up of at least 1.7x on 2 cores or more.
 
 Exits with status 1 if anything is over budget.
@@ -38,6 +39,10 @@ CALLBACK_BUDGET_S = 0.100
 
 def _verdict(ok: bool) -> str:
     return "ok" if ok else "OVER BUDGET"
+
+
+def _measured(row: Row) -> str:
+    return f"{row.measured} ({row.spread})" if row.spread else row.measured
 
 
 def _children_cpu() -> float:
@@ -223,9 +228,12 @@ def bench_grading(root: Path) -> list[Row]:
 
 def render(rows: list[Row]) -> str:
     lines = ["# Benchmark report", "",
-             f"Python {sys.version.split()[0]} on {sys.platform}; medians of repeated runs in one process.", "",
+             f"Python {sys.version.split()[0]} on {sys.platform}; medians of repeated runs in one process. "
+             "A kernel ratio is the median of several runs that alternate the two sides (ours, PyTorch, ours, ...), "
+             "each run the fastest call of ours over the fastest of PyTorch's; its spread (min-max) is shown, "
+             "and the verdict uses the median.", "",
              "| what | measured | budget | verdict |", "|---|---|---|---|"]
-    lines += [f"| {r.what} | {r.measured} | {r.budget} | {_verdict(r.ok)} |" for r in rows]
+    lines += [f"| {r.what} | {_measured(r)} | {r.budget} | {_verdict(r.ok)} |" for r in rows]
     return "\n".join(lines) + "\n"
 
 
