@@ -33,7 +33,7 @@ from typing import Iterator, NamedTuple
 
 import numpy as np
 
-from dlcore.errors import ShapeError, as_float_array, expect_shape, format_shape
+from dlcore.errors import ShapeError, as_float_array, expect_probability, expect_shape, format_shape
 from dlcore.scratch.module import Module, Parameter
 
 __all__ = [
@@ -204,6 +204,10 @@ def update_running_stats(running_mean: np.ndarray, running_var: np.ndarray, cach
     running <- (1 - momentum) running + momentum batch, with the batch variance made
     unbiased (times m / (m - 1)) first. Returns new arrays; the arguments are not changed.
     """
+    momentum = expect_probability("update_running_stats", "momentum", momentum, allow_one=True)
+    for name, value in (("running_mean", running_mean), ("running_var", running_var)):
+        expect_shape("update_running_stats", name, as_float_array("update_running_stats", name, value),
+                     cache.mean.shape, why="one entry per feature, as the batch's statistics")
     if not cache.training:
         raise ValueError("update_running_stats: the cache is from evaluation mode; running statistics are only "
                          "updated by training-mode batches")

@@ -143,6 +143,9 @@ def conv2d_backward(dout: np.ndarray, cache: Conv2dCache) -> tuple[np.ndarray, n
     Returns:
         dx (N, C, H, W), dw (F, C, kh, kw), db (F,).
     """
+    if not isinstance(cache, Conv2dCache):
+        raise TypeError(f"conv2d_backward: cache must be the Conv2dCache that conv2d_forward returned, "
+                        f"got {type(cache).__name__}")
     cols, w, x_shape, spec = cache
     dout = as_float_array("conv2d_backward", "dout", dout).astype(w.dtype, copy=False)  # the forward's precision
     N, C, H, W = x_shape

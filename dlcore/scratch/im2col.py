@@ -27,11 +27,16 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from dlcore.errors import ShapeError, expect_nonnegative_int, expect_pair, expect_positive_int
+
 __all__ = ["conv_output_size", "receptive_field", "pad2d", "window_view", "im2col", "col2im"]
 
 
 def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
     """L_out = floor((L + 2p - d(k-1) - 1) / s) + 1; may be <= 0 when the kernel does not fit."""
+    for name, value in (("size", size), ("kernel", kernel), ("stride", stride), ("dilation", dilation)):
+        expect_positive_int("conv_output_size", name, value)
+    expect_nonnegative_int("conv_output_size", "padding", padding)
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
@@ -41,9 +46,13 @@ def receptive_field(layers: list[tuple[int, int]] | list[tuple[int, int, int]]) 
     r_0 = 1, j_0 = 1;  r_l = r_{l-1} + d_l (k_l - 1) j_{l-1};  j_l = j_{l-1} s_l   (j: input pixels per step)
     """
     size, jump = 1, 1
-    for layer in layers:
-        kernel, stride = layer[0], layer[1]
-        dilation = layer[2] if len(layer) > 2 else 1
+    for index, layer in enumerate(layers):
+        if not isinstance(layer, (tuple, list)) or len(layer) not in (2, 3):
+            raise TypeError(f"receptive_field: layers[{index}] must be (kernel, stride) or (kernel, stride, dilation), "
+                            f"got {layer!r}")
+        kernel, stride = (expect_positive_int("receptive_field", name, value)
+                          for name, value in (("kernel", layer[0]), ("stride", layer[1])))
+        dilation = expect_positive_int("receptive_field", "dilation", layer[2]) if len(layer) > 2 else 1
         size += dilation * (kernel - 1) * jump
         jump *= stride
     return size
@@ -51,7 +60,9 @@ def receptive_field(layers: list[tuple[int, int]] | list[tuple[int, int, int]]) 
 
 def pad2d(x: np.ndarray, padding: tuple[int, int], value: float = 0.0) -> np.ndarray:
     """A new (N, C, H + 2ph, W + 2pw) array: x surrounded by ``value`` (x itself is never changed)."""
-    ph, pw = padding
+    if np.ndim(x) != 4:
+        raise ShapeError(f"pad2d: x has shape {np.shape(x)} but expected a batch of images (N, C, H, W)")
+    ph, pw = expect_pair("pad2d", "padding", padding, minimum=0)
     if ph == 0 and pw == 0:
         return x
     N, C, H, W = x.shape
