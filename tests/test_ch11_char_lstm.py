@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlcore.data.sequences import zen_of_python
-from dlcore.scratch.char_lstm import CharLSTM, sample_char_lstm, train_char_lstm
+from dlcore.scratch.char_lstm import CharLSTM, char_lstm_loss, sample_char_lstm, train_char_lstm
 from dlcore.scratch.losses import softmax_cross_entropy_backward, softmax_cross_entropy_forward
 from dlcore.scratch.lstm import lstm_cell_backward, lstm_cell_forward, lstm_forward
 from dlcore.widgets.recurrent import RecurrentExplorer, run_cell, sequence_values
@@ -85,3 +85,22 @@ def test_the_explorer_runs_the_lstm_cell_it_is_given():
     default_hidden, _ = run_cell("lstm", sequence_values("101"), explorer.weights["lstm"])
     given_hidden, _ = run_cell("lstm", sequence_values("101"), explorer.weights["lstm"], cell)
     assert np.array_equal(default_hidden, given_hidden)
+
+
+def test_fixed_vocabulary_and_held_out_loss():
+    from dlcore.data.corpus import CHARACTERS
+
+    text = "the cat sat on the mat. " * 20
+    model, vocabulary, losses = train_char_lstm(text, lstm_cell_forward, lstm_cell_backward, hidden_size=8,
+                                                embedding_dim=4, seq_len=8, batch_size=4, num_steps=3,
+                                                vocabulary=CHARACTERS)
+    assert vocabulary == CHARACTERS and model.head.W.value.shape[1] == len(CHARACTERS)
+    loss = char_lstm_loss(model, vocabulary, text, lstm_cell_forward, num_streams=4, warmup=2)
+    assert np.isfinite(loss) and 0 < loss < np.log(len(CHARACTERS)) + 1
+    # a uniform model scores exactly ln V
+    for parameter in model.parameters():
+        parameter.value[...] = 0.0
+    uniform = char_lstm_loss(model, vocabulary, text, lstm_cell_forward, num_streams=4)
+    assert np.isclose(uniform, np.log(len(CHARACTERS)))
+    with np.testing.assert_raises(ValueError):
+        char_lstm_loss(model, vocabulary, text[:40], lstm_cell_forward, num_streams=4)

@@ -461,7 +461,7 @@ def test_gru_not_done_and_delegation():
     _fails_with(ch11.check_gru_cell, lambda *args: gru_cell_forward(*args)[0], "delegates-to-reference")
 
 
-# ---------------------------------------------------------------- 11.10
+# ---------------------------------------------------------------- 11.11
 
 def test_lstm_parameter_count():
     assert ch11.check_lstm_parameter_count(lambda D, H: 4 * (H * D + H * H + 2 * H)).passed
@@ -476,7 +476,7 @@ def test_lstm_parameter_count():
     }
     for mistake, function in wrong.items():
         _fails_with(ch11.check_lstm_parameter_count, function, mistake)
-    with pytest.raises(NotImplementedError, match="Exercise 11.10 is not done yet"):
+    with pytest.raises(NotImplementedError, match="Exercise 11.11 is not done yet"):
         ch11.check_lstm_parameter_count(_not_done)
 
 

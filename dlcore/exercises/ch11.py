@@ -9,7 +9,8 @@
 - 11.7 derive one step of the LSTM backward pass (a "Your derivation" cell; no code check)
 - 11.8 implement the LSTM cell's backward step                               -> :func:`check_lstm_cell_backward`
 - 11.9 implement the GRU cell's forward step (nn.GRUCell)                    -> :func:`check_gru_cell`
-- 11.10 derive the number of parameters of an LSTM layer (nn.LSTM)           -> :func:`check_lstm_parameter_count`
+- 11.10 derive the reset gate's gradient in the GRU backward pass (a "Your derivation" cell; no code check)
+- 11.11 derive the number of parameters of an LSTM layer (nn.LSTM)           -> :func:`check_lstm_parameter_count`
 
 Each build check accepts the learner's function, so that later cells run on it
 (:func:`dlcore.exercises.learner.implementation`); :data:`REFERENCES` names the
@@ -619,7 +620,7 @@ def check_gru_cell(gru_cell: Callable) -> CheckResult:
     )
 
 
-# ---------------------------------------------------------------- 11.10 LSTM parameter count
+# ---------------------------------------------------------------- 11.11 LSTM parameter count
 
 def reference_lstm_parameter_count(input_size, hidden_size):
     """4 Hh (D + Hh + 2): four gate blocks, each with W_ih (Hh, D), W_hh (Hh, Hh) and two biases."""
@@ -641,10 +642,10 @@ _COUNT_MISTAKES = [
 
 
 def check_lstm_parameter_count(lstm_parameter_count: Callable) -> CheckResult:
-    """Exercise 11.10: ``lstm_parameter_count(input_size, hidden_size)``, as nn.LSTM counts."""
+    """Exercise 11.11: ``lstm_parameter_count(input_size, hidden_size)``, as nn.LSTM counts."""
     cases = [Case((D, H), description=f"input_size={D}, hidden_size={H}") for D, H in ((10, 20), (300, 128), (1, 1))]
     return check_function(
-        "11.10", lstm_parameter_count, reference_lstm_parameter_count, cases, name="lstm_parameter_count",
+        "11.11", lstm_parameter_count, reference_lstm_parameter_count, cases, name="lstm_parameter_count",
         mistakes=_COUNT_MISTAKES,
         hint="Count weight_ih_l0, weight_hh_l0, bias_ih_l0 and bias_hh_l0 from their shapes.",
         success="sum(p.numel() for p in nn.LSTM(D, Hh).parameters()) agrees (the next cell counts them).",

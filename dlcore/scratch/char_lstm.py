@@ -12,7 +12,8 @@ Backpropagation through time adds every step's weight gradients; the total gradi
 numbers do not depend on the CPU's vector instructions.
 
 Public API: ``CharLSTM(vocab_size, embedding_dim, hidden_size, rng=...)``,
-``train_char_lstm(text, cell_forward, cell_backward, ...) -> (model, vocabulary, losses)`` and
+``train_char_lstm(text, cell_forward, cell_backward, ...) -> (model, vocabulary, losses)``,
+``char_lstm_loss(model, vocabulary, text, cell_forward) -> nats per character`` and
 ``sample_char_lstm(model, vocabulary, prompt, length, cell_forward, ...) -> str``.
 """
 
@@ -31,7 +32,7 @@ from dlcore.scratch.optim import Adam
 from dlcore.scratch.rnn import PARAMETER_NAMES, init_recurrent_weights
 from dlcore.training.clipping import clip_grad_norm
 
-__all__ = ["CharLSTM", "train_char_lstm", "sample_char_lstm"]
+__all__ = ["CharLSTM", "train_char_lstm", "char_lstm_loss", "sample_char_lstm"]
 
 CellForward = Callable[..., tuple[np.ndarray, np.ndarray, Any]]
 CellBackward = Callable[..., tuple[np.ndarray, ...]]
@@ -82,14 +83,17 @@ class CharLSTM(Module):
 
 def train_char_lstm(text: str, cell_forward: CellForward, cell_backward: CellBackward, *, hidden_size: int = 64,
                     embedding_dim: int = 16, seq_len: int = 16, batch_size: int = 32, num_steps: int = 200,
-                    learning_rate: float = 0.02, max_norm: float = 1.0, seed: int = 0):
+                    learning_rate: float = 0.02, max_norm: float = 1.0, seed: int = 0, vocabulary: str | None = None):
     """Train a CharLSTM on random windows of ``text`` with the given cell; Adam, gradient norm clipped.
+
+    ``vocabulary`` fixes the character set (e.g. :data:`dlcore.data.corpus.CHARACTERS`, so that models
+    trained on different slices can be scored on the same held-out text); by default it is the text's own.
 
     Returns:
         (model, vocabulary, losses): the training cross-entropy (nats per character) at every step.
     """
     rng = np.random.default_rng(seed)
-    vocabulary = build_vocabulary(text)
+    vocabulary = build_vocabulary(text) if vocabulary is None else vocabulary
     ids = encode(text, vocabulary)
     model = CharLSTM(len(vocabulary), embedding_dim, hidden_size, rng=rng)
     optimizer = Adam(model.parameters(), lr=learning_rate)
@@ -105,6 +109,27 @@ def train_char_lstm(text: str, cell_forward: CellForward, cell_backward: CellBac
         optimizer.step()
         losses.append(float(loss))
     return model, vocabulary, losses
+
+
+def char_lstm_loss(model: CharLSTM, vocabulary: str, text: str, cell_forward: CellForward, *,
+                   num_streams: int = 64, warmup: int = 16) -> float:
+    """Mean cross-entropy (nats per character) of next-character prediction over a whole text.
+
+    The text is cut into ``num_streams`` consecutive pieces read side by side as one batch, each carrying its
+    state from character to character; the first ``warmup`` predictions of each piece (made from a nearly
+    empty state) are not counted.
+    """
+    ids = encode(text, vocabulary)
+    T = (ids.size - 1) // num_streams  # characters per stream
+    if T <= warmup:
+        raise ValueError(f"char_lstm_loss: the text is too short for {num_streams} streams of more than "
+                         f"{warmup} characters")
+    inputs = ids[:T * num_streams].reshape(num_streams, T).T  # (T, N): stream n is row n of the cut text
+    targets = ids[1:T * num_streams + 1].reshape(num_streams, T).T
+    logits, _, _ = model.run(inputs, cell_forward)  # (T, N, V)
+    loss, _ = softmax_cross_entropy_forward(logits[warmup:].reshape(-1, logits.shape[2]),
+                                            targets[warmup:].reshape(-1))
+    return float(loss)
 
 
 def sample_char_lstm(model: CharLSTM, vocabulary: str, prompt: str, length: int, cell_forward: CellForward, *,

@@ -7,8 +7,10 @@
   the three cells side by side, as the sequence length, the size of the recurrent
   weights and the bias of the gate that keeps the old state change.
 
-Both use the from-scratch kernels of dlcore.scratch (rnn, lstm, gru) with fixed
-random weights, so what is shown is the architecture, not a trained solution.
+Both use the from-scratch kernels of dlcore.scratch (rnn, lstm, gru). By default the
+weights are fixed and random, so what is shown is the architecture, not a trained
+solution; ``RecurrentExplorer(weights=...)`` shows trained cells instead (chapter 11
+passes the cells it trained on running parity).
 """
 
 from __future__ import annotations
@@ -41,14 +43,15 @@ GATE_LABELS = {"rnn": ["h"], "lstm": ["i (input)", "f (forget)", "g (candidate)"
 FLOOR, CEILING = 1e-16, 1e8  # plotted gradient norms are clipped to this range (log axis, never 0 or inf)
 
 
-def sequence_values(text: str) -> np.ndarray:
-    """A sequence as T scalar inputs in [-1, 1]: '0'/'1' strings as -1/+1, 'sine' as a sine wave,
-    anything else character by character ((code point mod 32) / 16 - 1). At most MAX_STEPS steps."""
+def sequence_values(text: str, bit_values: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
+    """A sequence as T scalar inputs in [-1, 1]: '0'/'1' strings as ``bit_values`` (-1/+1 by default),
+    'sine' as a sine wave, anything else character by character ((code point mod 32) / 16 - 1).
+    At most MAX_STEPS steps."""
     text = str(text)[:MAX_STEPS]
     if text == "sine":
         return np.sin(0.4 * np.arange(24))
     if text and set(text) <= {"0", "1"}:
-        return np.array([1.0 if c == "1" else -1.0 for c in text])
+        return np.array([bit_values[1] if c == "1" else bit_values[0] for c in text])
     return np.array([(ord(c) % 32) / 16.0 - 1.0 for c in text])
 
 
@@ -92,18 +95,28 @@ class RecurrentExplorer(Explorer):
     """Step through a sequence: input, hidden state over time, gates at the chosen step."""
 
     def __init__(self, sequence: str = "parity bits 1011001110", cell: str = "lstm", seed: int = 0,
-                 lstm_cell=lstm_cell_forward) -> None:
+                 lstm_cell=lstm_cell_forward, weights: dict | None = None,
+                 bit_values: tuple[float, float] = (-1.0, 1.0), weights_label: str = "fixed random weights") -> None:
+        """``weights``: {kind: (W_ih, W_hh, b_ih, b_hh)} with input size 1, e.g. cells trained on a task;
+        only those kinds are offered. ``bit_values``: the inputs that '0' and '1' stand for (a trained cell
+        needs the values it was trained on). ``weights_label`` says in the description where the weights
+        come from."""
         self.lstm_cell = lstm_cell
+        self.bit_values = bit_values
+        self.weights_label = weights_label
         style = {"description_width": "initial"}
         self.sequence = widgets.Dropdown(options=list(SEQUENCES), value=sequence, description="sequence", style=style)
         self.text = widgets.Text(value="", placeholder="or type one: 0110... or words", description="your sequence",
                                  continuous_update=False, style=style)
-        self.cell = widgets.Dropdown(options=[("RNN (Elman)", "rnn"), ("LSTM", "lstm"), ("GRU", "gru")], value=cell,
-                                     description="cell", style=style)
+        kinds = [(label, kind) for label, kind in (("RNN (Elman)", "rnn"), ("LSTM", "lstm"), ("GRU", "gru"))
+                 if weights is None or kind in weights]
+        self.cell = widgets.Dropdown(options=kinds, value=cell, description="cell", style=style)
         self.step = widgets.IntSlider(value=0, min=0, max=MAX_STEPS - 1, description="time step t", style=style)
         rng = np.random.default_rng(seed)
-        self.weights = {kind: recurrent_weights(kind, 1, HIDDEN, recurrent_scale=1.2, memory_bias=1.0, rng=rng)
-                        for kind in ("rnn", "lstm", "gru")}
+        if weights is None:
+            weights = {kind: recurrent_weights(kind, 1, HIDDEN, recurrent_scale=1.2, memory_bias=1.0, rng=rng)
+                       for kind in ("rnn", "lstm", "gru")}
+        self.weights = dict(weights)
         self._build_figure()
         super().__init__(self.fig, [self.sequence, self.text, self.cell, self.step])
         self.watch(self.sequence, self.text, self.cell, self.step)
@@ -130,7 +143,7 @@ class RecurrentExplorer(Explorer):
 
     def compute(self) -> RecurrentState:
         source = self.text.value.strip() or SEQUENCES[self.sequence.value]
-        values = sequence_values(source)
+        values = sequence_values(source, self.bit_values)
         if values.size == 0:
             values = np.zeros(1)
         kind = self.cell.value
@@ -145,12 +158,15 @@ class RecurrentExplorer(Explorer):
         self.input_marker.set_data([state.step], [state.values[state.step]])
         self.ax_in.set_xlim(-0.5, T - 0.5)
         self.hidden_image.set_data(state.hidden.T)  # (T, Hh) -> (Hh, T): time runs left to right
-        self.hidden_image.set_extent((-0.5, T - 0.5, HIDDEN - 0.5, -0.5))
+        Hh = state.hidden.shape[1]
+        self.hidden_image.set_extent((-0.5, T - 0.5, Hh - 0.5, -0.5))
         self.ax_h.set_xlim(-0.5, T - 0.5)
+        self.ax_h.set_ylim(Hh - 0.5, -0.5)
         self.step_line.set_xdata([state.step, state.step])
         rows = state.gates[state.step]  # (rows, Hh)
         self.gate_image.set_data(rows)
-        self.gate_image.set_extent((-0.5, HIDDEN - 0.5, len(rows) - 0.5, -0.5))
+        self.gate_image.set_extent((-0.5, Hh - 0.5, len(rows) - 0.5, -0.5))
+        self.ax_g.set_xlim(-0.5, Hh - 0.5)
         self.ax_g.set_ylim(len(rows) - 0.5, -0.5)
         self.ax_g.set_yticks(range(len(rows)), GATE_LABELS[state.kind])
         what = {"rnn": "the RNN has no gates: its state h_t", "lstm": "LSTM gates and cell state",
@@ -159,7 +175,7 @@ class RecurrentExplorer(Explorer):
 
     def describe(self, state: RecurrentState) -> str:
         h = state.hidden[state.step]
-        text = (f"<b>{state.kind.upper()}</b> with {HIDDEN} hidden units (fixed random weights), "
+        text = (f"<b>{state.kind.upper()}</b> with {state.hidden.shape[1]} hidden units ({self.weights_label}), "
                 f"{len(state.values)} steps. At t = {state.step}: input {state.values[state.step]:+.2f}, "
                 f"mean |h_t| = {np.abs(h).mean():.2f}.")
         if state.kind == "lstm":
