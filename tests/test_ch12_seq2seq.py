@@ -140,3 +140,29 @@ def test_initial_weights_do_not_depend_on_the_instruction_set():
                                             "tensors = list(Seq2Seq(13, 13, seed=0).parameters())")
     ours = [p.detach() for p in Seq2Seq(13, 13, seed=0).parameters()]
     assert len(ours) == len(theirs) and all(torch.equal(a, b) for a, b in zip(ours, theirs))
+
+
+# ---------------------------------------------------------------- the copy/reversal sweep (section 3.1)
+
+
+def test_reversal_labels_and_the_position_tagger_shapes():
+    from dlcore.models.copy_reversal import PositionTagger, reversal_labels
+
+    data = encode_pairs([("abc", "cba"), ("ba", "ab")])
+    labels = reversal_labels(data)
+    assert data.source_vocab.decode(labels[0].tolist()) == "cba" and data.source_vocab.decode(labels[1].tolist()) == "ab"
+    assert labels[1, 2] == PAD
+    logits = PositionTagger(len(data.source_vocab), seed=0)(torch.from_numpy(data.source))
+    assert logits.shape == (2, 3, len(data.source_vocab)) and logits.dtype == torch.float64
+
+
+def test_the_committed_copy_reversal_sweep_matches_a_rerun_of_one_seed():
+    """dlcore/models/results/ch12_copy_reversal.json (python -m dlcore.models.copy_reversal): re-run copy, seed 0."""
+    from dlcore.models.copy_reversal import SEEDS, TASKS, load_sweep, seq2seq_run
+
+    sweep = load_sweep()
+    assert set(sweep["seq2seq"]) == set(TASKS) and set(sweep["transformer"]["reverse"]) == {str(s) for s in SEEDS}
+    rerun = seq2seq_run("copy", None, 0)
+    stored = sweep["seq2seq"]["copy"]["None"]["0"]
+    assert rerun["by_length"] == stored["by_length"] and rerun["overall"] == stored["overall"]
+    assert abs(rerun["final_loss"] - stored["final_loss"]) < 1e-6
