@@ -198,6 +198,34 @@ def test_a_baseline_reduces_the_gradient_variance():
     assert gradient_spread("mean", num_batches=8) < gradient_spread("none", num_batches=8)
 
 
+def test_the_leave_one_out_baseline_rescales_the_mean_baselines_weights():
+    """Leave-one-out weights = mean-baseline weights * n_t / (n_t - 1), and 0 for an episode running alone."""
+    batch = rollout(CartPole(num_envs=5), policy_network(), np.random.default_rng(4))
+    G = returns_to_go(batch.rewards, 0.9)
+    n = batch.alive.sum(axis=1, keepdims=True)
+    mean_weights = G - (G * batch.alive).sum(axis=1, keepdims=True) / n
+    expected = np.where(n > 1, mean_weights * n / np.maximum(n - 1, 1), G)[batch.alive]
+    policy = policy_network()
+    log_probs = torch.log_softmax(policy(torch.as_tensor(batch.states[batch.alive], dtype=torch.float32)), dim=1)
+    chosen = log_probs.gather(1, torch.as_tensor(batch.actions[batch.alive]).long().unsqueeze(1)).squeeze(1)
+    loss, _ = reinforce_loss(policy, batch, 0.9, "leave-one-out")
+    np.testing.assert_allclose(loss.item(), float(-(chosen.detach().double() * torch.as_tensor(expected)).sum() / 5),
+                               rtol=1e-5)
+    with pytest.raises(ValueError, match="leave-one-out"):
+        reinforce_loss(policy, batch, 0.9, "median")
+
+
+def test_the_committed_sweep_matches_a_rerun_of_its_first_updates():
+    """dlcore/rl/results/ch16_sweep.json (python -m dlcore.rl.sweep): re-run 4 updates of seed 0 per baseline."""
+    from dlcore.rl.sweep import BASELINES, SEEDS, load_sweep, reinforce_run
+
+    sweep = load_sweep()
+    assert set(sweep["reinforce"]) == set(BASELINES) and set(sweep["dqn"]) == {str(s) for s in SEEDS}
+    for baseline in ("none", "leave-one-out"):
+        np.testing.assert_allclose(reinforce_run(baseline, 0, num_iterations=4), sweep["reinforce"][baseline]["0"][:4],
+                                   atol=1e-4)
+
+
 def test_reinforce_learns_to_balance():
     history = train_reinforce(num_iterations=30, baseline="mean")
     assert np.mean(history.mean_returns[-5:]) > 3 * np.mean(history.mean_returns[:5])

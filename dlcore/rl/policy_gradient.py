@@ -103,14 +103,19 @@ def returns_to_go(rewards: np.ndarray, gamma: float) -> np.ndarray:
 def reinforce_loss(policy, batch: Rollout, gamma: float, baseline: str = "mean", value=None):
     """The surrogate loss whose gradient is minus the REINFORCE estimate, and the weights used.
 
-    baseline: "none" (weights G_t), "mean" (G_t minus the batch's mean return at step t) or
-    "value" (G_t minus a learned V(s_t) from ``value``, a network mapping (N, 4) to (N, 1)).
+    baseline: "none" (weights G_t), "mean" (G_t minus the batch's mean return-to-go at step t, over
+    the episodes still running; it includes the episode's own G_t, which biases the estimate: in
+    expectation each step's term shrinks by the factor 1 - 1/n_t, n_t the episodes running at t),
+    "leave-one-out" (G_t minus the mean of the OTHER running episodes' G_t, 0 when none is left:
+    unbiased, and equal to the "mean" weights times n_t / (n_t - 1)) or "value" (G_t minus a
+    learned V(s_t) from ``value``, a network mapping (N, 4) to (N, 1)).
     Returns (loss, value_loss or None).
     """
     import torch
 
-    if baseline not in ("none", "mean", "value"):
-        raise ValueError(f"reinforce_loss: baseline must be 'none', 'mean' or 'value', got {baseline!r}")
+    if baseline not in ("none", "mean", "leave-one-out", "value"):
+        raise ValueError(f"reinforce_loss: baseline must be 'none', 'mean', 'leave-one-out' or 'value', "
+                         f"got {baseline!r}")
     G = returns_to_go(batch.rewards, gamma)  # (T, N)
     alive = batch.alive
     states = torch.as_tensor(batch.states[alive], dtype=torch.float32)  # (steps, 4)
@@ -120,6 +125,10 @@ def reinforce_loss(policy, batch: Rollout, gamma: float, baseline: str = "mean",
         counts = np.maximum(alive.sum(axis=1, keepdims=True), 1)
         step_mean = (G * alive).sum(axis=1, keepdims=True) / counts  # (T, 1): mean return-to-go at step t
         weights = returns - torch.as_tensor(np.broadcast_to(step_mean, G.shape)[alive], dtype=torch.float32)
+    elif baseline == "leave-one-out":
+        counts = alive.sum(axis=1, keepdims=True)  # (T, 1): episodes running at step t
+        others = ((G * alive).sum(axis=1, keepdims=True) - G) / np.maximum(counts - 1, 1)  # (T, N)
+        weights = returns - torch.as_tensor(others[alive], dtype=torch.float32)
     elif baseline == "value":
         predicted = value(states).squeeze(1)
         weights = returns - predicted.detach()
