@@ -143,3 +143,28 @@ def test_visible_probabilities_names_h():
     expected = r"visible_probabilities: h has shape \(2, 5\) but expected \(N, Hh\) = \(\*, 3\)"
     with pytest.raises(ShapeError, match=expected):
         R.visible_probabilities(np.ones((2, 5)), W, b)
+
+
+def test_pretraining_sweep_results_file_matches_a_rerun_of_one_seed():
+    """dlcore/training/results/dbn_sweep.json (chapter 13's table) against seed 0 re-run to its first checkpoint."""
+    from dlcore.training import dbn_sweep
+
+    stored = dbn_sweep.load_results()
+    assert stored["checkpoints"] == list(dbn_sweep.CHECKPOINTS) and stored["seeds"] == list(dbn_sweep.SEEDS)
+    assert list(stored["accuracy"]) == list(dbn_sweep.NETWORKS)
+    first = dbn_sweep.CHECKPOINTS[0]
+    compared = dbn_sweep.NETWORKS[0], dbn_sweep.NETWORKS[2]  # the pretrained network and the Glorot baseline
+    rerun = dbn_sweep.run_seed(dbn_sweep.SEEDS[0], checkpoints=(first,), names=compared)
+    for name in compared:
+        # the same seeds and batch order: equal up to floating-point differences between CPUs (one test digit = 0.0033)
+        assert abs(rerun[name][0] - stored["accuracy"][name][0][0]) <= 0.01, name
+
+
+def test_sigmoid_classifier_glorot_init_bounds_and_bad_init():
+    net = sigmoid_classifier([64, 100, 50], 10, rng=np.random.default_rng(0), init="glorot")
+    for layer in net[0::2]:
+        fan_in, fan_out = layer.W.value.shape
+        assert np.abs(layer.W.value).max() <= np.sqrt(6.0 / (fan_in + fan_out))
+        assert layer.W.value.std() > 0.8 * np.sqrt(2.0 / (fan_in + fan_out))  # uniform(-a, a) has std a / sqrt(3)
+    with pytest.raises(ValueError, match="init must be 'uniform' or 'glorot'"):
+        sigmoid_classifier([4, 3], 2, rng=np.random.default_rng(0), init="he")

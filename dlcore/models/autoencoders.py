@@ -164,7 +164,8 @@ def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """-log p(x | z) for Bernoulli pixels with means sigmoid(logits), summed over pixels: (N,).
 
     -log p = -sum_d [x_d log s_d + (1 - x_d) log(1 - s_d)], s = sigmoid(logits), computed
-    from the logits for stability. Grey levels x in [0, 1] are used as soft targets.
+    from the logits for stability. For this to be a log-probability, x must be 0/1 (binarised
+    pixels); on grey levels in [0, 1] the same formula is a cross-entropy with soft targets.
     """
     return nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=1)
 

@@ -83,10 +83,25 @@ class DBN:
         return net
 
 
-def sigmoid_classifier(layer_sizes: Sequence[int], num_classes: int, *, rng: np.random.Generator) -> Sequential:
-    """Linear, Sigmoid, ..., Linear(sizes[-1], K): the DBN's architecture with ordinary random initialisation."""
+def sigmoid_classifier(layer_sizes: Sequence[int], num_classes: int, *, rng: np.random.Generator,
+                       init: str = "uniform") -> Sequential:
+    """Linear, Sigmoid, ..., Linear(sizes[-1], K): the DBN's architecture with random initialisation.
+
+    ``init="uniform"`` keeps :class:`Linear`'s default, U(-1/sqrt(fan_in), 1/sqrt(fan_in));
+    ``init="glorot"`` redraws every weight matrix from Glorot and Bengio's (2010) uniform
+    U(-a, a), a = sqrt(6 / (fan_in + fan_out)), which keeps activations and gradients at a
+    similar scale from layer to layer. Biases start at zero either way.
+    """
     sizes = _check_sizes(layer_sizes)
+    if init not in ("uniform", "glorot"):
+        raise ValueError(f"sigmoid_classifier: init must be 'uniform' or 'glorot', got {init!r}")
     layers = []
     for a, b in zip(sizes[:-1], sizes[1:]):
         layers += [Linear(a, b, rng=rng), Sigmoid()]
-    return Sequential(*layers, Linear(sizes[-1], num_classes, rng=rng))
+    net = Sequential(*layers, Linear(sizes[-1], num_classes, rng=rng))
+    if init == "glorot":
+        for layer in net[0::2]:
+            fan_in, fan_out = layer.W.value.shape
+            bound = np.sqrt(6.0 / (fan_in + fan_out))
+            layer.W.value[...] = rng.uniform(-bound, bound, size=(fan_in, fan_out))
+    return net
