@@ -56,3 +56,18 @@ def test_digit_images_and_pad_style():
     np.testing.assert_array_equal(drawn[:, :, ::2, ::2], drawn[:, :, 1::2, 1::2])
     with pytest.raises(ValueError, match="source must be"):
         digit_images("mnist")
+
+
+def test_mnist_digits_are_padded_not_stretched():
+    from dlcore.data import load_mnist
+
+    images, labels = digit_images("mnist-test", seed=0)
+    assert images.shape == (1000, 1, 32, 32) and images.dtype == np.float32
+    np.testing.assert_array_equal(np.bincount(labels), np.full(10, 100))
+    assert not images[:, :, [0, 1, 30, 31]].any() and not images[:, :, :, [0, 1, 30, 31]].any()
+    raw, raw_labels = load_mnist("test", dtype=np.float32)
+    order = np.random.default_rng(0).permutation(1000)
+    np.testing.assert_array_equal(images[:, 0, 2:30, 2:30], raw[order])
+    np.testing.assert_array_equal(labels, raw_labels[order])
+    few, _ = digit_images("mnist-train", 7, seed=1)
+    assert few.shape == (7, 1, 32, 32)

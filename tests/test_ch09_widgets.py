@@ -98,3 +98,15 @@ def test_pad_rejects_other_models_and_mosaic_of_constant_maps_is_finite():
         DigitPad(model=torch.nn.Linear(2, 2))
     tiles = mosaic(np.ones((6, 4, 4)), 3)
     assert tiles.shape == (9, 14) and np.all(np.isfinite(tiles[:4, :4]))
+
+
+def test_presets_are_mnist_test_digits_drawn_the_pad_way():
+    from dlcore.data import load_mnist
+    from dlcore.training.digits_cnn import to_pad_style
+
+    X, y = load_mnist("test", dtype=np.float32)
+    four = X[np.flatnonzero(y == 4)[2]]
+    np.testing.assert_array_equal(preset_cells(2)["digit 4"], to_pad_style(four[None, None])[0, 0, ::2, ::2])
+    assert set(np.unique(preset_cells()["digit 0"])) == {0.0, 1.0}
+    with pytest.raises(ValueError, match="index must be an int from 0 to 99"):
+        preset_cells(100)

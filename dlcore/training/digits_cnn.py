@@ -17,12 +17,22 @@ __all__ = ["digit_images", "to_pad_style", "train_scratch_cnn", "scratch_accurac
 def digit_images(source: str, num_samples: int | None = None, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Digits as LeNet inputs: images (N, 1, S, S) float32 in [0, 1] and labels (N,) int64.
 
+    source "mnist-train" / "mnist-test": the real 28x28 MNIST digits of :func:`dlcore.data.load_mnist`
+    (4,000 / 1,000), zero-padded to LeNet-5's 32x32 (:func:`dlcore.data.mnist.pad_images`), in a
+    seeded shuffle (the first ``num_samples`` of it, or all).
     source "sklearn": scikit-learn's 8x8 digits, each pixel repeated 4x4 times -> 32x32
     (all 1,797, or the first ``num_samples`` after a seeded shuffle).
     source "glyphs": the course's procedurally drawn 28x28 digits
     (:func:`dlcore.data.glyphs.make_digits28`, ``num_samples`` of them, default 2,000).
     """
     rng = np.random.default_rng(seed)
+    if source in ("mnist-train", "mnist-test"):
+        from dlcore.data import load_mnist
+        from dlcore.data.mnist import pad_images
+
+        X, y = load_mnist(source.split("-")[1], dtype=np.float32)  # (N, 28, 28), sorted by class
+        order = rng.permutation(len(X))[:num_samples]
+        return pad_images(X[order])[:, None], y[order]  # (N, 1, 32, 32)
     if source == "sklearn":
         from dlcore.data import load_digits
 
@@ -35,7 +45,8 @@ def digit_images(source: str, num_samples: int | None = None, *, seed: int = 0) 
 
         X, y = make_digits28(2000 if num_samples is None else num_samples, rng=rng)
         return X[:, None].astype(np.float32), y.astype(np.int64)
-    raise ValueError(f"digit_images: source must be 'sklearn' or 'glyphs', got {source!r}")
+    raise ValueError(f"digit_images: source must be 'mnist-train', 'mnist-test', 'sklearn' or 'glyphs', "
+                     f"got {source!r}")
 
 
 def to_pad_style(images: np.ndarray, threshold: float = 0.3) -> np.ndarray:
@@ -86,10 +97,11 @@ def scratch_accuracy(model, images: np.ndarray, labels: np.ndarray, batch_size: 
 
 def train_torch_cnn(model, images: np.ndarray, labels: np.ndarray, *, num_epochs: int, batch_size: int = 32,
                     learning_rate: float = 1e-3, rng: np.random.Generator) -> list[float]:
-    """The same loop for a PyTorch model (float32); returns the mean loss of each epoch."""
+    """The same loop for a PyTorch model, in the model's dtype; returns the mean loss of each epoch."""
     import torch
 
-    x, y = torch.as_tensor(images, dtype=torch.float32), torch.as_tensor(labels, dtype=torch.int64)
+    dtype = next(model.parameters()).dtype  # float32, or float64 for runs that print exact numbers
+    x, y = torch.as_tensor(images, dtype=dtype), torch.as_tensor(labels, dtype=torch.int64)
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     losses = []
     for _ in range(num_epochs):
@@ -111,6 +123,7 @@ def torch_accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
 
     model.eval()
     with torch.no_grad():
-        predictions = model(torch.as_tensor(images, dtype=torch.float32)).argmax(dim=1).numpy()
+        images = torch.as_tensor(images, dtype=next(model.parameters()).dtype)
+        predictions = model(images).argmax(dim=1).numpy()
     model.train()
     return float(np.mean(predictions == labels))

@@ -1,11 +1,11 @@
 """Digit pad (chapter 09): draw a digit on a 14x14 grid, see LeNet-5's feature maps and its prediction.
 
 Each cell of the grid is a toggle button; the drawing is repeated 2x2 to
-LeNet's 28x28 input. Presets load generated digits 0-9 (or clear the pad),
+LeNet's 28x28 input. Presets load real MNIST test digits 0-9 drawn the pad's way (or clear the pad),
 the shift slider moves the drawing sideways, so one can watch the feature
 maps move with it (convolution is translation-equivariant) while the
 prediction mostly stays. The LeNet-5 is the learner's (pass ``model``) or one
-trained in a few seconds when the pad is built, on generated digits drawn
+trained in a few seconds when the pad is built, on MNIST training digits drawn
 the pad's way (:func:`dlcore.training.digits_cnn.to_pad_style`).
 """
 
@@ -23,27 +23,32 @@ GRID = 14
 MAX_SHIFT = 4
 
 
-def preset_cells(seed: int = 7) -> dict[str, np.ndarray]:
-    """{"clear": zeros, "digit 0": ..., "digit 9": ...}, each (14, 14) of 0/1: generated digits, pad style."""
-    from dlcore.data.glyphs import make_digits28
+def preset_cells(index: int = 0) -> dict[str, np.ndarray]:
+    """{"clear": zeros, "digit 0": ..., "digit 9": ...}, each (14, 14) of 0/1: the ``index``-th MNIST test digit
+    of each class (0 to 99), drawn the pad's way."""
+    from dlcore.data import load_mnist
     from dlcore.training.digits_cnn import to_pad_style
 
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < 100:
+        raise ValueError(f"preset_cells: index must be an int from 0 to 99 (100 test digits a class), got {index!r}")
+    X, y = load_mnist("test", dtype=np.float32)  # (1000, 28, 28), sorted by class
+    rows = [int(np.flatnonzero(y == digit)[index]) for digit in range(10)]
+    drawn = to_pad_style(X[rows, None])[:, 0, ::2, ::2]  # (10, 14, 14)
     presets = {"clear": np.zeros((GRID, GRID))}
-    X, y = make_digits28(60, seed=seed)
-    drawn = to_pad_style(X[:, None])[:, 0, ::2, ::2]  # (60, 14, 14)
     for digit in range(10):
-        presets[f"digit {digit}"] = drawn[int(np.flatnonzero(y == digit)[0])].astype(np.float64)
+        presets[f"digit {digit}"] = drawn[digit].astype(np.float64)
     return presets
 
 
 def train_pad_lenet(num_samples: int = 1000, num_epochs: int = 2, seed: int = 0):
-    """A LeNet5(input_size=28) trained on pad-style generated digits (a few seconds on a CPU)."""
+    """A LeNet5(input_size=28) trained on pad-style MNIST training digits (a few seconds on a CPU)."""
     import torch
 
     from dlcore.models.lenet import LeNet5
     from dlcore.training.digits_cnn import digit_images, to_pad_style, train_torch_cnn
 
-    images, labels = digit_images("glyphs", num_samples, seed=seed)
+    images, labels = digit_images("mnist-train", num_samples, seed=seed)
+    images = images[:, :, 2:30, 2:30]  # MNIST's own 28x28: the model's C1 pads
     torch.manual_seed(seed)
     model = LeNet5(input_size=28)
     train_torch_cnn(model, to_pad_style(images), labels, num_epochs=num_epochs, batch_size=64,
