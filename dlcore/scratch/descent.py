@@ -21,7 +21,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from dlcore.errors import ShapeError, as_float_array, expect_ndim, expect_shape
+from dlcore.errors import ShapeError, as_float_array, expect_ndim, expect_real, expect_shape
 from dlcore.scratch.activations import sigmoid
 from dlcore.scratch.losses import (
     binary_cross_entropy_with_logits_backward,
@@ -47,9 +47,7 @@ def _positive_int(func: str, name: str, value) -> int:
 
 
 def _positive_float(func: str, name: str, value, allow_zero: bool = False) -> float:
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{func}: {name} must be a finite number {'>=' if allow_zero else '>'} 0, got {value!r}")
-    return float(value)
+    return expect_real(func, name, value, minimum=0.0) if allow_zero else expect_real(func, name, value, positive=True)
 
 
 def _generator(func: str, rng) -> np.random.Generator:
@@ -377,9 +375,7 @@ def quadratic_1d(curvature: float = 1.0, center: float = 0.0) -> Curve1D:
     So it converges monotonically for lr < 1/curvature, with alternating sign for
     1/curvature < lr < 2/curvature, and diverges for lr > 2/curvature.
     """
-    if not np.isfinite(curvature) or curvature <= 0:
-        raise ValueError(f"quadratic_1d: curvature must be a finite number > 0, got {curvature!r}")
-    k, c = float(curvature), float(center)
+    k, c = expect_real("quadratic_1d", "curvature", curvature, positive=True), expect_real("quadratic_1d", "center", center)
     formula = f"{k / 2:g}\\,x^2" if c == 0 else f"{k / 2:g}\\,(x - {c:g})^2"
     return Curve1D("quadratic", formula, lambda x: 0.5 * k * (x - c) ** 2,
                    lambda x: k * (x - c), (c - 3.0, c + 3.0), c + 2.5, (c,), k)
