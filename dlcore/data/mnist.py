@@ -87,8 +87,9 @@ def load_mnist(part: str = "train", *, dtype: type = np.float64) -> tuple[np.nda
 def pad_images(images: np.ndarray, size: int = 32) -> np.ndarray:
     """Pad (N, H, W) or (N, C, H, W) images with zeros, centred, to ``size`` x ``size``.
 
-    LeNet-5 took 32x32 inputs: MNIST's 28x28 digits padded by 2 pixels on each side, so that
-    strokes near the border still reach the centre of the first layer's 5x5 receptive fields.
+    LeNet-5 took 32x32 inputs: MNIST's 28x28 digits padded by 2 pixels on each side. LeCun et al.
+    (1998) give the reason: features near the border, such as the end of a stroke, can then fall in
+    the centre of the receptive fields of the highest-level feature detectors.
     """
     images = np.asarray(images)
     if images.ndim not in (3, 4):
