@@ -156,3 +156,39 @@ def test_device_helpers():
     assert mlp_step_flops([2, 16, 16, 2], 32) == 6 * 32 * (32 + 256 + 32)
     with pytest.raises(ValueError):
         mlp_step_flops([2], 4)
+
+
+def test_outputs_per_step_record_what_each_step_changed():
+    recipe = keras_xor.Recipe("short", steps=7)
+    run = keras_xor.train_xor(recipe, num_runs=3, seed=2, dtype=torch.float64)
+    assert run.outputs_per_step.shape == (7, 3, 4) and run.outputs_per_step.dtype == torch.float64
+    # the outputs before step t + 1 are the outputs after step t: the last recorded pass is one step before the end
+    assert not torch.equal(run.outputs_per_step[-1], run.outputs)
+    first = keras_xor.train_xor(keras_xor.Recipe("one step", steps=1), num_runs=3, seed=2, dtype=torch.float64)
+    assert torch.allclose(first.outputs_per_step[0], run.outputs_per_step[0])
+    assert torch.allclose(first.outputs, run.outputs_per_step[1])
+
+
+def test_half_loss_in_the_articles_network_never_lowers_an_output_but_centred_inputs_can_stay_below_half():
+    # inputs and ReLU outputs >= 0 make every term of the output kernel >= 0: no step lowers any output
+    as_given = keras_xor.train_xor("tf1_as_given", num_runs=60, seed=0, dtype=torch.float64)
+    steps = torch.cat([as_given.outputs_per_step, as_given.outputs[None]]).diff(dim=0)
+    assert bool((steps > -1e-9).all())
+    assert bool((as_given.predictions == 1).all())
+    centred = keras_xor.train_xor("tf1_centred", num_runs=60, seed=0, dtype=torch.float64)
+    assert int((centred.predictions == 1).all(dim=1).sum()) == 59 and centred.success_rate == 0.0
+
+
+def test_train_xor_rejects_other_dtypes():
+    with pytest.raises(ValueError, match="dtype"):
+        keras_xor.train_xor("tf1_as_given", dtype=torch.float16)
+
+
+def test_digit_mlp_computes_in_float64_from_float32_batches():
+    from dlcore.training.torch_loop import DigitMLP, digit_mlp
+
+    model = digit_mlp(seed=0)
+    assert isinstance(model, DigitMLP) and sum(p.numel() for p in model.parameters()) == 55050
+    logits = model(torch.zeros(3, 784, dtype=torch.float32))
+    assert logits.shape == (3, 10) and logits.dtype == torch.float64
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), digit_mlp(seed=0).parameters()))

@@ -53,8 +53,11 @@ def xor_data(dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Te
 def half_cross_entropy(prob: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """The article's loss, -sum(y log p): only the term of the positive examples (reduced over the last two dims).
 
-    d/ds of -y log sigma(s) is -y (1 - sigma(s)): zero for every y = 0 row, and
-    always pushing p up, so the minimum is p = 1 everywhere.
+    d/ds of -y log sigma(s) is -y (1 - sigma(s)): zero for every y = 0 row and never
+    positive, so it asks every output to rise or stay. That holds per output, not per
+    parameter step: the rows share the weights, and a step can lower some outputs (see
+    ``XorRun.outputs_per_step``). The loss ignores the y = 0 rows; that the trained
+    networks end up near 1 on them too is an empirical finding (chapter 08 counts the runs).
     """
     return -(target * torch.log(prob)).sum(dim=(-2, -1))
 
@@ -92,12 +95,14 @@ class Recipe:
     optimizer: str = "sgd"  # "sgd" or "adam"
     lr: float = 0.01
     steps: int = 1000
+    inputs: str = "01"  # "01": the article's 0/1 inputs; "pm1": the same four points as -1/+1 (centred)
 
 
 RECIPES = {
     "tf1_as_given": Recipe("5(1) as given: half cross-entropy, 2 hidden units, SGD 0.01"),
     "tf1_full_loss": Recipe("5(1) with the full cross-entropy, otherwise as given", loss="bce"),
     "tf1_fixed": Recipe("5(1) fixed: full cross-entropy, 8 hidden units, SGD 0.1", loss="bce", hidden=8, lr=0.1),
+    "tf1_centred": Recipe("5(1) as given, but with inputs -1/+1 instead of 0/1", inputs="pm1"),
     "keras_as_given": Recipe("5(2) as given: linear output, clipped loss, dropout 0.5, Adam 0.001",
                              init="glorot", output="linear", loss="keras_clip", dropout=0.5, optimizer="adam",
                              lr=0.001),
@@ -112,11 +117,16 @@ RECIPES = {
 
 @dataclass(frozen=True)
 class XorRun:
-    """S trained networks: outputs (S, 4) after training (probabilities, or the raw linear output), losses (steps, S)."""
+    """S trained networks: outputs (S, 4) after training (probabilities, or the raw linear output), losses (steps, S).
+
+    ``outputs_per_step`` (steps, S, 4): the outputs of the training forward pass before each step (with dropout,
+    the dropped-out pass), so ``outputs_per_step[t + 1] - outputs_per_step[t]`` is what step t changed.
+    """
 
     recipe: Recipe
     outputs: torch.Tensor
     losses: torch.Tensor
+    outputs_per_step: torch.Tensor | None = None
 
     @property
     def predictions(self) -> torch.Tensor:
@@ -133,15 +143,16 @@ class XorRun:
         return float(self.solved.float().mean())
 
 
-def _init(recipe: Recipe, num_runs: int, generator: torch.Generator) -> list[torch.Tensor]:
+def _init(recipe: Recipe, num_runs: int, generator: torch.Generator,
+          dtype: torch.dtype = torch.float32) -> list[torch.Tensor]:
     H = recipe.hidden
     if recipe.init == "normal":  # tf.random_normal: N(0, 1) whatever the layer size
-        W1 = torch.randn(num_runs, 2, H, generator=generator)
-        W2 = torch.randn(num_runs, H, 1, generator=generator)
+        W1 = torch.randn(num_runs, 2, H, generator=generator, dtype=dtype)
+        W2 = torch.randn(num_runs, H, 1, generator=generator, dtype=dtype)
     else:  # glorot_uniform: U(-a, a), a = sqrt(6 / (fan_in + fan_out))
-        W1 = (torch.rand(num_runs, 2, H, generator=generator) * 2 - 1) * math.sqrt(6 / (2 + H))
-        W2 = (torch.rand(num_runs, H, 1, generator=generator) * 2 - 1) * math.sqrt(6 / (H + 1))
-    params = [W1, torch.zeros(num_runs, 1, H), W2, torch.zeros(num_runs, 1, 1)]
+        W1 = (torch.rand(num_runs, 2, H, generator=generator, dtype=dtype) * 2 - 1) * math.sqrt(6 / (2 + H))
+        W2 = (torch.rand(num_runs, H, 1, generator=generator, dtype=dtype) * 2 - 1) * math.sqrt(6 / (H + 1))
+    params = [W1, torch.zeros(num_runs, 1, H, dtype=dtype), W2, torch.zeros(num_runs, 1, 1, dtype=dtype)]
     return [p.requires_grad_() for p in params]
 
 
@@ -149,7 +160,7 @@ def _forward(recipe: Recipe, params, x: torch.Tensor, training: bool, generator:
     W1, b1, W2, b2 = params
     h = torch.relu(x @ W1 + b1)  # (4, 2) @ (S, 2, H) -> (S, 4, H)
     if training and recipe.dropout > 0:  # inverted dropout, as Keras and PyTorch: scale the kept units by 1/(1-p)
-        keep = torch.rand(h.shape, generator=generator) >= recipe.dropout
+        keep = torch.rand(h.shape, generator=generator, dtype=h.dtype) >= recipe.dropout
         h = h * keep / (1 - recipe.dropout)
     return h @ W2 + b2  # (S, 4, 1): the logit, or the article's linear output
 
@@ -165,27 +176,34 @@ def _loss(recipe: Recipe, score: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return per_row.sum(dim=(-2, -1)) if reduction_sum else per_row.mean(dim=(-2, -1))
 
 
-def train_xor(recipe: Recipe | str, num_runs: int = 1, seed: int = 0) -> XorRun:
+def train_xor(recipe: Recipe | str, num_runs: int = 1, seed: int = 0, dtype: torch.dtype = torch.float32) -> XorRun:
     """Train ``num_runs`` independent networks by ``recipe`` (a Recipe or a key of :data:`RECIPES`) on XOR.
 
-    Full batch (the four rows) for ``recipe.steps`` steps. Deterministic given ``seed``.
+    Full batch (the four rows) for ``recipe.steps`` steps. Deterministic given ``seed`` (and ``dtype``:
+    torch.float64 draws other initial weights than the default float32).
     """
     recipe = RECIPES[recipe] if isinstance(recipe, str) else recipe
     if not isinstance(num_runs, int) or num_runs < 1:
         raise ValueError(f"train_xor: num_runs must be a positive int, got {num_runs!r}")
     generator = torch.Generator().manual_seed(seed)
-    x, y = xor_data()
-    params = _init(recipe, num_runs, generator)
+    if dtype not in (torch.float32, torch.float64):
+        raise ValueError(f"train_xor: dtype must be torch.float32 or torch.float64, got {dtype!r}")
+    x, y = xor_data(dtype)
+    if recipe.inputs == "pm1":
+        x = 2 * x - 1
+    params = _init(recipe, num_runs, generator, dtype)
     optimizer = (torch.optim.SGD(params, lr=recipe.lr) if recipe.optimizer == "sgd"
                  else torch.optim.Adam(params, lr=recipe.lr, eps=KERAS_EPSILON))  # Keras' Adam epsilon
-    losses = []
+    losses, per_step = [], []
     for _ in range(recipe.steps):
         optimizer.zero_grad()
-        loss = _loss(recipe, _forward(recipe, params, x, True, generator), y)  # (S,)
+        score = _forward(recipe, params, x, True, generator)
+        loss = _loss(recipe, score, y)  # (S,)
         loss.sum().backward()  # the sum keeps each network's gradient its own
         optimizer.step()
         losses.append(loss.detach())
+        per_step.append((score if recipe.output == "linear" else torch.sigmoid(score)).detach()[..., 0])
     with torch.no_grad():
         score = _forward(recipe, params, x, False, generator)[..., 0]  # (S, 4)
         outputs = score if recipe.output == "linear" else torch.sigmoid(score)
-    return XorRun(recipe, outputs, torch.stack(losses))
+    return XorRun(recipe, outputs, torch.stack(losses), torch.stack(per_step))

@@ -488,7 +488,8 @@ def check_half_ce_gradient(half_ce_gradient) -> CheckResult:
     return check_function("8.4", half_ce_gradient, reference_half_ce_gradient, cases, name="half_ce_gradient",
                           mistakes=HALF_CE_MISTAKES, hint="write p = sigma(s); L = -y log p; dL/ds = dL/dp * dp/ds",
                           warning_hint="compute sigma(s) without exp overflow, e.g. from tanh",
-                          success="zero for every y = 0 row, and never positive: this loss only ever pushes p up")
+                          success="zero for every y = 0 row, and never positive: this loss asks every output to rise or "
+                                  "stay (what a step on the shared weights does to each output is another matter)")
 
 
 # ---------------------------------------------------------------- 8.5 what the half cross-entropy learns
@@ -511,7 +512,8 @@ PREDICTION_MISTAKES = [
             "y = 1 rows"),
     Mistake("only-positives-up", lambda: (0, 1, 1, 1),
             "you kept 00 at 0: the y = 0 rows have no term in the loss, but they share every weight (and the "
-            "output bias) with the y = 1 rows; as those are pushed up, so are they"),
+            "output bias) with the y = 1 rows, and in this network the steps that raise the y = 1 outputs raise "
+            "theirs too"),
 ]
 
 
