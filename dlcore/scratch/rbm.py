@@ -27,7 +27,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from dlcore.errors import as_float_array, expect_ndim, expect_shape
+from dlcore.errors import (as_float_array, expect_generator, expect_ndim, expect_positive_int, expect_probability,
+                           expect_real, expect_shape)
 
 __all__ = [
     "RBMGradient", "free_energy", "hidden_probabilities", "visible_probabilities", "sample_bernoulli",
@@ -99,6 +100,11 @@ def visible_probabilities(h: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.nda
 
 def sample_bernoulli(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A 0/1 array with P(1) = p, element-wise, drawn from ``rng``."""
+    p = as_float_array("sample_bernoulli", "p", p)
+    rng = expect_generator("sample_bernoulli", rng)
+    if not np.all((p >= 0) & (p <= 1)):  # also refuses NaN
+        raise ValueError(f"sample_bernoulli: p must hold probabilities in [0, 1], got values from "
+                         f"{np.nanmin(p) if p.size else 'nothing'} to {np.nanmax(p) if p.size else 'nothing'}")
     return (rng.random(np.shape(p)) < p).astype(np.float64)
 
 
@@ -184,11 +190,10 @@ class RBM:
 
     def __init__(self, visible_size: int, hidden_size: int, *, rng: np.random.Generator,
                  init_std: float = 0.01) -> None:
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"RBM: rng must be a numpy Generator, got {type(rng).__name__}")
-        for name, size in (("visible_size", visible_size), ("hidden_size", hidden_size)):
-            if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-                raise ValueError(f"RBM: {name} must be a positive int, got {size!r}")
+        rng = expect_generator("RBM", rng)
+        visible_size = expect_positive_int("RBM", "visible_size", visible_size)
+        hidden_size = expect_positive_int("RBM", "hidden_size", hidden_size)
+        init_std = expect_real("RBM", "init_std", init_std, minimum=0.0)
         self.W = rng.normal(0.0, init_std, (visible_size, hidden_size))
         self.b = np.zeros(visible_size)
         self.c = np.zeros(hidden_size)
@@ -208,6 +213,12 @@ class RBM:
         """
         X = as_float_array("RBM.fit", "X", X)
         expect_shape("RBM.fit", "X", X, (None, self.W.shape[0]), "(N, D)", f"D = {self.W.shape[0]} visible units")
+        num_epochs, batch_size = (expect_positive_int("RBM.fit", name, value)
+                                  for name, value in (("num_epochs", num_epochs), ("batch_size", batch_size)))
+        rng = expect_generator("RBM.fit", rng)
+        learning_rate = expect_real("RBM.fit", "learning_rate", learning_rate, positive=True)
+        momentum = expect_probability("RBM.fit", "momentum", momentum)
+        weight_decay = expect_real("RBM.fit", "weight_decay", weight_decay, minimum=0.0)
         velocity = [np.zeros_like(p) for p in self.params]
         errors = []
         for _ in range(num_epochs):
