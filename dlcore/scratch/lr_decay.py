@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from dlcore.errors import expect_positive_int
 from dlcore.scratch.module import Parameter
 
 __all__ = ["least_squares_runs", "full_batch_gap_by_direction"]
@@ -33,6 +34,7 @@ def least_squares_runs(design: np.ndarray, targets: np.ndarray, rates: np.ndarra
     the optimizer (plain SGD for the chapter). Returns the MSE of every run on the whole set, (1 + R, T // record_every
     + 1): before steps 0, record_every, ... and after the last step.
     """
+    record_every = expect_positive_int("least_squares_runs", "record_every", record_every)
     rates = np.asarray(rates, dtype=np.float64)
     batches = np.asarray(batches)
     if rates.ndim != 1 or batches.ndim != 3 or len(batches) != len(rates):

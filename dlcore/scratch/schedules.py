@@ -20,6 +20,8 @@ from typing import Callable
 
 import numpy as np
 
+from dlcore.errors import expect_real
+
 __all__ = [
     "step_lr", "exponential_lr", "cosine_annealing_lr", "linear_warmup_lr", "warmup_cosine_lr",
     "LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "LinearWarmup", "WarmupCosine",
@@ -40,7 +42,7 @@ def _check_count(owner: str, name: str, value, minimum: int = 1) -> int:
 
 
 def _check_factor(owner: str, name: str, value, low: float, high: float, low_open: bool = False) -> float:
-    value = float(value)
+    value = expect_real(owner, name, value)  # "0.9" as text would pass float() and hide a mistake
     below = value <= low if low_open else value < low
     if not np.isfinite(value) or below or value > high:
         interval = f"{'(' if low_open else '['}{low:g}, {high:g}]"
