@@ -14,11 +14,7 @@ from dlcore.widgets.activations import (
     DepthExplorer,
     clip_for_log,
 )
-
-
-def plotted_finite(*lines) -> bool:
-    return all(np.all(np.isfinite(np.asarray(line.get_xdata(), dtype=float)))
-               and np.all(np.isfinite(np.asarray(line.get_ydata(), dtype=float))) for line in lines)
+from tests.helpers import lines_finite
 
 
 @pytest.fixture(scope="module")
@@ -45,22 +41,22 @@ def test_activation_explorer_every_function_and_extreme(activation_explorer):
             before = e.image.value
             e.activation.value = name
             assert e.image.value != before
-            assert plotted_finite(e.line_f, e.line_df), name
+            assert lines_finite(e.line_f, e.line_df), name
             assert e.state.name == name
         e.x_range.value = 10.0 ** e.x_range.min
-        assert plotted_finite(e.line_f, e.line_df)
+        assert lines_finite(e.line_f, e.line_df)
         e.activation.value = "leaky_relu"
         for slope in (0.0, 1.0):
             e.negative_slope.value = slope
-            assert plotted_finite(e.line_f, e.line_df)
+            assert lines_finite(e.line_f, e.line_df)
         e.activation.value = "elu"
         for alpha in (0.0, 5.0):
             e.alpha.value = alpha
-            assert plotted_finite(e.line_f, e.line_df)
+            assert lines_finite(e.line_f, e.line_df)
         e.activation.value = "gelu"
         e.approximate.value = "tanh"
         assert e.state.params == {"approximate": "tanh"}
-        assert plotted_finite(e.line_f, e.line_df)
+        assert lines_finite(e.line_f, e.line_df)
 
 
 def test_activation_explorer_saturation_grows_with_the_window(activation_explorer):
@@ -101,7 +97,7 @@ def test_activation_explorer_gaussian_averages(activation_explorer):
 
 
 def check_depth_plot(d) -> None:
-    assert plotted_finite(d.line_std, d.line_grad, d.line_saturated, d.line_dead)
+    assert lines_finite(d.line_std, d.line_grad, d.line_saturated, d.line_dead)
     low, high = d.ax_scale.get_ylim()
     assert FLOOR / 10 <= low < high <= CEILING * 10
     assert len(d.line_std.get_xdata()) == d.depth.value

@@ -15,10 +15,7 @@ from dlcore.scratch import optim_steps
 from dlcore.scratch import Parameter
 from dlcore.scratch.optim import SGD, Adagrad, Adam, AdamW, RMSprop, adam_update
 from dlcore.scratch.schedules import WarmupCosine, cosine_annealing_lr, warmup_cosine_lr
-
-
-def _not_done(*args, **kwargs):
-    raise NotImplementedError("Exercise 6.x: write your code here")
+from tests.helpers import not_done
 
 
 def _from(mistake):
@@ -194,7 +191,7 @@ def test_momentum_step_handwritten_mistakes():
     with pytest.raises(ExerciseFailed, match=r"returned 1 value; expected 2: theta, velocity"):
         ch06.check_momentum_step(lambda theta, grad, velocity, lr, momentum=0.9, nesterov=False: theta)
     with pytest.raises(NotImplementedError, match="Exercise 6.2 is not done yet"):
-        ch06.check_momentum_step(_not_done)
+        ch06.check_momentum_step(not_done)
 
 
 def test_momentum_step_that_delegates_fails():
@@ -243,7 +240,7 @@ def test_adagrad_step_size_mistakes_are_diagnosed(mistake):
 
 def test_adagrad_step_size_not_done_and_messages_do_not_give_the_answer():
     with pytest.raises(NotImplementedError):
-        ch06.check_adagrad_step_size(_not_done)
+        ch06.check_adagrad_step_size(not_done)
     for mistake in ch06.ADAGRAD_SIZE_MISTAKES:
         assert "√t" not in mistake.message and "sqrt(t)" not in mistake.message
 
@@ -278,7 +275,7 @@ def test_bias_correction_mistakes_are_diagnosed(mistake):
 
 def test_bias_correction_messages_and_hint_do_not_give_the_answer():
     with pytest.raises(NotImplementedError):
-        ch06.check_bias_correction(_not_done)
+        ch06.check_bias_correction(not_done)
     for mistake in ch06.BIAS_MISTAKES:
         assert "1 − β^t" not in mistake.message and "β^{t−1}" not in mistake.message
     with pytest.raises(ExerciseFailed) as caught:
@@ -387,7 +384,7 @@ def test_adaptive_steps_handwritten_mistakes():
     with pytest.raises(ExerciseFailed, match=r"your adam_step returned 1 value; expected 3: theta, m, v"):
         ch06.check_adaptive_steps(adagrad_right_a, rmsprop_right_a, lambda *args, **kwargs: args[0])
     with pytest.raises(NotImplementedError, match="Exercise 6.5 is not done yet"):
-        ch06.check_adaptive_steps(_not_done, rmsprop_right_a, adam_right_a)
+        ch06.check_adaptive_steps(not_done, rmsprop_right_a, adam_right_a)
 
 
 def test_adam_wrong_value_names_the_output_not_a_stacked_index():
@@ -491,7 +488,7 @@ def test_warmup_cosine_that_delegates_fails_and_not_done():
         with pytest.raises(ExerciseFailed, match="the course's own version"):
             ch06.check_warmup_cosine(answer)
     with pytest.raises(NotImplementedError):
-        ch06.check_warmup_cosine(_not_done)
+        ch06.check_warmup_cosine(not_done)
 
 
 def test_a_learners_schedule_drives_a_scheduler_like_warmup_cosine():
@@ -521,7 +518,7 @@ def test_valley_race_prediction():
     with pytest.raises(ExerciseFailed, match="not one of the options"):
         ch06.check_valley_race_prediction(lambda: "z")
     with pytest.raises(NotImplementedError, match="Exercise 6.7 is not done yet") as caught:
-        ch06.check_valley_race_prediction(_not_done)
+        ch06.check_valley_race_prediction(not_done)
     assert "replace this line" not in str(caught.value)
     with pytest.raises(NotImplementedError):
         ch06.check_valley_race_prediction(lambda: ...)

@@ -18,6 +18,7 @@ from dlcore.scratch.batchnorm import batchnorm_forward
 from dlcore.scratch.dropout import dropout_forward
 from dlcore.scratch.optim import SGD
 from dlcore.training import LayerKernels, measure, scratch_mlp, train
+from tests.helpers import not_done
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -25,10 +26,6 @@ def one_blas_thread():
     """Small matrices run faster on one BLAS thread, as in the notebooks (seed_everything(threads=1))."""
     with threadpool_limits(1):
         yield
-
-
-def _not_done(*args, **kwargs):
-    raise NotImplementedError("Exercise 7.x: write your code here")
 
 
 def _fails(check, *functions, message: str, mistake: str | None = None) -> ExerciseFailed:
@@ -71,7 +68,7 @@ def test_regime_prediction_bad_form_and_not_done():
     with pytest.raises(NotImplementedError, match="Exercise 7.1 is not done yet"):
         ch07.check_regime_prediction(...)
     with pytest.raises(NotImplementedError, match="Exercise 7.1 is not done yet"):
-        ch07.check_regime_prediction(_not_done)
+        ch07.check_regime_prediction(not_done)
 
 
 # ---------------------------------------------------------------- 7.2 derive Var(z)
@@ -97,7 +94,7 @@ def test_output_variance_mistakes_are_diagnosed(wrong, mistake):
 
 def test_output_variance_not_done():
     with pytest.raises(NotImplementedError, match="Exercise 7.2 is not done yet"):
-        ch07.check_output_variance(_not_done)
+        ch07.check_output_variance(not_done)
 
 
 # ---------------------------------------------------------------- 7.3 init_weights
@@ -186,7 +183,7 @@ def test_init_weights_that_calls_dlcore_fails_and_the_stub_is_not_done():
     _fails(ch07.check_init_weights, lambda shape, scheme, nonlinearity, rng, distribution="normal": init.kaiming_std(shape[0]) * rng.standard_normal(shape),
            message="kaiming_std", mistake="delegates-to-reference")
     with pytest.raises(NotImplementedError, match="Exercise 7.3 is not done yet"):
-        ch07.check_init_weights(_not_done)
+        ch07.check_init_weights(not_done)
 
 
 # ---------------------------------------------------------------- 7.5 batch norm
@@ -296,9 +293,9 @@ def test_batchnorm_bad_returns_in_place_delegation_and_not_done():
     _fails(ch07.check_batchnorm, bn_forward_keepdims, ch07.reference_batchnorm_backward, message="batchnorm_backward",
            mistake="delegates-to-reference")
     with pytest.raises(NotImplementedError, match="Exercise 7.5 is not done yet"):
-        ch07.check_batchnorm(_not_done, _not_done)
+        ch07.check_batchnorm(not_done, not_done)
     with pytest.raises(NotImplementedError, match="Exercise 7.5 is not done yet"):
-        ch07.check_batchnorm(bn_forward_keepdims, _not_done)
+        ch07.check_batchnorm(bn_forward_keepdims, not_done)
 
 
 # ---------------------------------------------------------------- 7.6 gradient-norm clipping and a loop that uses it
@@ -521,9 +518,9 @@ def test_clipping_delegation_and_not_done():
     _fails(ch07.check_clipping, clip_like_torch, loop_delegating, message="reference_train_clipped",
            mistake="delegates-to-reference")
     with pytest.raises(NotImplementedError, match="Exercise 7.6 is not done yet"):
-        ch07.check_clipping(_not_done, _not_done)
+        ch07.check_clipping(not_done, not_done)
     with pytest.raises(NotImplementedError, match="Exercise 7.6 is not done yet"):
-        ch07.check_clipping(clip_like_torch, _not_done)
+        ch07.check_clipping(clip_like_torch, not_done)
     assert accepted("clip_grad_norm") is None
 
 
@@ -606,7 +603,7 @@ def test_dropout_delegation_in_place_and_not_done():
 
     _fails(ch07.check_dropout, in_place, lambda dout, cache: dout, message="changed its input array in place")
     with pytest.raises(NotImplementedError, match="Exercise 7.7 is not done yet"):
-        ch07.check_dropout(_not_done, _not_done)
+        ch07.check_dropout(not_done, not_done)
 
 
 # ---------------------------------------------------------------- the chapter runs on the learner's functions

@@ -11,23 +11,13 @@ from dlcore.scratch.optim import SGD
 from dlcore.training import Trainer, scratch_mlp
 from dlcore.widgets.dashboard import PLOT_CEILING, PLOT_FLOOR, TrainingDashboard, select_layers
 from dlcore.widgets.deepnet import DeepNetExplorer
+from tests.helpers import figure_finite
 
 @pytest.fixture(autouse=True, scope="module")
 def one_blas_thread():
     """Small matrices run faster on one BLAS thread, as in the notebooks (seed_everything(threads=1))."""
     with threadpool_limits(1):
         yield
-
-
-def plotted_finite(fig) -> bool:
-    """Every point of every line in the figure is a finite number."""
-    for ax in fig.axes:
-        for line in ax.get_lines():
-            for values in line.get_data():
-                values = np.asarray(values, dtype=float)
-                if values.size and not np.all(np.isfinite(values)):
-                    return False
-    return True
 
 
 def plotted_points(fig) -> int:
@@ -76,7 +66,7 @@ def test_dashboard_follows_a_run_headless(monkeypatch):
     assert len(loss_x) == history.steps and np.allclose(loss_y, history.smoothed_loss(10))
     assert len(dashboard.val_loss_line.get_xdata()) == history.epochs
     assert len(dashboard.hist_lines) == 3 and len(dashboard.ratio_lines) == 4
-    assert plotted_finite(dashboard.fig)
+    assert figure_finite(dashboard.fig)
 
 
 def test_dashboard_throttles_redraws():
@@ -99,7 +89,7 @@ def test_dashboard_draws_a_diverged_run_without_nan():
         history = trainer.fit(X, y, num_epochs=20, rng=np.random.default_rng(0))
     assert history.diverged_step is not None
     assert "diverged" in dashboard.note.get_text()
-    assert plotted_finite(dashboard.fig)
+    assert figure_finite(dashboard.fig)
 
 
 def test_dashboard_output_is_checked():
@@ -113,7 +103,7 @@ def test_initial_view(explorer):
     state = explorer.state
     assert not state.trained and state.regime == "stable"
     assert explorer.image.value and "stable" in explorer.summary.value
-    assert explorer.fig is explorer.preview.fig and plotted_finite(explorer.fig)
+    assert explorer.fig is explorer.preview.fig and figure_finite(explorer.fig)
 
 
 def test_each_control_redraws():
@@ -127,7 +117,7 @@ def test_each_control_redraws():
         assert explorer.renders == renders + 1
         if control not in (explorer.optimizer, explorer.learning_rate, explorer.num_steps):
             assert explorer.image.value != before, control.description  # the network itself changed
-        assert plotted_finite(explorer.fig)
+        assert figure_finite(explorer.fig)
     state = explorer.state
     assert (state.depth, state.activation, state.init, state.norm, state.dropout, state.dataset, state.optimizer,
             state.learning_rate, state.num_steps) == (2, "tanh", "xavier", "batch", 0.5, "moons", "Adam", 0.001, 100)
@@ -142,7 +132,7 @@ def test_depth_50_regimes_and_no_nan(explorer, activation, init, regime):
     explorer.init.value = init
     assert explorer.state.regime == regime
     assert regime in explorer.summary.value
-    assert plotted_finite(explorer.fig)
+    assert figure_finite(explorer.fig)
     # values beyond the plotted range are pinned to its edges, never dropped silently as NaN
     y = explorer.preview.grad_norm_line.get_ydata()
     assert len(y) == 50 and np.all((y >= PLOT_FLOOR) & (y <= PLOT_CEILING))
@@ -162,7 +152,7 @@ def test_gradient_shrinks_with_depth_for_xavier_relu(explorer):
 def test_zero_initialisation_has_no_gradient(explorer):
     explorer.init.value = "zeros"
     assert explorer.state.regime == "no gradient" and explorer.state.initial.dead[-1] == 1.0
-    assert "symmetry" in explorer.summary.value and plotted_finite(explorer.fig)
+    assert "symmetry" in explorer.summary.value and figure_finite(explorer.fig)
     explorer.init.value = "he"
 
 
@@ -176,7 +166,7 @@ def test_train_button_trains_and_shows_the_dashboard(explorer):
     assert state.history.epoch_accuracy[-1] > 0.75  # moons are easy for a small ReLU network
     assert explorer.fig is explorer.dashboard.fig and explorer.image.value != before
     assert "After 150 steps" in explorer.summary.value
-    assert plotted_finite(explorer.fig) and plotted_points(explorer.fig) > 150
+    assert figure_finite(explorer.fig) and plotted_points(explorer.fig) > 150
     explorer.depth.value = 5  # any change returns to the network at initialisation
     assert not explorer.state.trained and explorer.fig is explorer.preview.fig
     explorer.dataset.value, explorer.learning_rate.value = "spirals", 0.01
@@ -187,7 +177,7 @@ def test_training_a_depth_50_network_with_bad_init_survives(explorer):
     explorer.learning_rate.value = 1.0
     history = explorer.train()
     assert history.diverged_step is not None and "diverged" in explorer.summary.value
-    assert plotted_finite(explorer.fig)
+    assert figure_finite(explorer.fig)
     explorer.depth.value, explorer.init.value, explorer.learning_rate.value = 6, "he", 0.01
 
 

@@ -15,6 +15,7 @@ from dlcore.exercises import ch08
 from dlcore.exercises.core import ExerciseFailed
 from dlcore.exercises.learner import accepted, implementation
 from dlcore.training import torch_loop
+from tests.helpers import not_done
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -23,10 +24,6 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-def _not_done(*args, **kwargs):
-    raise NotImplementedError("Exercise 8.x: replace this line with your code")
 
 
 # ---------------------------------------------------------------- 8.1 a Dataset and a loader
@@ -147,7 +144,7 @@ def test_data_pipeline_that_delegates_fails():
 def test_data_pipeline_not_done():
     class Stub:
         def __init__(self, *args, **kwargs):
-            _not_done()
+            not_done()
 
     with pytest.raises(NotImplementedError, match="Exercise 8.1 is not done yet"):
         ch08.check_data_pipeline(Stub, LoaderA)
@@ -261,7 +258,7 @@ def test_training_loop_that_delegates_fails():
 
 def test_training_loop_not_done_and_crash():
     with pytest.raises(NotImplementedError, match="Exercise 8.2 is not done yet"):
-        ch08.check_training_loop(_not_done, evaluate_a)
+        ch08.check_training_loop(not_done, evaluate_a)
     with pytest.raises(ExerciseFailed, match="raised"):
         ch08.check_training_loop(lambda model, loader, optimizer, device: model(loader), evaluate_a)
 
@@ -333,7 +330,7 @@ def test_checkpoint_that_delegates_fails():
 
 def test_checkpoint_not_done():
     with pytest.raises(NotImplementedError, match="Exercise 8.3 is not done yet"):
-        ch08.check_checkpoint(_not_done, load_a)
+        ch08.check_checkpoint(not_done, load_a)
 
 
 # ---------------------------------------------------------------- 8.4 half cross-entropy gradient
@@ -362,7 +359,7 @@ def test_half_ce_gradient_overflow_is_caught():
 
 def test_half_ce_gradient_not_done():
     with pytest.raises(NotImplementedError, match="Exercise 8.4 is not done yet"):
-        ch08.check_half_ce_gradient(_not_done)
+        ch08.check_half_ce_gradient(not_done)
 
 
 # ---------------------------------------------------------------- 8.5 prediction
@@ -393,4 +390,4 @@ def test_half_ce_prediction_malformed_or_unknown(prediction, message):
 
 def test_half_ce_prediction_not_done():
     with pytest.raises(NotImplementedError, match="Exercise 8.5 is not done yet"):
-        ch08.check_half_ce_prediction(_not_done)
+        ch08.check_half_ce_prediction(not_done)

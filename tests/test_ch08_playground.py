@@ -11,6 +11,7 @@ from dlcore.errors import ShapeError
 from dlcore.training.playground_model import (DATASETS, PlaygroundSession, boundary_grid, build_mlp, check_model,
                                               first_layer_maps, make_playground_data)
 from dlcore.widgets.playground import GRID, MAP_GRID, Playground
+from tests.helpers import figure_finite
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -19,15 +20,6 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-def plotted_finite(fig) -> bool:
-    for ax in fig.axes:
-        for line in ax.get_lines():
-            for values in line.get_data():
-                if np.asarray(values, dtype=float).size and not np.all(np.isfinite(np.asarray(values, dtype=float))):
-                    return False
-    return True
 
 
 def state_finite(state) -> bool:
@@ -176,7 +168,7 @@ def test_extreme_values_do_not_raise_or_plot_nan(settings):
     playground = Playground(dataset="spirals", **settings)
     for _ in range(5):
         playground.step()
-    assert state_finite(playground.state) and plotted_finite(playground.fig)
+    assert state_finite(playground.state) and figure_finite(playground.fig)
     if settings["hidden_layers"] == 0:
         assert playground.state.maps is None and "no hidden layer" in playground.summary.value
 

@@ -19,10 +19,7 @@ from dlcore.scratch.conv import conv2d_backward, conv2d_forward
 from dlcore.scratch.im2col import conv_output_size, im2col as dlcore_im2col, receptive_field
 from dlcore.scratch.pooling import maxpool2d_backward, maxpool2d_forward
 from tests.learner_answers import ch09 as answers
-
-
-def _not_done(*args, **kwargs):
-    raise NotImplementedError("Exercise 9.x: replace this line with your code")
+from tests.helpers import not_done
 
 
 def _answer(source: str) -> dict:
@@ -71,7 +68,7 @@ def test_output_size_that_calls_dlcore_fails():
 
 def test_output_size_not_done():
     with pytest.raises(NotImplementedError, match="Exercise 9.1 is not done yet"):
-        ch09.check_output_size(_not_done)
+        ch09.check_output_size(not_done)
 
 
 # ---------------------------------------------------------------- 9.2 and 9.3 predictions
@@ -106,7 +103,7 @@ def test_receptive_field_mistakes(wrong, mistake, message):
 def test_predictions_not_done_show_no_stub_text():
     for check in (ch09.check_c3_parameters, ch09.check_c3_receptive_field):
         with pytest.raises(NotImplementedError, match="is not done yet") as caught:
-            check(_not_done)
+            check(not_done)
         assert "replace this line with your code" not in str(caught.value)
 
 
@@ -190,7 +187,7 @@ def test_conv2d_loops_that_delegates_fails(shortcut):
 
 def test_conv2d_loops_not_done():
     with pytest.raises(NotImplementedError, match="Exercise 9.4 is not done yet"):
-        ch09.check_conv2d_loops(_not_done)
+        ch09.check_conv2d_loops(not_done)
 
 
 # ---------------------------------------------------------------- 9.5 im2col
@@ -242,7 +239,7 @@ def test_im2col_that_calls_dlcore_fails():
 
 def test_im2col_not_done():
     with pytest.raises(NotImplementedError, match="Exercise 9.5 is not done yet"):
-        ch09.check_im2col(_not_done)
+        ch09.check_im2col(not_done)
 
 
 # ---------------------------------------------------------------- 9.7 conv forward and backward on im2col
@@ -354,7 +351,7 @@ def test_conv_im2col_wrong_return_is_explained():
 
 def test_conv_im2col_not_done():
     with pytest.raises(NotImplementedError, match="Exercise 9.7 is not done yet"):
-        ch09.check_conv_im2col(_not_done, _not_done)
+        ch09.check_conv_im2col(not_done, not_done)
 
 
 # ---------------------------------------------------------------- 9.8 max pooling
@@ -446,7 +443,7 @@ def test_maxpool_that_delegates_fails():
 
 def test_maxpool_not_done():
     with pytest.raises(NotImplementedError, match="Exercise 9.8 is not done yet"):
-        ch09.check_maxpool(_not_done, _not_done)
+        ch09.check_maxpool(not_done, not_done)
 
 
 # ---------------------------------------------------------------- the references listed for "no answer in advance"

@@ -17,10 +17,7 @@ from dlcore.models import blocks as reference_blocks
 from dlcore.models.resnet import ResNet, _stage
 from dlcore.models.summary import summarize
 from tests.learner_answers import ch10 as answers
-
-
-def _not_done(*args, **kwargs):
-    raise NotImplementedError("Exercise 10.x: replace this line with your code")
+from tests.helpers import not_done
 
 
 def _answer(source: str, name: str):
@@ -59,7 +56,7 @@ def test_conv_parameters_diagnoses_mistakes(wrong, mistake, message):
 
 def test_conv_parameters_not_done():
     with pytest.raises(NotImplementedError, match="Exercise 10.1 is not done yet"):
-        ch10.check_conv_parameters(_not_done)
+        ch10.check_conv_parameters(not_done)
 
 
 def test_conv_macs_passes_two_answers():
@@ -88,7 +85,7 @@ def test_conv_macs_agrees_with_the_summary_tool():
 
 def test_conv_macs_not_done():
     with pytest.raises(NotImplementedError, match="Exercise 10.2 is not done yet"):
-        ch10.check_conv_macs(_not_done)
+        ch10.check_conv_macs(not_done)
 
 
 # ---------------------------------------------------------------- 10.3
@@ -323,7 +320,7 @@ def test_make_stage_that_calls_the_course_builder_fails():
 
 def test_make_stage_not_done():
     with pytest.raises(NotImplementedError, match="Exercise 10.6 is not done yet"):
-        ch10.check_make_stage(_not_done)
+        ch10.check_make_stage(not_done)
 
 
 # ---------------------------------------------------------------- 10.7 the layer summary
@@ -400,7 +397,7 @@ def test_layer_summary_that_calls_summarize_fails():
 
 def test_layer_summary_not_done():
     with pytest.raises(NotImplementedError, match="Exercise 10.7 is not done yet"):
-        ch10.check_layer_summary(_not_done)
+        ch10.check_layer_summary(not_done)
 
 
 def test_references_name_what_each_exercise_rebuilds():

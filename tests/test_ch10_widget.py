@@ -9,6 +9,7 @@ from threadpoolctl import threadpool_limits
 
 from dlcore.widgets.architecture import (ARCHITECTURES, INPUT_SIZES, ArchitectureExplorer, ResidualExplorer,
                                          compare_depths, gradient_spreads)
+from tests.helpers import figure_finite
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -21,11 +22,6 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def plotted_finite(fig) -> bool:
-    return all(np.all(np.isfinite(np.asarray(values, dtype=float)))
-               for ax in fig.axes for line in ax.get_lines() for values in line.get_data())
-
-
 def test_architecture_explorer_reports_reference_totals():
     explorer = ArchitectureExplorer(model="ResNet-18 (2015)", size=224)
     assert explorer.state.summary.total_params == 11_689_512
@@ -33,7 +29,7 @@ def test_architecture_explorer_reports_reference_totals():
     explorer.model.value = "VGG-16 (2014)"
     assert explorer.state.summary.total_params == 138_357_544
     assert "138,357,544" in explorer.summary.value and "features.0.0" in explorer.summary.value
-    assert explorer.image.value and plotted_finite(explorer.fig)
+    assert explorer.image.value and figure_finite(explorer.fig)
 
 
 def test_architecture_explorer_input_size_changes_compute_not_parameters():
@@ -51,9 +47,9 @@ def test_architecture_explorer_survives_every_model_at_extreme_sizes():
     explorer.size.value = min(INPUT_SIZES)
     for name in ARCHITECTURES:  # at the smallest size most do not fit: a message, no exception
         explorer.model.value = name
-        assert plotted_finite(explorer.fig)
+        assert figure_finite(explorer.fig)
     explorer.size.value = max(INPUT_SIZES)
-    assert explorer.state.summary.total_params == 25_557_032 and plotted_finite(explorer.fig)
+    assert explorer.state.summary.total_params == 25_557_032 and figure_finite(explorer.fig)
     explorer.model.value = "AlexNet (2012)"
     explorer.size.value = 28
     assert explorer.state.summary is None and "too small" in explorer.state.error
@@ -80,7 +76,7 @@ def test_residual_explorer_extremes_plot_finite_values(blocks, batch_norm):
     explorer.num_blocks.value = blocks
     explorer.batch_norm.value = batch_norm
     assert len(explorer.plain_line.get_xdata()) == 2 * blocks + 2
-    assert plotted_finite(explorer.fig)
+    assert figure_finite(explorer.fig)
 
 
 def test_compare_depths_is_deterministic_and_residual_trains_deep():

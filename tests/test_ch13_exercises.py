@@ -15,10 +15,7 @@ from dlcore.exercises.learner import accepted, forget_accepted, implementation
 from dlcore.models import autoencoders as ae
 from dlcore.scratch import rbm
 from tests.learner_answers import ch13 as answers
-
-
-def _not_done(*args, **kwargs):
-    raise NotImplementedError("Exercise 13.x: replace this line with your code")
+from tests.helpers import not_done
 
 
 def _answer(source: str) -> dict:
@@ -73,7 +70,7 @@ def test_kl_reference_matches_monte_carlo():
 
 def test_kl_not_done():
     with pytest.raises(NotImplementedError, match="13.1 is not done yet"):
-        ch13.check_kl_two_gaussians(_not_done)
+        ch13.check_kl_two_gaussians(not_done)
 
 
 # ---------------------------------------------------------------- 13.2 the VAE's loss
@@ -208,7 +205,7 @@ def test_negative_elbo_that_calls_the_course_or_torch_fails(changes):
 
 def test_negative_elbo_not_done():
     with pytest.raises(NotImplementedError, match="13.2 is not done yet"):
-        ch13.check_negative_elbo(*_vae_with(bernoulli_nll=_not_done))
+        ch13.check_negative_elbo(*_vae_with(bernoulli_nll=not_done))
 
 
 def test_vae_trains_on_the_learners_functions():
@@ -350,7 +347,7 @@ def test_rbm_that_calls_the_course_fails(changes):
 
 def test_rbm_not_done():
     with pytest.raises(NotImplementedError, match="13.3 is not done yet"):
-        ch13.check_rbm(*_rbm_with(cd_gradient=_not_done))
+        ch13.check_rbm(*_rbm_with(cd_gradient=not_done))
 
 
 def test_rbm_and_dbn_train_on_the_learners_cd_gradient():
@@ -445,7 +442,7 @@ def test_exact_gradient_overflow_is_explained():
 
 def test_exact_gradient_not_done():
     with pytest.raises(NotImplementedError, match="13.4 is not done yet"):
-        ch13.check_exact_gradient(_not_done)
+        ch13.check_exact_gradient(not_done)
 
 
 # ---------------------------------------------------------------- 13.5

@@ -16,6 +16,7 @@ from dlcore.rl.policy_gradient import reinforce_loss as dlcore_reinforce_loss
 from dlcore.rl.tabular import discounted_returns as dlcore_discounted_returns
 from dlcore.rl.tabular import q_learning as dlcore_q_learning
 from dlcore.rl.tabular import value_iteration as dlcore_value_iteration
+from tests.helpers import fails_with, not_done
 
 
 @pytest.fixture(autouse=True)
@@ -24,17 +25,6 @@ def _one_thread():
     torch.set_num_threads(1)  # the chapter's setting; tiny networks are slow with many threads
     yield
     torch.set_num_threads(threads)
-
-
-def _not_done(*args, **kwargs):
-    raise NotImplementedError("Exercise 16.x: replace this line with your code")
-
-
-def _fails_with(check, answer, mistake):
-    with pytest.raises(ExerciseFailed) as caught:
-        check(answer)
-    assert caught.value.mistake == mistake, caught.value
-    return str(caught.value)
 
 
 # ---------------------------------------------------------------- 16.1 discounted returns
@@ -115,20 +105,20 @@ def _undiscounted(rewards, gamma, dones):
     ("no-discount", _undiscounted),
 ])
 def test_discounted_returns_diagnoses(mistake, answer):
-    _fails_with(ch16.check_discounted_returns, answer, mistake)
+    fails_with(ch16.check_discounted_returns, answer, mistake=mistake)
     assert accepted("discounted_returns") is None
 
 
 def test_the_loop_that_stops_at_t1_gets_a_specific_message():
-    message = _fails_with(ch16.check_discounted_returns, _stops_at_t1, "stops-at-t1")
+    message = str(fails_with(ch16.check_discounted_returns, _stops_at_t1, mistake="stops-at-t1"))
     assert "G_0" in message and "t = 1" in message and "range" in message
 
 
 def test_discounted_returns_refuses_dlcores_own_and_reports_the_stub():
-    _fails_with(ch16.check_discounted_returns, lambda r, g, d: dlcore_discounted_returns(r, g, d),
-                "delegates-to-reference")
+    fails_with(ch16.check_discounted_returns, lambda r, g, d: dlcore_discounted_returns(r, g, d),
+               mistake="delegates-to-reference")
     with pytest.raises(NotImplementedError, match="16.1 is not done yet"):
-        ch16.check_discounted_returns(_not_done)
+        ch16.check_discounted_returns(not_done)
 
 
 # ---------------------------------------------------------------- 16.2 finite-horizon value
@@ -145,12 +135,12 @@ def test_finite_horizon_value_accepts_two_right_answers():
     ("first-reward-discounted", lambda r, g, T: r * g * (1 - g ** T) / (1 - g) if g < 1 else r * T),
 ])
 def test_finite_horizon_value_diagnoses(mistake, answer):
-    _fails_with(ch16.check_finite_horizon_value, answer, mistake)
+    fails_with(ch16.check_finite_horizon_value, answer, mistake=mistake)
 
 
 def test_finite_horizon_value_not_done():
     with pytest.raises(NotImplementedError, match="16.2 is not done yet"):
-        ch16.check_finite_horizon_value(_not_done)
+        ch16.check_finite_horizon_value(not_done)
 
 
 # ---------------------------------------------------------------- 16.3 value iteration
@@ -203,7 +193,7 @@ def _vi_with(update, policy_from_reward=False, sweeps=None, mask=True):
     ("policy-from-reward", _vi_with(lambda Q: Q.max(axis=1), policy_from_reward=True)),
 ])
 def test_value_iteration_diagnoses(mistake, answer):
-    _fails_with(ch16.check_value_iteration, answer, mistake)
+    fails_with(ch16.check_value_iteration, answer, mistake=mistake)
     assert accepted("value_iteration") is None
 
 
@@ -212,9 +202,9 @@ def test_value_iteration_refuses_dlcores_own_and_reports_the_stub():
         result = dlcore_value_iteration(mdp, gamma, tolerance)
         return result.V, result.policy
 
-    _fails_with(ch16.check_value_iteration, delegating, "delegates-to-reference")
+    fails_with(ch16.check_value_iteration, delegating, mistake="delegates-to-reference")
     with pytest.raises(NotImplementedError, match="16.3 is not done yet"):
-        ch16.check_value_iteration(_not_done)
+        ch16.check_value_iteration(not_done)
 
 
 # ---------------------------------------------------------------- 16.4 Q-learning
@@ -283,7 +273,7 @@ def test_q_learning_accepts_two_right_answers():
     ("always-draws-random-action", _q_learner(choose="draw-first")),
 ])
 def test_q_learning_diagnoses(mistake, answer):
-    _fails_with(ch16.check_q_learning, answer, mistake)
+    fails_with(ch16.check_q_learning, answer, mistake=mistake)
     assert accepted("q_learning") is None
 
 
@@ -291,9 +281,9 @@ def test_q_learning_refuses_dlcores_own_and_reports_the_stub():
     def delegating(env, num_episodes, rng, **options):
         return dlcore_q_learning(env, num_episodes, rng, **options)[:2]
 
-    _fails_with(ch16.check_q_learning, delegating, "delegates-to-reference")
+    fails_with(ch16.check_q_learning, delegating, mistake="delegates-to-reference")
     with pytest.raises(NotImplementedError, match="16.4 is not done yet"):
-        ch16.check_q_learning(_not_done)
+        ch16.check_q_learning(not_done)
 
 
 # ---------------------------------------------------------------- 16.5 predict the behaviour
@@ -390,7 +380,7 @@ def test_reinforce_loss_accepts_two_right_answers():
     ("probabilities-not-log", _reinforce(log=False)),
 ])
 def test_reinforce_loss_diagnoses(mistake, answer):
-    _fails_with(ch16.check_reinforce_loss, answer, mistake)
+    fails_with(ch16.check_reinforce_loss, answer, mistake=mistake)
     assert accepted("reinforce_loss") is None
 
 
@@ -402,10 +392,9 @@ def test_reinforce_loss_needs_a_differentiable_tensor():
 
 
 def test_reinforce_loss_refuses_dlcores_own_and_reports_the_stub():
-    _fails_with(ch16.check_reinforce_loss, lambda p, b, g, baseline="mean": dlcore_reinforce_loss(p, b, g, baseline)[0],
-                "delegates-to-reference")
+    fails_with(ch16.check_reinforce_loss, lambda p, b, g, baseline="mean": dlcore_reinforce_loss(p, b, g, baseline)[0], mistake="delegates-to-reference")
     with pytest.raises(NotImplementedError, match="16.6 is not done yet"):
-        ch16.check_reinforce_loss(_not_done)
+        ch16.check_reinforce_loss(not_done)
 
 
 def test_training_runs_on_a_given_loss():
@@ -464,16 +453,16 @@ def test_dqn_loss_accepts_two_right_answers():
     ("squared-error", _dqn(huber=False)),
 ])
 def test_dqn_loss_diagnoses(mistake, answer):
-    _fails_with(ch16.check_dqn_loss, answer, mistake)
+    fails_with(ch16.check_dqn_loss, answer, mistake=mistake)
     assert accepted("dqn_loss") is None
 
 
 def test_argmax_instead_of_max_gets_a_specific_message():
-    message = _fails_with(ch16.check_dqn_loss, _dqn(best="argmax"), "argmax-not-max")
+    message = str(fails_with(ch16.check_dqn_loss, _dqn(best="argmax"), mistake="argmax-not-max"))
     assert "argmax" in message and "max" in message
 
 
 def test_dqn_loss_refuses_dlcores_own_and_reports_the_stub():
-    _fails_with(ch16.check_dqn_loss, lambda q, t, b, g: dlcore_dqn_loss(q, t, b, g), "delegates-to-reference")
+    fails_with(ch16.check_dqn_loss, lambda q, t, b, g: dlcore_dqn_loss(q, t, b, g), mistake="delegates-to-reference")
     with pytest.raises(NotImplementedError, match="16.7 is not done yet"):
-        ch16.check_dqn_loss(_not_done)
+        ch16.check_dqn_loss(not_done)
