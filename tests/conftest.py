@@ -55,6 +55,28 @@ def _fresh_kernel_state():
     forget_accepted()
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """torch on one thread for a test module, as the notebooks run (seed_everything(threads=1)): tiny networks
+    run fastest that way, and on a busy machine two spinning threads crawl. Use with
+    ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def one_blas_thread():
+    """NumPy's BLAS on one thread for a test module: small matrices run faster so, as in the notebooks."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield
+
+
 @pytest.fixture
 def rng():
     """A fresh generator per test, so tests do not depend on their order."""

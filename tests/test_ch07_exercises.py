@@ -8,7 +8,6 @@ import math
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
 
 from dlcore.exercises import ch07
 from dlcore.exercises.core import ExerciseFailed
@@ -21,11 +20,7 @@ from dlcore.training import LayerKernels, measure, scratch_mlp, train
 from tests.helpers import not_done
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    """Small matrices run faster on one BLAS thread, as in the notebooks (seed_everything(threads=1))."""
-    with threadpool_limits(1):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")  # tests/conftest.py
 
 
 def _fails(check, *functions, message: str, mistake: str | None = None) -> ExerciseFailed:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
 import torch
 
 from dlcore.data import make_spirals
@@ -22,11 +21,7 @@ from dlcore.training.torch_models import copy_scratch_to_torch, torch_mlp
 # training steps of a small network that stays below 1e-10. Batch norm sums in a different order (~1e-13).
 LOOP_TOL = dict(rtol=1e-8, atol=1e-10)
 
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    """Small matrices run faster on one BLAS thread, as in the notebooks (seed_everything(threads=1))."""
-    with threadpool_limits(1):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

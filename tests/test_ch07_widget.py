@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
 
 from dlcore.data import make_moons
 from dlcore.scratch.optim import SGD
@@ -13,11 +12,7 @@ from dlcore.widgets.dashboard import PLOT_CEILING, PLOT_FLOOR, TrainingDashboard
 from dlcore.widgets.deepnet import DeepNetExplorer
 from tests.helpers import figure_finite
 
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    """Small matrices run faster on one BLAS thread, as in the notebooks (seed_everything(threads=1))."""
-    with threadpool_limits(1):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")  # tests/conftest.py
 
 
 def plotted_points(fig) -> int:

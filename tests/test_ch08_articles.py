@@ -13,12 +13,7 @@ from dlcore.articles import article_004_keras_xor as keras_xor
 from dlcore.training.device import mlp_step_flops, pick_device, to_device
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 # ---------------------------------------------------------------- 001 §4.3

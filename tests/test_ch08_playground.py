@@ -14,12 +14,7 @@ from dlcore.widgets.playground import GRID, MAP_GRID, Playground
 from tests.helpers import figure_finite
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def state_finite(state) -> bool:

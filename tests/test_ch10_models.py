@@ -22,13 +22,8 @@ from dlcore.models.summary import count_parameters
 from dlcore.models.vgg import VGG
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny convolutions run faster on one thread (and a loaded machine does not make two spin)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
+
 
 REFERENCE_COUNTS = {
     "alexnet": (lambda: AlexNet(), 61_100_840),

@@ -15,13 +15,7 @@ from dlcore.models.summary import (conv_specs, count_parameters, model_receptive
 from dlcore.models.vgg import VGG
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny convolutions run faster on one thread (and a loaded machine does not make two spin)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def test_tiny_network_by_hand():

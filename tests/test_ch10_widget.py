@@ -5,21 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from threadpoolctl import threadpool_limits
 
 from dlcore.widgets.architecture import (ARCHITECTURES, INPUT_SIZES, ArchitectureExplorer, ResidualExplorer,
                                          compare_depths, gradient_spreads)
 from tests.helpers import figure_finite
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small convolutions run faster on one thread, as in the notebook (seed_everything(threads=1))."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
-        yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def test_architecture_explorer_reports_reference_totals():

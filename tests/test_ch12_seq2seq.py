@@ -13,13 +13,7 @@ from dlcore.data.translation import (EOS, PAD, SOS, Vocabulary, batches, encode_
 from dlcore.models.seq2seq import Seq2Seq, accuracy_by_length, exact_match, sequence_loss, train_seq2seq, translate
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny GRUs run fastest on one thread (as in the notebook); many threads on a busy machine crawl."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def test_vocabulary_round_trip_and_errors():

@@ -12,12 +12,7 @@ from scipy.linalg import subspace_angles
 from dlcore.models import autoencoders as A
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def test_gaussian_kl_closed_form_matches_torch_distributions_and_monte_carlo():

@@ -19,12 +19,7 @@ from dlcore.rl.tabular import value_iteration as dlcore_value_iteration
 from tests.helpers import fails_with, not_done
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # the chapter's setting; tiny networks are slow with many threads
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 # ---------------------------------------------------------------- 16.1 discounted returns
