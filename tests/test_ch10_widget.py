@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from dlcore.widgets.architecture import (ARCHITECTURES, INPUT_SIZES, ArchitectureExplorer, ResidualExplorer,
-                                         compare_depths, gradient_spreads)
+                                         gradient_spreads)
 from tests.helpers import figure_finite
 
 
@@ -71,15 +71,6 @@ def test_residual_explorer_extremes_plot_finite_values(blocks, batch_norm):
     assert figure_finite(explorer.fig)
 
 
-def test_compare_depths_is_deterministic_and_residual_trains_deep():
-    runs = compare_depths((1,), num_steps=6, num_train=96)
-    again = compare_depths((1,), num_steps=6, num_train=96)
-    assert set(runs) == {(1, False), (1, True)}
-    for key in runs:
-        np.testing.assert_array_equal(runs[key].losses, again[key].losses)
-        assert runs[key].losses.shape == (6,) and len(runs[key].initial_grad_norms) == 4
-
-
 def test_residual_explorer_computes_in_float32_and_offers_float64():
     fast = ResidualExplorer(num_blocks=3)
     assert fast.x.dtype == torch.float32
@@ -91,10 +82,9 @@ def test_residual_explorer_computes_in_float32_and_offers_float64():
 
 
 @pytest.mark.parametrize("build", [lambda: ResidualExplorer(num_blocks=2, dtype=torch.int32),
-                                   lambda: gradient_spreads(2, dtype=torch.float16),
-                                   lambda: compare_depths((1,), num_steps=2, num_train=64, dtype="float64")])
+                                   lambda: gradient_spreads(2, dtype=torch.float16)])
 def test_a_bad_dtype_is_named(build):
-    with pytest.raises(ValueError, match=r"(ResidualExplorer|gradient_spreads|compare_depths): dtype must be "
+    with pytest.raises(ValueError, match=r"(ResidualExplorer|gradient_spreads): dtype must be "
                                          r"torch.float32 or torch.float64"):
         build()
 
@@ -108,13 +98,3 @@ def test_gradient_spreads_are_the_explorers_ratios_for_each_seed():
     assert spreads[0, 0] != spreads[1, 0]  # another seed, other weights and digits
     with pytest.raises(ValueError, match="gradient_spreads: seeds must name at least one seed"):
         gradient_spreads(2, seeds=())
-
-
-def test_compare_depths_float32_and_float64_train_the_same_networks():
-    double = compare_depths((2,), num_steps=3, num_train=64)
-    single = compare_depths((2,), num_steps=3, num_train=64, dtype=torch.float32)
-    for key in double:
-        assert double[key].initial_grad_norms.shape == (6,)
-        np.testing.assert_allclose(single[key].losses, double[key].losses, rtol=1e-4)
-        np.testing.assert_allclose(single[key].initial_grad_norms, double[key].initial_grad_norms, rtol=1e-3)
-    assert not np.array_equal(double[(2, False)].losses, double[(2, True)].losses)

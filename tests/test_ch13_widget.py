@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from dlcore.models.autoencoders import Autoencoder
-from dlcore.widgets.latent import LatentExplorer, encode_means
+from dlcore.models.autoencoders import encode_means
+from dlcore.widgets.latent import LatentExplorer
 
 
 @pytest.fixture(scope="module")

@@ -24,12 +24,14 @@ from __future__ import annotations
 import math
 from typing import Callable, Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
 from dlcore.errors import check_float_dtype
 
 __all__ = [
+    "encode_means",
     "Autoencoder", "VAE", "reparameterize", "gaussian_kl", "gaussian_kl_monte_carlo", "bernoulli_nll",
     "negative_elbo", "add_noise", "train_autoencoder", "train_vae", "batches",
 ]
@@ -242,3 +244,10 @@ def train_vae(model: VAE, X: torch.Tensor, *, num_epochs: int, generator: torch.
         for key, value in zip(history, (sums / len(X)).tolist()):
             history[key].append(value)
     return history
+
+
+def encode_means(model, images: np.ndarray) -> np.ndarray:
+    """The codes of ``images`` (N, D): the encoder's output, or its mean for a VAE. Returns (N, L)."""
+    with torch.no_grad():
+        out = model.encode(torch.as_tensor(np.asarray(images, dtype=np.float32)))
+    return (out[0] if isinstance(out, tuple) else out).numpy().astype(np.float64)

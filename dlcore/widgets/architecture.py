@@ -6,15 +6,11 @@
 - :class:`ResidualExplorer`: pick a depth; see ‖∂L/∂W‖ layer by layer at initialisation for a plain
   network and for the residual network with the same layers, with or without batch norm.
 
-:func:`gradient_spreads` (the explorer's numbers for several seeds) and :func:`compare_depths` compute in
-float64 by default: in float32 the first layer's gradient of a deep network can come out a few per cent off
-float64's, and training a deep plain network amplifies float32 rounding, so float32 results change in the
-printed digits from one CPU to another. The explorer itself computes in float32 by default, fast enough to
-drag its slider; both precisions use the same weights.
-
-:func:`compare_depths` trains plain and residual networks of several depths for the notebook's curves
-(a loop of its own, a few lines: the networks are tiny and the course's Trainer would spend as much time
-evaluating the whole training set after every epoch as it spends training).
+:func:`gradient_spreads` (the explorer's numbers for several seeds) computes in float64 by default: in
+float32 the first layer's gradient of a deep network can come out a few per cent off float64's, so float32
+results change in the printed digits from one CPU to another. The explorer itself computes in float32 by
+default, fast enough to drag its slider; both precisions use the same weights. (Training plain and residual
+networks of several depths is an experiment, not a widget: see :mod:`dlcore.models.comparisons`.)
 """
 
 from __future__ import annotations
@@ -39,7 +35,7 @@ from dlcore.widgets.base import Explorer
 from dlcore.errors import check_float_dtype
 
 __all__ = ["ARCHITECTURES", "INPUT_SIZES", "ArchitectureExplorer", "ArchitectureState", "build_on_meta",
-           "ResidualExplorer", "ResidualState", "digit_images", "gradient_spreads", "compare_depths", "DepthRun"]
+           "ResidualExplorer", "ResidualState", "digit_images", "gradient_spreads"]
 
 # name: (builder, input channels, the size it was designed for)
 ARCHITECTURES: dict[str, tuple[Callable[[], torch.nn.Module], int, int]] = {
@@ -268,48 +264,3 @@ class ResidualExplorer(Explorer):
     def describe(self, state: ResidualState) -> str:
         return (f"First layer's ‖∂L/∂W‖ over the last convolution's: plain {state.spread(state.plain):.3g}, "
                 f"residual {state.spread(state.residual):.3g} (1 means every layer gets a gradient of the same size).")
-
-
-@dataclass(frozen=True)
-class DepthRun:
-    """One network of :func:`compare_depths`: its training losses per step and ‖∂L/∂W‖ per layer at step 0."""
-
-    num_blocks: int
-    residual: bool
-    losses: np.ndarray
-    initial_grad_norms: np.ndarray
-
-
-def compare_depths(block_counts=(3, 12), *, num_steps: int = 36, batch_size: int = 32, learning_rate: float = 0.05,
-                   num_train: int = 800, size: int = 8, seed: int = 0, dtype: torch.dtype = torch.float64,
-                   block: type[torch.nn.Module] = BasicBlock) -> dict[tuple[int, bool], DepthRun]:
-    """Train a plain and a residual :class:`SmallConvNet` of each block count on the drawn digits.
-
-    SGD with momentum 0.9, the same mini-batches and the same initial weights for the plain and residual
-    network of a depth (:func:`~dlcore.models.resnet.plain_and_residual`); ``seed`` draws the digits, the
-    weights and the order of the examples. Keys are (num_blocks, residual).
-
-    ``dtype``: torch.float64 (the default: the deep plain network's training amplifies rounding, and in
-    float32 its losses differ between CPUs in the second decimal) or torch.float32; ValueError for another.
-    ``block``: the basic block class the networks are built from.
-    """
-    check_float_dtype("compare_depths", dtype)
-    X, y = digit_images(num_train, size=size, seed=seed)
-    x_all, y_all = torch.as_tensor(X, dtype=dtype), torch.as_tensor(y)
-    order = np.random.default_rng(seed).permutation(np.resize(np.arange(num_train), num_steps * batch_size))
-    runs = {}
-    for blocks in block_counts:
-        for residual, model in zip((False, True), plain_and_residual(blocks, seed=seed, dtype=dtype, block=block)):
-            optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate, momentum=0.9)
-            losses = []
-            for step in range(num_steps):
-                batch = order[step * batch_size:(step + 1) * batch_size]
-                optimizer.zero_grad()
-                loss = torch.nn.functional.cross_entropy(model(x_all[batch]), y_all[batch])
-                loss.backward()
-                if step == 0:
-                    norms = weight_gradient_norms(model, x_all[batch], y_all[batch])[1]
-                optimizer.step()
-                losses.append(loss.item())
-            runs[(blocks, residual)] = DepthRun(blocks, residual, np.array(losses), norms)
-    return runs

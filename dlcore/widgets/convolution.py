@@ -16,10 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dlcore.data.bundled import load_grey_photo
 from dlcore.scratch.conv import conv2d_forward
 from dlcore.widgets.base import Explorer
 
-__all__ = ["KERNELS", "load_grey_photo", "ConvolutionExplorer", "ConvolutionState"]
+__all__ = ["KERNELS", "ConvolutionExplorer", "ConvolutionState"]
 
 KERNELS = {
     "identity": [[0, 0, 0], [0, 1, 0], [0, 0, 0]],
@@ -34,20 +35,6 @@ KERNELS = {
 CUSTOM = "custom (sliders)"
 WEIGHT_RANGE = 5.0
 MAX_STRIDE, MAX_PADDING = 4, 2
-
-
-def load_grey_photo(factor: int = 10) -> np.ndarray:
-    """scikit-learn's bundled "china.jpg" in grey, averaged over factor x factor blocks, in [0, 1].
-
-    Returns (H, W) float64; factor 10 gives 42 x 64 pixels (small enough to see single windows).
-    """
-    from sklearn.datasets import load_sample_image
-
-    rgb = load_sample_image("china.jpg").astype(np.float64) / 255.0  # (427, 640, 3)
-    grey = rgb @ np.array([0.299, 0.587, 0.114])  # (427, 640) luma
-    H, W = (grey.shape[0] // factor) * factor, (grey.shape[1] // factor) * factor
-    blocks = grey[:H, :W].reshape(H // factor, factor, W // factor, factor)  # (Ho, f, Wo, f)
-    return blocks.mean(axis=(1, 3))
 
 
 @dataclass

@@ -19,9 +19,10 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 
+from dlcore.models.autoencoders import encode_means
 from dlcore.widgets.base import Explorer
 
-__all__ = ["LatentExplorer", "LatentState", "default_vae", "encode_means"]
+__all__ = ["LatentExplorer", "LatentState", "default_vae"]
 
 SCATTER_POINTS = 600  # training codes drawn in the latent plot
 DEFAULT_EPOCHS = 40  # the default VAE's training: 40 x 8 Adam steps on 1797 digits
@@ -41,13 +42,6 @@ def default_vae(rng: np.random.Generator | None = None, num_epochs: int = DEFAUL
     train_vae(model, torch.from_numpy(images), num_epochs=num_epochs, batch_size=256, learning_rate=1e-2,
               generator=torch.Generator().manual_seed(seed))
     return model.eval(), images, y
-
-
-def encode_means(model, images: np.ndarray) -> np.ndarray:
-    """The codes of ``images`` (N, D): the encoder's output, or its mean for a VAE. Returns (N, L)."""
-    with torch.no_grad():
-        out = model.encode(torch.as_tensor(np.asarray(images, dtype=np.float32)))
-    return (out[0] if isinstance(out, tuple) else out).numpy().astype(np.float64)
 
 
 def _decode(model, z: np.ndarray) -> np.ndarray:
