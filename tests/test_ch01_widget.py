@@ -142,3 +142,12 @@ def test_the_explorer_fits_with_the_function_it_is_given():
     assert sorted(set(calls)) == list(range(MAX_DEGREE + 1))
     course = CapacityExplorer(degree=3, n_train=15, noise=0.2, seed=0)
     np.testing.assert_allclose(with_learner.compute().train_errors[:8], course.compute().train_errors[:8], rtol=1e-6)
+
+
+def test_without_png_skips_the_encoding_and_refreshes_the_image_once():
+    explorer = CapacityExplorer(degree=3, n_train=15, noise=0.2, seed=0)
+    first = explorer.image.value
+    with explorer.without_png():
+        explorer.degree.value = explorer.degree.max
+        assert explorer.image.value == first and explorer.state.degree == explorer.degree.max  # computed, not encoded
+    assert explorer.image.value != first and explorer.image.value[:4] == b"\x89PNG"
