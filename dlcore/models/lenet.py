@@ -23,6 +23,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from dlcore.errors import ShapeError
+
 __all__ = ["LeNet5", "lenet5_parameter_count"]
 
 _ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid}
@@ -80,7 +82,7 @@ class LeNet5(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         expected = (self.in_channels, self.input_size, self.input_size)
         if x.ndim != 4 or tuple(x.shape[1:]) != expected:
-            raise ValueError(
+            raise ShapeError(
                 f"LeNet5.forward: x has shape {tuple(x.shape)} but expected (N, {expected[0]}, "
                 f"{expected[1]}, {expected[2]}); add a channel axis with x[:, None] if it is missing"
             )

@@ -24,6 +24,7 @@ from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
+from dlcore.errors import ShapeError
 from dlcore.scratch.module import Parameter
 
 __all__ = [
@@ -99,7 +100,7 @@ class Surface:
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         if x.shape != y.shape:
-            raise ValueError(
+            raise ShapeError(
                 f"Surface.{method}: x has shape {x.shape} but y has shape {y.shape}; "
                 f"pass coordinates of one shape (e.g. from np.meshgrid)"
             )
@@ -108,7 +109,7 @@ class Surface:
     def _point(self, method: str, point) -> tuple[float, float]:
         array = np.asarray(point, dtype=np.float64)
         if array.shape != (2,):
-            raise ValueError(f"Surface.{method}: point must have shape (2,), got {array.shape}")
+            raise ShapeError(f"Surface.{method}: point must have shape (2,), got {array.shape}")
         return float(array[0]), float(array[1])
 
     def __repr__(self) -> str:
