@@ -14,7 +14,7 @@ import numpy as np
 
 __all__ = [
     "ShapeError", "expect_ndim", "expect_shape", "as_float_array", "format_shape",
-    "expect_positive_int", "expect_nonnegative_int", "expect_generator", "expect_pair", "expect_finite",
+    "expect_positive_int", "expect_nonnegative_int", "expect_int", "expect_generator", "expect_pair", "expect_finite",
     "expect_probability", "expect_real", "check_float_dtype",
 ]
 
@@ -125,13 +125,20 @@ def expect_positive_int(func: str, name: str, value: Any) -> int:
     return int(value)
 
 
+def expect_int(func: str, name: str, value: Any, minimum: int, maximum: int | None = None) -> int:
+    """Return ``value`` as an int if it is an integer in [minimum, maximum]; TypeError for another kind of value
+    (a bool, a float such as 3.0, a string), ValueError outside the range. Both name ``func`` and ``name``."""
+    wanted = f"an int >= {minimum}" if maximum is None else f"an int in {minimum}..{maximum}"
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{func}: {name} must be {wanted}, got {type(value).__name__} {value!r}")
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ValueError(f"{func}: {name} must be {wanted}, got {value!r}")
+    return int(value)
+
+
 def expect_nonnegative_int(func: str, name: str, value: Any) -> int:
     """Like :func:`expect_positive_int`, but 0 is allowed (a padding, a number of extra steps)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{func}: {name} must be a non-negative integer, got {type(value).__name__} {value!r}")
-    if value < 0:
-        raise ValueError(f"{func}: {name} must be a non-negative integer, got {value!r}")
-    return int(value)
+    return expect_int(func, name, value, 0)
 
 
 def expect_generator(func: str, rng: Any, name: str = "rng") -> np.random.Generator:

@@ -8,6 +8,8 @@ import sys
 
 import numpy as np
 
+from dlcore.errors import expect_positive_int
+
 __all__ = ["seed_everything"]
 
 
@@ -37,8 +39,7 @@ def seed_everything(seed: int = 0, threads: int = 2, deterministic: bool = True)
         raise TypeError(f"seed_everything: seed must be an int, got {type(seed).__name__}")
     if seed < 0:
         raise ValueError(f"seed_everything: seed must be >= 0, got {seed}")
-    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
-        raise ValueError(f"seed_everything: threads must be a positive int, got {threads!r}")
+    threads = expect_positive_int("seed_everything", "threads", threads)
     seed = int(seed)
     random.seed(seed)
     np.random.seed(seed)  # only for third-party code that still reads the legacy global state

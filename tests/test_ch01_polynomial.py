@@ -35,7 +35,7 @@ def test_polynomial_features_rejects_bad_input_with_a_clear_message():
         poly.polynomial_features(np.zeros((3, 1)), 2)
     with pytest.raises(ValueError, match="degree must be an int >= 0, got -1"):
         poly.polynomial_features(np.zeros(3), -1)
-    with pytest.raises(ValueError, match="degree must be an int"):
+    with pytest.raises(TypeError, match="degree must be an int >= 0, got float 2.5"):  # not silently truncated
         poly.polynomial_features(np.zeros(3), 2.5)
 
 

@@ -203,7 +203,7 @@ def test_shape_errors_name_the_argument():
 
 def test_bad_arguments_raise_clear_errors():
     rng = np.random.default_rng(12)
-    with pytest.raises(ValueError, match="depth must be a positive int, got 0"):
+    with pytest.raises(ValueError, match="depth must be a positive integer, got 0"):
         deep_network(0, 3, "relu", in_features=2, rng=rng)
     with pytest.raises(ValueError, match="weight_scale must be a finite number > 0"):
         deep_network(2, 3, "relu", in_features=2, rng=rng, weight_scale=0.0)

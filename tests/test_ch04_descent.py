@@ -58,7 +58,7 @@ def test_order_is_reshuffled_between_epochs_and_reproducible_from_the_seed():
 def test_minibatch_errors():
     with pytest.raises(ValueError, match="batch_size 11 exceeds the 10 examples"):
         minibatch_indices(10, 11, np.random.default_rng(0))
-    with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
+    with pytest.raises(ValueError, match="batch_size must be a positive integer, got 0"):
         minibatch_indices(10, 0, np.random.default_rng(0))
     with pytest.raises(TypeError, match="rng must be a numpy Generator"):
         minibatch_indices(10, 2, 0)

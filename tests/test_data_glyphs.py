@@ -74,5 +74,5 @@ def test_strokes_are_copies_and_digits_are_checked():
     strokes = digit_strokes(7)
     strokes[0][:] = 0
     assert digit_strokes(7)[0].any()
-    with pytest.raises(ValueError, match="digit must be an int 0..9"):
+    with pytest.raises(ValueError, match=r"digit must be an int in 0\.\.9"):
         digit_strokes(10)

@@ -24,7 +24,7 @@ def test_valid_values_come_back_normalised():
         (lambda: errors.expect_positive_int("conv", "stride", 0), ValueError, "conv: stride must be a positive integer, got 0"),
         (lambda: errors.expect_positive_int("conv", "stride", True), TypeError, "got bool True"),
         (lambda: errors.expect_positive_int("conv", "stride", 2.0), TypeError, "got float 2.0"),
-        (lambda: errors.expect_nonnegative_int("conv", "pad", -1), ValueError, "non-negative integer, got -1"),
+        (lambda: errors.expect_nonnegative_int("conv", "pad", -1), ValueError, "an int >= 0, got -1"),
         (lambda: errors.expect_pair("pool", "size", (2, 0)), ValueError, "at least 1 in each direction"),
         (lambda: errors.expect_pair("pool", "size", (2, 2, 2)), TypeError, "int or a pair of ints"),
         (lambda: errors.expect_pair("pool", "size", (2, 1.5)), TypeError, "int or a pair of ints"),

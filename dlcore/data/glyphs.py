@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlcore.errors import expect_int
+
 from dlcore.data.synthetic import _check_count, _check_noise, _rng
 
 __all__ = ["make_digits28", "digit_strokes"]
@@ -48,9 +50,7 @@ _STROKES: dict[int, list[np.ndarray]] = {
 
 def digit_strokes(digit: int) -> list[np.ndarray]:
     """The template polylines of ``digit`` (copies), each (P, 2) in the unit box with y down."""
-    if isinstance(digit, bool) or not isinstance(digit, (int, np.integer)) or not 0 <= digit <= 9:
-        raise ValueError(f"digit_strokes: digit must be an int 0..9, got {digit!r}")
-    return [stroke.copy() for stroke in _STROKES[int(digit)]]
+    return [stroke.copy() for stroke in _STROKES[expect_int("digit_strokes", "digit", digit, 0, 9)]]
 
 
 def _wobbled_segments(digit: int, count: int, generator: np.random.Generator) -> np.ndarray:

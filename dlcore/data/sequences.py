@@ -20,6 +20,8 @@ import importlib.util
 
 import numpy as np
 
+from dlcore.errors import expect_int
+
 __all__ = ["make_parity", "make_adding_problem", "make_sine_waves", "zen_of_python", "ZEN_SHA256",
            "build_vocabulary", "encode", "decode", "make_char_windows"]
 
@@ -29,9 +31,7 @@ def _rng(seed) -> np.random.Generator:
 
 
 def _positive(func: str, name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{func}: {name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
+    return expect_int(func, name, value, minimum)
 
 
 def make_parity(num_samples: int, seq_len: int, *, seed: int | np.random.Generator | None = 0):

@@ -13,6 +13,8 @@ from typing import Callable
 
 import numpy as np
 
+from dlcore.errors import expect_int
+
 __all__ = [
     "make_xor", "make_moons", "make_circles", "make_spirals", "make_blobs",
     "make_noisy_function", "train_test_split",
@@ -30,9 +32,7 @@ def _rng(func: str, seed: int | np.random.Generator | None) -> np.random.Generat
 
 
 def _check_count(func: str, name: str, value: int, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{func}: {name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
+    return expect_int(func, name, value, minimum)
 
 
 def _check_noise(func: str, noise: float) -> float:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlcore.errors import expect_int
+
 __all__ = [
     "TOY_DISTRIBUTIONS", "ring_centers", "grid_centers", "sample_ring", "sample_grid", "sample_moons",
     "sample_spiral", "sample_toy", "toy_centers", "toy_mode_std",
@@ -36,9 +38,7 @@ def _rng(func: str, seed: int | np.random.Generator) -> np.random.Generator:
 
 
 def _count(func: str, num_samples: int) -> int:
-    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
-        raise ValueError(f"{func}: num_samples must be an int >= 1, got {num_samples!r}")
-    return int(num_samples)
+    return expect_int(func, "num_samples", num_samples, 1)
 
 
 def ring_centers(num_modes: int = 8, radius: float = 2.0) -> np.ndarray:

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlcore.errors import expect_int
+
 __all__ = ["CartPole"]
 
 GRAVITY, CART_MASS, POLE_MASS, HALF_LENGTH, FORCE, TAU = 9.8, 1.0, 0.1, 0.5, 10.0, 0.02
@@ -31,10 +33,8 @@ class CartPole:
     observation_size, num_actions = 4, 2
 
     def __init__(self, num_envs: int = 1, max_steps: int = 200) -> None:
-        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
-            raise ValueError(f"CartPole: num_envs must be an int >= 1, got {num_envs!r}")
-        if isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer)) or max_steps < 1:
-            raise ValueError(f"CartPole: max_steps must be an int >= 1, got {max_steps!r}")
+        num_envs = expect_int("CartPole", "num_envs", num_envs, 1)
+        max_steps = expect_int("CartPole", "max_steps", max_steps, 1)
         self.num_envs, self.max_steps = int(num_envs), int(max_steps)
         self.state = np.zeros((self.num_envs, 4))
         self.steps = np.zeros(self.num_envs, dtype=int)

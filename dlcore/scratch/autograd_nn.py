@@ -16,16 +16,14 @@ from typing import Sequence
 
 import numpy as np
 
-from dlcore.errors import expect_generator
+from dlcore.errors import expect_generator, expect_positive_int
 from dlcore.scratch.autograd import Value
 
 __all__ = ["Neuron", "Layer", "MLP", "scores", "hinge_loss", "accuracy"]
 
 
 def _check_count(func: str, name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{func}: {name} must be a positive integer, got {value!r}")
-    return int(value)
+    return expect_positive_int(func, name, value)
 
 
 class Neuron:

@@ -33,7 +33,8 @@ from typing import Iterator, NamedTuple
 
 import numpy as np
 
-from dlcore.errors import ShapeError, as_float_array, expect_probability, expect_shape, format_shape
+from dlcore.errors import (ShapeError, as_float_array, expect_positive_int, expect_probability, expect_shape,
+                           format_shape)
 from dlcore.scratch.module import Module, Parameter
 
 __all__ = [
@@ -225,8 +226,7 @@ class _BatchNorm(Module):
     def __init__(self, num_features: int, *, eps: float = 1e-5, momentum: float | None = 0.1) -> None:
         super().__init__()
         name = type(self).__name__
-        if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)) or num_features < 1:
-            raise ValueError(f"{name}: num_features must be a positive int, got {num_features!r}")
+        num_features = expect_positive_int(name, "num_features", num_features)
         if momentum is not None and not 0.0 <= momentum <= 1.0:
             raise ValueError(f"{name}: momentum must be in [0, 1] or None (cumulative average), got {momentum!r}")
         if not eps > 0:

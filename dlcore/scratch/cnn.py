@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.errors import ShapeError, as_float_array, format_shape
+from dlcore.errors import ShapeError, as_float_array, expect_positive_int, format_shape
 from dlcore.scratch.activations import ReLU, Sigmoid, Tanh
 from dlcore.scratch.conv import as_pair, conv2d_backward, conv2d_forward
 from dlcore.scratch.linear import Linear
@@ -51,8 +51,7 @@ class Conv2d(Module):
             raise ValueError(f"Conv2d: kernels of your own take no dilation; got dilation={dilation!r}")
         self.kernels = kernels
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"Conv2d: {name} must be a positive int, got {value!r}")
+            expect_positive_int("Conv2d", name, value)
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"Conv2d: rng must be a numpy Generator (e.g. np.random.default_rng(0)), "
                             f"got {type(rng).__name__}")

@@ -32,7 +32,7 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.errors import ShapeError, as_float_array, expect_ndim, expect_real, expect_shape
+from dlcore.errors import ShapeError, as_float_array, expect_ndim, expect_positive_int, expect_real, expect_shape
 from dlcore.scratch.activations import (
     ELU, GELU, Activation, ActivationSpec, Identity, LeakyReLU, ReLU, Sigmoid, SpecActivation, Step, Tanh,
     get_activation,
@@ -84,9 +84,7 @@ _MODULES: dict[str, type[Activation]] = {
 
 
 def _check_positive_int(func: str, name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{func}: {name} must be a positive int, got {value!r}")
-    return int(value)
+    return expect_positive_int(func, name, value)
 
 
 def deep_network(

@@ -21,7 +21,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from dlcore.errors import ShapeError, as_float_array, expect_ndim, expect_real, expect_shape
+from dlcore.errors import (ShapeError, as_float_array, expect_ndim, expect_nonnegative_int, expect_positive_int,
+                           expect_real, expect_shape)
 from dlcore.scratch.activations import sigmoid
 from dlcore.scratch.losses import (
     binary_cross_entropy_with_logits_backward,
@@ -41,9 +42,7 @@ LossAndGradient = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[float, np
 
 
 def _positive_int(func: str, name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{func}: {name} must be a positive int, got {value!r}")
-    return int(value)
+    return expect_positive_int(func, name, value)
 
 
 def _positive_float(func: str, name: str, value, allow_zero: bool = False) -> float:
@@ -330,8 +329,7 @@ def gradient_descent_path(
     func = "gradient_descent_path"
     x = np.atleast_1d(as_float_array(func, "start", start)).astype(np.float64)
     expect_ndim(func, "start", x, 1, "(P,)")
-    if isinstance(num_steps, bool) or not isinstance(num_steps, (int, np.integer)) or num_steps < 0:
-        raise ValueError(f"{func}: num_steps must be an int >= 0, got {num_steps!r}")
+    num_steps = expect_nonnegative_int(func, "num_steps", num_steps)
     learning_rate = _positive_float(func, "learning_rate", learning_rate)
     noise = _positive_float(func, "noise", noise, allow_zero=True)
     if noise > 0:

@@ -10,7 +10,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from dlcore.errors import as_float_array, expect_ndim, expect_shape
+from dlcore.errors import as_float_array, expect_generator, expect_ndim, expect_positive_int, expect_shape
 from dlcore.scratch.module import Module, Parameter
 
 __all__ = ["LinearCache", "linear_forward", "linear_backward", "Linear", "mlp_forward"]
@@ -87,13 +87,8 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, *, rng: np.random.Generator) -> None:
         super().__init__()
         for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"Linear: {name} must be a positive int, got {value!r}")
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(
-                f"Linear: rng must be a numpy Generator (e.g. np.random.default_rng(0)), "
-                f"got {type(rng).__name__}"
-            )
+            expect_positive_int("Linear", name, value)
+        expect_generator("Linear", rng)
         bound = 1.0 / np.sqrt(in_features)
         self.W = Parameter(rng.uniform(-bound, bound, size=(in_features, out_features)), "W")
         self.b = Parameter(np.zeros(out_features), "b")

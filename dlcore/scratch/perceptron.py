@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dlcore.errors import as_float_array, expect_ndim, expect_real, expect_shape
+from dlcore.errors import as_float_array, expect_ndim, expect_positive_int, expect_real, expect_shape
 
 __all__ = [
     "as_binary_labels", "perceptron_predict", "perceptron_update", "PerceptronHistory",
@@ -158,8 +158,7 @@ def perceptron_train(X: np.ndarray, y: np.ndarray, *, learning_rate: float = 1.0
     X, y = _check_data("perceptron_train", X, y)
     N, D = X.shape
     expect_real("perceptron_train", "learning_rate", learning_rate, positive=True)
-    if isinstance(max_epochs, bool) or not isinstance(max_epochs, (int, np.integer)) or max_epochs < 1:
-        raise ValueError(f"perceptron_train: max_epochs must be a positive int, got {max_epochs!r}")
+    max_epochs = expect_positive_int("perceptron_train", "max_epochs", max_epochs)
     if rng is not None and not isinstance(rng, np.random.Generator):
         raise TypeError(f"perceptron_train: rng must be a numpy Generator or None, got {type(rng).__name__}")
     w, b = _check_weights("perceptron_train", np.zeros(D) if w0 is None else w0, b0, D)

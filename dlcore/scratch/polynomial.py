@@ -21,8 +21,8 @@ from typing import Callable, NamedTuple, Sequence
 import numpy as np
 
 from dlcore.data.synthetic import make_noisy_function
-from dlcore.errors import (ShapeError, as_float_array, expect_finite, expect_ndim, expect_positive_int, expect_real,
-                           expect_shape, format_shape)
+from dlcore.errors import (ShapeError, as_float_array, expect_finite, expect_int, expect_ndim, expect_nonnegative_int,
+                           expect_positive_int, expect_real, expect_shape, format_shape)
 
 __all__ = [
     "scale_to_unit_interval", "polynomial_features", "PolynomialFit", "fit_polynomial",
@@ -33,9 +33,7 @@ __all__ = [
 
 
 def _check_degree(func: str, degree: int) -> int:
-    if isinstance(degree, bool) or not isinstance(degree, (int, np.integer)) or degree < 0:
-        raise ValueError(f"{func}: degree must be an int >= 0, got {degree!r}")
-    return int(degree)
+    return expect_nonnegative_int(func, "degree", degree)
 
 
 def _check_l2(func: str, l2: float) -> float:
@@ -295,8 +293,7 @@ def estimate_bias_variance(
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"estimate_bias_variance: rng must be a numpy Generator, got {type(rng).__name__}")
     for name, value, minimum in (("n_train", n_train, 1), ("n_resamples", n_resamples, 2), ("n_test", n_test, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-            raise ValueError(f"estimate_bias_variance: {name} must be an int >= {minimum}, got {value!r}")
+        expect_int("estimate_bias_variance", name, value, minimum)
     degrees = np.array([_check_degree("estimate_bias_variance", d) for d in degrees], dtype=np.int64)
     function = (lambda t: np.sin(2 * np.pi * t)) if function is None else function
     fit = fit_coefficients if fit is None else fit
@@ -322,8 +319,7 @@ def fold_indices(n: int, k: int) -> list[np.ndarray]:
     input range when the examples are sorted by x, as make_noisy_function returns them.
     """
     n = expect_positive_int("fold_indices", "n", n)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 2 <= k <= n:
-        raise ValueError(f"fold_indices: k must be an int with 2 <= k <= n = {n}, got {k!r}")
+    k = expect_int("fold_indices", "k", k, 2, n)  # at least two folds, at most one example each
     return [np.arange(i, n, k) for i in range(k)]
 
 

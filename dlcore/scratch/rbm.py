@@ -130,8 +130,7 @@ def cd_gradient(v0: np.ndarray, W: np.ndarray, b: np.ndarray, c: np.ndarray, *, 
     Returns:
         (RBMGradient, v_k of shape (N, D)).
     """
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"cd_gradient: k must be a positive int (Gibbs steps), got {k!r}")
+    k = expect_positive_int("cd_gradient", "k", k)  # Gibbs steps
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"cd_gradient: rng must be a numpy Generator, got {type(rng).__name__}")
     v0, W, b, c = _check("cd_gradient", v0, W, b, c)

@@ -24,7 +24,7 @@ from typing import Any, Iterable, NamedTuple
 
 import numpy as np
 
-from dlcore.errors import as_float_array, expect_ndim, expect_shape
+from dlcore.errors import as_float_array, expect_ndim, expect_positive_int, expect_shape
 from dlcore.scratch.module import Parameter
 
 __all__ = [
@@ -174,9 +174,7 @@ class EarlyStopping:
     """
 
     def __init__(self, patience: int = 10, min_delta: float = 0.0) -> None:
-        if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1:
-            raise ValueError(f"EarlyStopping: patience must be a positive int, got {patience!r}")
-        self.patience = int(patience)
+        self.patience = expect_positive_int("EarlyStopping", "patience", patience)
         self.min_delta = _check_strength("EarlyStopping", "min_delta", min_delta)
         self.best = float("inf")
         self.best_check = -1  # index (from 0) of the check with the best value

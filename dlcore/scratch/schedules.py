@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from dlcore.errors import expect_real
+from dlcore.errors import expect_int, expect_real
 
 __all__ = [
     "step_lr", "exponential_lr", "cosine_annealing_lr", "linear_warmup_lr", "warmup_cosine_lr",
@@ -36,9 +36,7 @@ def _check_steps(func: str, step) -> np.ndarray:
 
 
 def _check_count(owner: str, name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{owner}: {name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
+    return expect_int(owner, name, value, minimum)
 
 
 def _check_factor(owner: str, name: str, value, low: float, high: float, low_open: bool = False) -> float:

@@ -24,7 +24,7 @@ from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from dlcore.errors import ShapeError
+from dlcore.errors import ShapeError, expect_int, expect_nonnegative_int
 from dlcore.scratch.module import Parameter
 
 __all__ = [
@@ -86,8 +86,7 @@ class Surface:
 
     def grid(self, resolution: int = 200) -> tuple[Array, Array, Array]:
         """``(xx, yy, zz)`` over the plotting window, each (resolution, resolution), for contours."""
-        if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 2:
-            raise ValueError(f"Surface.grid: resolution must be an int >= 2, got {resolution!r}")
+        resolution = expect_int("Surface.grid", "resolution", resolution, 2)
         xx, yy = np.meshgrid(np.linspace(*self.xlim, resolution), np.linspace(*self.ylim, resolution))
         return xx, yy, self.value_fn(xx, yy)
 
@@ -307,8 +306,7 @@ def descend(
     Returns:
         A :class:`Trajectory`.
     """
-    if isinstance(num_steps, bool) or not isinstance(num_steps, (int, np.integer)) or num_steps < 0:
-        raise ValueError(f"descend: num_steps must be an int >= 0, got {num_steps!r}")
+    num_steps = expect_nonnegative_int("descend", "num_steps", num_steps)
     start = surface.start if start is None else start
     point = Parameter(np.array(surface._point("descend", start)), "point")
     optimizer = make_optimizer([point])

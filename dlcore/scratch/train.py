@@ -21,7 +21,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from dlcore.errors import ShapeError, as_float_array, expect_ndim, expect_real, format_shape
+from dlcore.errors import ShapeError, as_float_array, expect_ndim, expect_positive_int, expect_real, format_shape
 from dlcore.scratch.losses import (
     binary_cross_entropy_with_logits_backward,
     binary_cross_entropy_with_logits_forward,
@@ -126,9 +126,7 @@ def evaluate(model: Module, x: np.ndarray, y: np.ndarray, loss: str) -> tuple[fl
 
 
 def _check_positive_int(func: str, name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{func}: {name} must be a positive int, got {value!r}")
-    return int(value)
+    return expect_positive_int(func, name, value)
 
 
 def train(

@@ -20,7 +20,7 @@ from __future__ import annotations
 import sys
 import numpy as np
 
-from dlcore.errors import ShapeError, as_float_array, format_shape
+from dlcore.errors import ShapeError, as_float_array, expect_positive_int, format_shape
 from dlcore.scratch.module import Module
 from dlcore.scratch.regularization import EarlyStopping
 from dlcore.training.events import EVENT_NAMES, EventBus, TrainingEvent
@@ -56,9 +56,7 @@ def _check_data(x, y) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"train: {name} must be a positive int, got {value!r}")
-    return int(value)
+    return expect_positive_int("train", name, value)
 
 
 class Trainer:

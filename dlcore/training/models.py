@@ -30,6 +30,8 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
+from dlcore.errors import expect_positive_int
+
 from dlcore.scratch.activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from dlcore.scratch.batchnorm import BatchNorm1d
 from dlcore.scratch.dropout import Dropout
@@ -80,8 +82,7 @@ class LayerKernels(NamedTuple):
 
 def _check(func: str, depth, hidden, activation, init, norm, dropout) -> None:
     for name, value in (("depth", depth), ("hidden", hidden)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{func}: {name} must be a positive int, got {value!r}")
+        expect_positive_int(func, name, value)
     if activation not in MLP_ACTIVATIONS:
         raise ValueError(f"{func}: activation must be one of {', '.join(MLP_ACTIVATIONS)}, got {activation!r}")
     if init not in INIT_SCHEMES:
