@@ -34,7 +34,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from dlcore.errors import ShapeError, as_float_array, format_shape
+from dlcore.errors import ShapeError, as_float_array, expect_nonnegative_int, format_shape
 
 __all__ = [
     "causal_mask", "padding_mask", "masked_softmax", "AttentionCache", "scaled_dot_product_attention_forward",
@@ -44,13 +44,17 @@ __all__ = [
 
 def causal_mask(T: int, Tk: int | None = None) -> np.ndarray:
     """(T, Tk) bool, True where key j <= query i: position i may look at itself and the past only."""
-    Tk = T if Tk is None else Tk
+    T = expect_nonnegative_int("causal_mask", "T", T)
+    Tk = T if Tk is None else expect_nonnegative_int("causal_mask", "Tk", Tk)
     return np.tril(np.ones((T, Tk), dtype=bool))
 
 
 def padding_mask(lengths, T: int) -> np.ndarray:
     """(N, T) bool, True at the first lengths[n] positions of row n (the real tokens), False at <pad>."""
+    T = expect_nonnegative_int("padding_mask", "T", T)
     lengths = np.asarray(lengths)
+    if lengths.dtype.kind not in "iu" and lengths.size:
+        raise TypeError(f"padding_mask: lengths must be integers (numbers of real tokens), got dtype {lengths.dtype}")
     if lengths.ndim != 1:
         raise ShapeError(f"padding_mask: lengths has shape {format_shape(lengths.shape)} but expected (N,)")
     if np.any(lengths < 0) or np.any(lengths > T):
@@ -67,7 +71,7 @@ def masked_softmax(scores: np.ndarray, mask: np.ndarray | None = None, axis: int
         scores: any shape.
         mask: bool, broadcastable to scores' shape, True = allowed; None = all allowed.
     """
-    scores = as_float_array("masked_softmax", "scores", scores)
+    scores = _checked_scores("masked_softmax", scores, axis)
     if mask is None:
         shifted = scores - scores.max(axis=axis, keepdims=True)  # exp never overflows
         exps = np.exp(shifted)
@@ -81,14 +85,28 @@ def masked_softmax(scores: np.ndarray, mask: np.ndarray | None = None, axis: int
     return exps / np.where(total > 0, total, 1.0)  # 0 / 1 = 0 on fully masked rows
 
 
+def _checked_scores(func: str, scores, axis) -> np.ndarray:
+    """``scores`` as a float array with a valid, non-empty ``axis`` to normalise along."""
+    scores = as_float_array(func, "scores", scores)
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or not -scores.ndim <= axis < scores.ndim:
+        raise ValueError(f"{func}: axis must be an int in [{-scores.ndim}, {scores.ndim}) for scores of "
+                         f"shape {format_shape(scores.shape)}, got {axis!r}")
+    if scores.shape[axis] == 0:
+        raise ShapeError(f"{func}: scores has shape {format_shape(scores.shape)}: axis {axis} is empty; "
+                         f"a softmax needs at least one entry")
+    return scores
+
+
 def _bool_mask(func: str, mask, shape: tuple) -> np.ndarray:
     mask = np.asarray(mask)
     if mask.dtype != bool:
         raise TypeError(f"{func}: mask must be boolean (True = may attend), got dtype {mask.dtype}; "
                         f"an additive float mask (0 / -inf) is not accepted here")
     try:
-        np.broadcast_shapes(mask.shape, shape)
+        broadcast = np.broadcast_shapes(mask.shape, shape)
     except ValueError:
+        broadcast = None
+    if broadcast != tuple(shape):  # a mask with more axes than the scores would grow them
         raise ShapeError(f"{func}: mask has shape {format_shape(mask.shape)}, which does not broadcast to the "
                          f"scores' shape {format_shape(shape)} (..., Tq, Tk)") from None
     return mask
@@ -119,6 +137,8 @@ def _check_qkv(func: str, q, k, v) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if k.shape[:-1] != v.shape[:-1]:
         raise ShapeError(f"{func}: k has shape {format_shape(k.shape)} but v has {format_shape(v.shape)}; "
                          f"expected v.shape[:-1] == k.shape[:-1] (one value per key)")
+    if k.shape[-2] == 0:
+        raise ShapeError(f"{func}: k has shape {format_shape(k.shape)}: Tk = 0 keys; expected at least one key")
     if q.shape[:-2] != k.shape[:-2]:
         raise ShapeError(f"{func}: q has batch axes {format_shape(q.shape[:-2])} but k has "
                          f"{format_shape(k.shape[:-2])}; expected the same leading axes")
@@ -152,6 +172,9 @@ def scaled_dot_product_attention_forward(q: np.ndarray, k: np.ndarray, v: np.nda
 
 def scaled_dot_product_attention_backward(dout: np.ndarray, cache: AttentionCache) -> tuple[np.ndarray, ...]:
     """(dq, dk, dv) of scaled dot-product attention, shapes of q, k, v; see the module docstring."""
+    if not isinstance(cache, AttentionCache):
+        raise TypeError(f"scaled_dot_product_attention_backward: cache must be the AttentionCache that "
+                        f"scaled_dot_product_attention_forward returned, got {type(cache).__name__}")
     q, k, v, weights, scale = cache
     dout = as_float_array("scaled_dot_product_attention_backward", "dout", dout)  # refuses complex and text
     expected = weights.shape[:-1] + (v.shape[-1],)
@@ -190,10 +213,16 @@ def additive_attention_forward(q: np.ndarray, k: np.ndarray, v: np.ndarray, W_q:
     if k.shape[:2] != v.shape[:2] or q.shape[0] != k.shape[0]:
         raise ShapeError(f"{func}: q {format_shape(q.shape)}, k {format_shape(k.shape)}, v {format_shape(v.shape)}; "
                          f"expected one batch size N and one value per key (v.shape[:2] == k.shape[:2])")
+    if k.shape[1] == 0:
+        raise ShapeError(f"{func}: k has shape {format_shape(k.shape)}: Tk = 0 keys; expected at least one key")
+    w = as_float_array(func, "w", w)
+    if w.ndim != 1 or w.size == 0:
+        raise ShapeError(f"{func}: w has shape {format_shape(w.shape)} but expected (A,) with A >= 1 attention units")
     A = len(w)
+    W_q, W_k, b = (as_float_array(func, name, a) for name, a in (("W_q", W_q), ("W_k", W_k), ("b", b)))
     for name, array, want in (("W_q", W_q, (q.shape[-1], A)), ("W_k", W_k, (k.shape[-1], A)), ("b", b, (A,))):
-        if np.shape(array) != want:
-            raise ShapeError(f"{func}: {name} has shape {format_shape(np.shape(array))} but expected "
+        if array.shape != want:
+            raise ShapeError(f"{func}: {name} has shape {format_shape(array.shape)} but expected "
                              f"{format_shape(want)} (A = len(w) = {A})")
     features = np.tanh((q @ W_q)[:, :, None, :] + (k @ W_k)[:, None, :, :] + b)  # (N, Tq, Tk, A)
     scores = features @ w  # (N, Tq, Tk)

@@ -24,6 +24,7 @@ from typing import Any, Callable
 import numpy as np
 
 from dlcore.data.sequences import build_vocabulary, encode, make_char_windows
+from dlcore.errors import ShapeError, expect_nonnegative_int, expect_positive_int, expect_real, format_shape
 from dlcore.scratch.embedding import Embedding
 from dlcore.scratch.linear import Linear
 from dlcore.scratch.losses import softmax_cross_entropy_backward, softmax_cross_entropy_forward
@@ -44,6 +45,8 @@ class CharLSTM(Module):
     def __init__(self, vocab_size: int, embedding_dim: int = 16, hidden_size: int = 64, *,
                  rng: np.random.Generator) -> None:
         super().__init__()
+        for name, value in (("vocab_size", vocab_size), ("embedding_dim", embedding_dim), ("hidden_size", hidden_size)):
+            expect_positive_int("CharLSTM", name, value)
         self.hidden_size = int(hidden_size)
         self.embedding = Embedding(vocab_size, embedding_dim, rng=rng)
         for key, value in init_recurrent_weights(embedding_dim, hidden_size, 4, rng).items():
@@ -56,6 +59,11 @@ class CharLSTM(Module):
 
     def run(self, ids: np.ndarray, cell_forward: CellForward, state=None):
         """Logits (T, N, V) for character ids (T, N), the final (h, c), and the per-step caches."""
+        ids = np.asarray(ids)
+        if ids.ndim != 2 or ids.shape[0] == 0:
+            raise ShapeError(f"CharLSTM.run: ids has shape {format_shape(ids.shape)} but expected (T, N) with T >= 1 "
+                             f"(time first)")
+        _check_cell("CharLSTM.run", "cell_forward", cell_forward)
         T, N = ids.shape
         h, c = state if state is not None else (np.zeros((N, self.hidden_size)), np.zeros((N, self.hidden_size)))
         inputs = self.embedding.forward(ids)  # (T, N, E)
@@ -81,6 +89,30 @@ class CharLSTM(Module):
         self.embedding.backward(np.stack(dinputs[::-1]))  # (T, N, E), back in time order
 
 
+def _check_cell(func: str, name: str, cell) -> None:
+    if not callable(cell):
+        raise TypeError(f"{func}: {name} must be a function (e.g. lstm_{name}), got "
+                        f"{type(cell).__name__}")
+
+
+def _check_text(func: str, name: str, text, minimum: int) -> None:
+    if not isinstance(text, str) or len(text) < minimum:
+        raise ValueError(f"{func}: {name} must be a str of at least {minimum} characters, got "
+                         f"{type(text).__name__} of length {len(text) if isinstance(text, str) else '?'}")
+
+
+def _check_vocabulary(func: str, model, vocabulary, text: str, text_name: str) -> None:
+    if not isinstance(model, CharLSTM):
+        raise TypeError(f"{func}: model must be a CharLSTM, got {type(model).__name__}")
+    V = model.embedding.weight.shape[0]
+    if not isinstance(vocabulary, str) or len(vocabulary) != V:
+        raise ValueError(f"{func}: vocabulary must be the str of the model's V = {V} characters (as train_char_lstm "
+                         f"returns it), got {type(vocabulary).__name__} of length {len(vocabulary)}")
+    unknown = sorted(set(text) - set(vocabulary))
+    if unknown:
+        raise ValueError(f"{func}: {text_name} has characters {''.join(unknown)!r} that are not in the vocabulary")
+
+
 def train_char_lstm(text: str, cell_forward: CellForward, cell_backward: CellBackward, *, hidden_size: int = 64,
                     embedding_dim: int = 16, seq_len: int = 16, batch_size: int = 32, num_steps: int = 200,
                     learning_rate: float = 0.02, max_norm: float = 1.0, seed: int = 0, vocabulary: str | None = None):
@@ -92,8 +124,19 @@ def train_char_lstm(text: str, cell_forward: CellForward, cell_backward: CellBac
     Returns:
         (model, vocabulary, losses): the training cross-entropy (nats per character) at every step.
     """
-    rng = np.random.default_rng(seed)
+    func = "train_char_lstm"
+    for name, value in (("hidden_size", hidden_size), ("embedding_dim", embedding_dim), ("seq_len", seq_len),
+                        ("batch_size", batch_size), ("num_steps", num_steps)):
+        expect_positive_int(func, name, value)
+    expect_real(func, "learning_rate", learning_rate, positive=True)
+    expect_real(func, "max_norm", max_norm, positive=True)
+    _check_cell(func, "cell_forward", cell_forward)
+    _check_cell(func, "cell_backward", cell_backward)
+    _check_text(func, "text", text, seq_len + 1)  # one window of seq_len inputs and the character after it
+    rng = np.random.default_rng(expect_nonnegative_int(func, "seed", seed))
     vocabulary = build_vocabulary(text) if vocabulary is None else vocabulary
+    if not isinstance(vocabulary, str) or set(text) - set(vocabulary):
+        raise ValueError(f"{func}: vocabulary must be a str holding every character of text")
     ids = encode(text, vocabulary)
     model = CharLSTM(len(vocabulary), embedding_dim, hidden_size, rng=rng)
     optimizer = Adam(model.parameters(), lr=learning_rate)
@@ -119,6 +162,11 @@ def char_lstm_loss(model: CharLSTM, vocabulary: str, text: str, cell_forward: Ce
     state from character to character; the first ``warmup`` predictions of each piece (made from a nearly
     empty state) are not counted.
     """
+    func = "char_lstm_loss"
+    num_streams = expect_positive_int(func, "num_streams", num_streams)
+    warmup = expect_nonnegative_int(func, "warmup", warmup)
+    _check_text(func, "text", text, 2)
+    _check_vocabulary(func, model, vocabulary, text, "text")
     ids = encode(text, vocabulary)
     T = (ids.size - 1) // num_streams  # characters per stream
     if T <= warmup:
@@ -139,7 +187,12 @@ def sample_char_lstm(model: CharLSTM, vocabulary: str, prompt: str, length: int,
     The state is carried from character to character; draws come from ``np.random.default_rng(seed)``.
     Temperature 0 means greedy (always the likeliest character).
     """
-    rng = np.random.default_rng(seed)
+    func = "sample_char_lstm"
+    length = expect_nonnegative_int(func, "length", length)
+    temperature = expect_real(func, "temperature", temperature, minimum=0.0)
+    _check_text(func, "prompt", prompt, 1)  # the first prediction needs a character to read
+    _check_vocabulary(func, model, vocabulary, prompt, "prompt")
+    rng = np.random.default_rng(expect_nonnegative_int(func, "seed", seed))
     logits, state, _ = model.run(encode(prompt, vocabulary).reshape(-1, 1), cell_forward)  # (T, N) = (len, 1)
     chars = []
     for _ in range(length):

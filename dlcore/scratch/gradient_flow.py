@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlcore.errors import (ShapeError, as_float_array, expect_generator, expect_positive_int, expect_real,
+                           expect_shape, format_shape)
 from dlcore.scratch.gru import gru_cell_backward, gru_cell_forward
 from dlcore.scratch.lstm import lstm_cell_backward, lstm_cell_forward
 from dlcore.scratch.rnn import rnn_cell_backward, rnn_cell_forward
@@ -26,18 +28,28 @@ __all__ = ["GATES", "recurrent_weights", "state_gradient_norms"]
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
+def _check_kind(func: str, kind) -> None:
+    if not isinstance(kind, str) or kind not in GATES:
+        raise ValueError(f"{func}: kind must be one of {sorted(GATES)}, got {kind!r}")
+
+
 def recurrent_weights(kind: str, input_size: int, hidden_size: int, *, recurrent_scale: float = 1.0,
-                      memory_bias: float = 0.0, rng: np.random.Generator | None = None) -> list[np.ndarray]:
+                      memory_bias: float = 0.0, rng: np.random.Generator) -> list[np.ndarray]:
     """Weights [W_ih, W_hh, b_ih, b_hh] in PyTorch's layout with a chosen size of the recurrent matrix.
 
     Each Hh x Hh block of W_hh is recurrent_scale * G / sqrt(Hh) with G standard normal, so
     its spectral radius is close to recurrent_scale; the rest is PyTorch's U(-1/sqrt(Hh), 1/sqrt(Hh)).
     memory_bias is added to the bias of the gate that keeps the old state: the LSTM's forget gate f
     (a common initialisation is 1) and the GRU's update gate z (h' = (1 - z) n + z h). The RNN has no such gate.
+    ``rng`` is required (no hidden seed): pass ``np.random.default_rng(0)`` to reproduce a figure.
     """
-    if kind not in GATES:
-        raise ValueError(f"recurrent_weights: kind must be one of {sorted(GATES)}, got {kind!r}")
-    rng = np.random.default_rng(0) if rng is None else rng
+    func = "recurrent_weights"
+    _check_kind(func, kind)
+    input_size = expect_positive_int(func, "input_size", input_size)
+    hidden_size = expect_positive_int(func, "hidden_size", hidden_size)
+    recurrent_scale = expect_real(func, "recurrent_scale", recurrent_scale)
+    memory_bias = expect_real(func, "memory_bias", memory_bias)
+    expect_generator(func, rng)
     G, Hh, bound = GATES[kind], hidden_size, 1.0 / np.sqrt(hidden_size)
     W_ih = rng.uniform(-bound, bound, size=(G * Hh, input_size))
     W_hh = recurrent_scale * rng.standard_normal((G * Hh, Hh)) / np.sqrt(Hh)
@@ -60,8 +72,16 @@ def state_gradient_norms(kind: str, x: np.ndarray, weights, upstream: np.ndarray
     Returns:
         (T + 1,) the mean over the batch of ||dL/dh_t||_2.
     """
+    func = "state_gradient_norms"
+    _check_kind(func, kind)
+    x = as_float_array(func, "x", x)
+    if x.ndim != 3 or x.shape[0] == 0:
+        raise ShapeError(f"{func}: x has shape {format_shape(x.shape)} but expected (T, N, D) with T >= 1")
+    if not isinstance(weights, (list, tuple)) or len(weights) != 4:
+        raise TypeError(f"{func}: weights must be the list [W_ih, W_hh, b_ih, b_hh] that recurrent_weights returns, "
+                        f"got {type(weights).__name__} {weights!r:.60}")
     T, N, _ = x.shape
-    Hh = weights[1].shape[1]
+    Hh = np.shape(weights[1])[-1] if np.ndim(weights[1]) else 1  # the first cell step names a malformed W_hh
     h, c = np.zeros((N, Hh)), np.zeros((N, Hh))
     caches = []
     for t in range(T):
@@ -70,7 +90,10 @@ def state_gradient_norms(kind: str, x: np.ndarray, weights, upstream: np.ndarray
         else:
             h, cache = (rnn_cell_forward if kind == "rnn" else gru_cell_forward)(x[t], h, *weights)
         caches.append(cache)
-    dh = np.full((N, Hh), 1.0 / np.sqrt(Hh)) if upstream is None else np.asarray(upstream, dtype=np.float64)
+    if upstream is not None:  # checked after the forward steps, which name a malformed weight
+        upstream = as_float_array(func, "upstream", upstream)
+        expect_shape(func, "upstream", upstream, (N, Hh), "(N, Hh)", "the shape of h_T")
+    dh = np.full((N, Hh), 1.0 / np.sqrt(Hh)) if upstream is None else upstream
     dc = np.zeros((N, Hh))
     norms = np.empty(T + 1)
     norms[T] = np.linalg.norm(dh, axis=1).mean()

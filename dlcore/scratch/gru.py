@@ -35,7 +35,7 @@ from typing import NamedTuple
 import numpy as np
 
 from dlcore.errors import ShapeError, as_float_array, expect_shape, format_shape
-from dlcore.scratch.rnn import RecurrentLayer, check_recurrent_inputs
+from dlcore.scratch.rnn import RecurrentLayer, check_cache, check_recurrent_inputs
 
 __all__ = ["GRUCellCache", "GRUCache", "gru_cell_forward", "gru_cell_backward", "gru_forward", "gru_backward", "GRU"]
 
@@ -91,7 +91,7 @@ def gru_cell_forward(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
     """
     func = "gru_cell_forward"
     x_t, h_prev, W_ih, W_hh, b_ih, b_hh = check_recurrent_inputs(func, x_t, h_prev, W_ih, W_hh, b_ih, b_hh, 3,
-                                                                 GATE_NAMES)
+                                                                 GATE_NAMES, names=("x_t", "h_prev"))
     if x_t.ndim != 2:
         raise ShapeError(f"{func}: x_t has shape {format_shape(x_t.shape)} but expected (N, D): one step")
     Hh = W_hh.shape[1]
@@ -105,6 +105,7 @@ def gru_cell_backward(dh, cache: GRUCellCache):
     Returns:
         dx_t (N, D), dh_prev (N, Hh), dW_ih (3 Hh, D), dW_hh (3 Hh, Hh), db_ih (3 Hh,), db_hh (3 Hh,).
     """
+    check_cache("gru_cell_backward", cache, GRUCellCache, "gru_cell_forward")
     dh = as_float_array("gru_cell_backward", "dh", dh)
     expect_shape("gru_cell_backward", "dh", dh, cache.n.shape, "(N, Hh)", "the cell's output shape")
     Hh = cache.n.shape[1]
@@ -164,6 +165,7 @@ def gru_backward(dout, cache: GRUCache, dh_n=None):
         dx (T, N, D), dh0 (N, Hh), dW_ih (3 Hh, D), dW_hh (3 Hh, Hh), db_ih (3 Hh,), db_hh (3 Hh,).
     """
     func = "gru_backward"
+    check_cache(func, cache, GRUCache, "gru_forward")
     x, h0, r, z, n, hn, out, W_ih, W_hh = cache
     dout = as_float_array(func, "dout", dout)
     expect_shape(func, "dout", dout, out.shape, "(T, N, Hh)", "the forward output's shape")

@@ -35,7 +35,7 @@ from typing import NamedTuple
 import numpy as np
 
 from dlcore.errors import ShapeError, as_float_array, expect_shape, format_shape
-from dlcore.scratch.rnn import RecurrentLayer, check_recurrent_inputs
+from dlcore.scratch.rnn import RecurrentLayer, check_cache, check_recurrent_inputs
 
 __all__ = ["LSTMCellCache", "LSTMCache", "lstm_cell_forward", "lstm_cell_backward", "lstm_forward",
            "lstm_backward", "LSTM"]
@@ -88,7 +88,7 @@ def lstm_cell_forward(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
     """
     func = "lstm_cell_forward"
     x_t, h_prev, W_ih, W_hh, b_ih, b_hh = check_recurrent_inputs(func, x_t, h_prev, W_ih, W_hh, b_ih, b_hh, 4,
-                                                                 GATE_NAMES)
+                                                                 GATE_NAMES, names=("x_t", "h_prev"))
     if x_t.ndim != 2:
         raise ShapeError(f"{func}: x_t has shape {format_shape(x_t.shape)} but expected (N, D): one step")
     c_prev = as_float_array(func, "c_prev", c_prev)
@@ -106,6 +106,7 @@ def lstm_cell_backward(dh, dc, cache: LSTMCellCache):
     Returns:
         dx_t (N, D), dh_prev (N, Hh), dc_prev (N, Hh), dW_ih (4 Hh, D), dW_hh (4 Hh, Hh), db_ih, db_hh (4 Hh,).
     """
+    check_cache("lstm_cell_backward", cache, LSTMCellCache, "lstm_cell_forward")
     shape = cache.tanh_c.shape
     dh = as_float_array("lstm_cell_backward", "dh", dh)
     dc = as_float_array("lstm_cell_backward", "dc", dc)
@@ -191,6 +192,7 @@ def lstm_backward(dout, cache: LSTMCache, dh_n=None, dc_n=None):
         dx (T, N, D), dh0 (N, Hh), dc0 (N, Hh), dW_ih (4 Hh, D), dW_hh (4 Hh, Hh), db_ih, db_hh (4 Hh,).
     """
     func = "lstm_backward"
+    check_cache(func, cache, LSTMCache, "lstm_forward")
     x, h0, c0, acts, c, tanh_c, out, W_ih, W_hh = cache
     dout = as_float_array(func, "dout", dout)
     expect_shape(func, "dout", dout, out.shape, "(T, N, Hh)", "the forward output's shape")

@@ -40,7 +40,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from dlcore.errors import ShapeError, as_float_array, expect_shape, format_shape
+from dlcore.errors import (ShapeError, as_float_array, expect_generator, expect_positive_int, expect_shape,
+                           format_shape)
 from dlcore.scratch.module import Module, Parameter
 
 __all__ = [
@@ -51,41 +52,57 @@ __all__ = [
 PARAMETER_NAMES = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
 
 
-def check_recurrent_inputs(func: str, x, h0, W_ih, W_hh, b_ih, b_hh, gates: int, gate_names: str):
+def check_recurrent_inputs(func: str, x, h0, W_ih, W_hh, b_ih, b_hh, gates: int, gate_names: str, *,
+                           names: tuple[str, str] = ("x", "h0")):
     """Validate a layer's (or, with T absent, a cell's) inputs; return them as float arrays.
 
     ``x`` is (T, N, D) for a layer or (N, D) for a cell; the weights must be (G Hh, D),
-    (G Hh, Hh), (G Hh,), (G Hh,) with G = ``gates``.
+    (G Hh, Hh), (G Hh,), (G Hh,) with G = ``gates``, Hh >= 1. ``names`` are the caller's names
+    for x and h0 (a cell's ``("x_t", "h_prev")``), so that a message names the argument passed.
     """
-    x = as_float_array(func, "x", x)
+    x_name, h_name = names
+    x = as_float_array(func, x_name, x)
     if x.ndim not in (2, 3):
-        raise ShapeError(f"{func}: x has shape {format_shape(x.shape)} but expected (T, N, D) for a sequence "
+        raise ShapeError(f"{func}: {x_name} has shape {format_shape(x.shape)} but expected (T, N, D) for a sequence "
                          f"(time first, as nn.RNN with batch_first=False) or (N, D) for one step")
     if x.ndim == 3 and x.shape[0] == 0:
-        raise ShapeError(f"{func}: x has shape {format_shape(x.shape)}: a sequence of T = 0 steps; expected at "
+        raise ShapeError(f"{func}: {x_name} has shape {format_shape(x.shape)}: a sequence of T = 0 steps; expected at "
                          f"least one step")
     W_ih, W_hh = as_float_array(func, "W_ih", W_ih), as_float_array(func, "W_hh", W_hh)
     b_ih, b_hh = as_float_array(func, "b_ih", b_ih), as_float_array(func, "b_hh", b_hh)
     if W_hh.ndim != 2 or W_hh.shape[0] != gates * W_hh.shape[1]:
         raise ShapeError(f"{func}: W_hh has shape {format_shape(W_hh.shape)} but expected ({gates} Hh, Hh): "
                          f"{gates} block(s) of rows ({gate_names}), one column per hidden unit")
+    if W_hh.shape[1] == 0:
+        raise ShapeError(f"{func}: W_hh has shape {format_shape(W_hh.shape)}: hidden size Hh = 0; expected Hh >= 1")
     Hh = W_hh.shape[1]
     D = x.shape[-1]
-    expect_shape(func, "W_ih", W_ih, (gates * Hh, D), f"({gates} Hh, D)", f"Hh = {Hh} from W_hh, D = x.shape[-1]")
+    expect_shape(func, "W_ih", W_ih, (gates * Hh, D), f"({gates} Hh, D)", f"Hh = {Hh} from W_hh, D = {x_name}.shape[-1]")
     expect_shape(func, "b_ih", b_ih, (gates * Hh,), f"({gates} Hh,)", f"Hh = {Hh}")
     expect_shape(func, "b_hh", b_hh, (gates * Hh,), f"({gates} Hh,)", f"Hh = {Hh}")
-    h0 = as_float_array(func, "h0", h0)
-    expect_shape(func, "h0", h0, (x.shape[-2], Hh), "(N, Hh)", f"N = {x.shape[-2]} from x, Hh = {Hh}")
+    h0 = as_float_array(func, h_name, h0)
+    expect_shape(func, h_name, h0, (x.shape[-2], Hh), "(N, Hh)", f"N = {x.shape[-2]} from {x_name}, Hh = {Hh}")
     return x, h0, W_ih, W_hh, b_ih, b_hh
 
 
 def init_recurrent_weights(input_size: int, hidden_size: int, gates: int,
                            rng: np.random.Generator) -> dict[str, np.ndarray]:
     """PyTorch's default: every weight and bias drawn from U(-1/sqrt(Hh), 1/sqrt(Hh)), keyed by PyTorch's names."""
+    func = "init_recurrent_weights"
+    input_size = expect_positive_int(func, "input_size", input_size)
+    hidden_size = expect_positive_int(func, "hidden_size", hidden_size)
+    gates = expect_positive_int(func, "gates", gates)
+    expect_generator(func, rng)
     bound = 1.0 / np.sqrt(hidden_size)
     shapes = [(gates * hidden_size, input_size), (gates * hidden_size, hidden_size),
               (gates * hidden_size,), (gates * hidden_size,)]
     return {name: rng.uniform(-bound, bound, size=shape) for name, shape in zip(PARAMETER_NAMES, shapes)}
+
+
+def check_cache(func: str, cache, kind: type, forward: str) -> None:
+    """Raise a TypeError naming ``cache`` unless it is the record that ``forward`` returns."""
+    if not isinstance(cache, kind):
+        raise TypeError(f"{func}: cache must be the {kind.__name__} that {forward} returned, got {type(cache).__name__}")
 
 
 # ---------------------------------------------------------------- one step
@@ -111,7 +128,7 @@ def rnn_cell_forward(x_t, h_prev, W_ih, W_hh, b_ih, b_hh) -> tuple[np.ndarray, R
         h (N, Hh) and the cache. Raises ShapeError on inconsistent shapes.
     """
     x_t, h_prev, W_ih, W_hh, b_ih, b_hh = check_recurrent_inputs(
-        "rnn_cell_forward", x_t, h_prev, W_ih, W_hh, b_ih, b_hh, 1, "one tanh layer")
+        "rnn_cell_forward", x_t, h_prev, W_ih, W_hh, b_ih, b_hh, 1, "one tanh layer", names=("x_t", "h_prev"))
     if x_t.ndim != 2:
         raise ShapeError(f"rnn_cell_forward: x_t has shape {format_shape(x_t.shape)} but expected (N, D): one step")
     h = np.tanh(x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)
@@ -124,6 +141,7 @@ def rnn_cell_backward(dh, cache: RNNCellCache):
     Returns:
         dx_t (N, D), dh_prev (N, Hh), dW_ih (Hh, D), dW_hh (Hh, Hh), db_ih (Hh,), db_hh (Hh,).
     """
+    check_cache("rnn_cell_backward", cache, RNNCellCache, "rnn_cell_forward")
     dh = as_float_array("rnn_cell_backward", "dh", dh)
     expect_shape("rnn_cell_backward", "dh", dh, cache.h.shape, "(N, Hh)", "the cell's output shape")
     da = dh * (1.0 - cache.h * cache.h)  # tanh'(a) = 1 - tanh(a)^2
@@ -190,6 +208,7 @@ def rnn_backward(dout, cache: RNNCache, dh_n=None):
     Returns:
         dx (T, N, D), dh0 (N, Hh), dW_ih (Hh, D), dW_hh (Hh, Hh), db_ih (Hh,), db_hh (Hh,).
     """
+    check_cache("rnn_backward", cache, RNNCache, "rnn_forward")
     x, h0, out, W_ih, W_hh = cache
     dout = as_float_array("rnn_backward", "dout", dout)
     expect_shape("rnn_backward", "dout", dout, out.shape, "(T, N, Hh)", "the forward output's shape")
@@ -220,14 +239,12 @@ class RecurrentLayer(Module):
 
     gates = 1
 
-    def __init__(self, input_size: int, hidden_size: int, *, rng: np.random.Generator | None = None) -> None:
+    def __init__(self, input_size: int, hidden_size: int, *, rng: np.random.Generator) -> None:
         super().__init__()
         name = type(self).__name__
-        for label, value in (("input_size", input_size), ("hidden_size", hidden_size)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name}: {label} must be a positive int, got {value!r}")
-        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
-        rng = np.random.default_rng(0) if rng is None else rng
+        self.input_size = expect_positive_int(name, "input_size", input_size)
+        self.hidden_size = expect_positive_int(name, "hidden_size", hidden_size)
+        expect_generator(name, rng)  # required, as Linear's: two layers must not start identical by default
         for key, value in init_recurrent_weights(self.input_size, self.hidden_size, self.gates, rng).items():
             setattr(self, key, Parameter(value, key))
         self.h_n: np.ndarray | None = None
@@ -256,6 +273,9 @@ class RecurrentLayer(Module):
     def load_torch_state_dict(self, state_dict) -> None:
         """Copy weights from a one-layer PyTorch module's ``state_dict()`` (shapes must match)."""
         for key in PARAMETER_NAMES:
+            if key not in state_dict:
+                raise ValueError(f"{type(self).__name__}.load_torch_state_dict: state_dict has no {key!r}; expected the "
+                                 f"state_dict() of a one-layer nn.{type(self).__name__} with biases")
             value = np.asarray(state_dict[key].detach().cpu().numpy(), dtype=np.float64)
             expect_shape(f"{type(self).__name__}.load_torch_state_dict", key, value, getattr(self, key).shape)
             getattr(self, key).value = value.copy()

@@ -28,7 +28,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from dlcore.errors import ShapeError, as_float_array, format_shape
+from dlcore.errors import (ShapeError, as_float_array, expect_nonnegative_int, expect_positive_int, expect_real,
+                           expect_shape, format_shape)
 from dlcore.scratch.attention import scaled_dot_product_attention_forward
 
 __all__ = [
@@ -44,8 +45,9 @@ def sinusoidal_positional_encoding(T: int, E: int, base: float = 10000.0) -> np.
     Column pair i is a rotation with angular frequency base^(-2i/E) (wavelengths 2 pi .. 2 pi base),
     so PE[p + k] is a fixed linear map (a rotation per pair) of PE[p], whatever p.
     """
-    if T < 0 or E < 1:
-        raise ValueError(f"sinusoidal_positional_encoding: need T >= 0 and E >= 1, got T={T}, E={E}")
+    func = "sinusoidal_positional_encoding"
+    T, E = expect_nonnegative_int(func, "T", T), expect_positive_int(func, "E", E)
+    base = expect_real(func, "base", base, positive=True)
     positions = np.arange(T, dtype=np.float64)[:, None]  # (T, 1)
     frequencies = base ** (-np.arange(0, E, 2, dtype=np.float64) / E)  # (ceil(E/2),)
     angles = positions * frequencies  # (T, ceil(E/2))
@@ -69,8 +71,7 @@ def layer_norm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: 
         if array.shape != (E,):
             raise ShapeError(f"{func}: {name} has shape {format_shape(array.shape)} but expected (E,) = ({E},) "
                              f"with E = x.shape[-1]")
-    if not (isinstance(eps, (int, float, np.floating)) and np.isfinite(eps) and eps > 0):
-        raise ValueError(f"{func}: eps must be a finite number > 0 (it keeps the division defined), got {eps!r}")
+    eps = expect_real(func, "eps", eps, positive=True)  # it keeps the division defined
     mean = x.mean(axis=-1, keepdims=True)
     var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)  # biased, as in nn.LayerNorm
     return (x - mean) / np.sqrt(var + eps) * gamma + beta
@@ -145,8 +146,10 @@ def multi_head_attention_forward(query: np.ndarray, key: np.ndarray, value: np.n
                          f"{format_shape(value.shape)}; expected (N, Tq, E), (N, Tk, E), (N, Tk, E)")
     N, Tq, E = query.shape
     Tk = key.shape[1]
-    if isinstance(num_heads, (bool, np.bool_)) or not isinstance(num_heads, (int, np.integer)) or num_heads < 1:
-        raise ValueError(f"{func}: num_heads must be a positive integer, got {num_heads!r}")
+    num_heads = expect_positive_int(func, "num_heads", num_heads)
+    if E == 0 or Tk == 0:
+        raise ShapeError(f"{func}: query {format_shape(query.shape)} and key {format_shape(key.shape)}; expected "
+                         f"E >= 1 features and Tk >= 1 keys")
     if E % num_heads:
         raise ValueError(f"{func}: num_heads = {num_heads} must divide the embedding size E = {E}")
     params = _checked_params(func, params, E)
@@ -165,6 +168,14 @@ def multi_head_attention_forward(query: np.ndarray, key: np.ndarray, value: np.n
 
 def mha_params_from_torch(module) -> MultiHeadParams:
     """The float64 NumPy weights of a ``torch.nn.MultiheadAttention`` (same kdim/vdim as E, with biases)."""
+    import torch
+
+    if not isinstance(module, torch.nn.MultiheadAttention):
+        raise TypeError(f"mha_params_from_torch: module must be a torch.nn.MultiheadAttention, got "
+                        f"{type(module).__name__}")
+    if module.in_proj_weight is None or module.in_proj_bias is None or module.out_proj.bias is None:
+        raise ValueError("mha_params_from_torch: module must have kdim = vdim = embed_dim and bias=True (one "
+                         "stacked in_proj_weight and biases), as MultiHeadParams holds")
     E = module.embed_dim
     W = module.in_proj_weight.detach().double().numpy()  # (3E, E): rows of W_q, W_k, W_v stacked
     b = module.in_proj_bias.detach().double().numpy()  # (3E,)
@@ -189,11 +200,35 @@ class EncoderBlockParams(NamedTuple):
     eps: float = 1e-5
 
 
+def _checked_block(func: str, params: EncoderBlockParams, E: int) -> EncoderBlockParams:
+    """The block's arrays as float arrays of the shapes in EncoderBlockParams (F from W_1), or a named error."""
+    if not isinstance(params, EncoderBlockParams):
+        raise TypeError(f"{func}: params must be an EncoderBlockParams, got {type(params).__name__}")
+    W_1 = as_float_array(func, "params.W_1", params.W_1)
+    if W_1.ndim != 2 or W_1.shape[1] == 0:
+        raise ShapeError(f"{func}: params.W_1 has shape {format_shape(W_1.shape)} but expected (E, F) with F >= 1")
+    F = W_1.shape[1]
+    checked = {"W_1": W_1}
+    for name, shape, labels in (("W_1", (E, F), "(E, F)"), ("b_1", (F,), "(F,)"), ("W_2", (F, E), "(F, E)"),
+                                ("b_2", (E,), "(E,)"), ("gamma_1", (E,), "(E,)"), ("beta_1", (E,), "(E,)"),
+                                ("gamma_2", (E,), "(E,)"), ("beta_2", (E,), "(E,)")):
+        array = as_float_array(func, f"params.{name}", getattr(params, name))
+        expect_shape(func, f"params.{name}", array, shape, labels, f"E = x.shape[2] = {E}, F = params.W_1.shape[1]")
+        checked[name] = array
+    return params._replace(**checked)
+
+
 def transformer_encoder_block_forward(x: np.ndarray, params: EncoderBlockParams, num_heads: int, *,
                                       key_padding_mask: np.ndarray | None = None,
                                       attn_mask: np.ndarray | None = None, norm_first: bool = False) -> np.ndarray:
     """One encoder block on x (N, T, E) -> (N, T, E); post-norm unless norm_first (see the module docstring)."""
-    p = params
+    func = "transformer_encoder_block_forward"
+    x = as_float_array(func, "x", x)
+    if x.ndim != 3:
+        raise ShapeError(f"{func}: x has shape {format_shape(x.shape)} but expected (N, T, E)")
+    if not isinstance(norm_first, (bool, np.bool_)):
+        raise TypeError(f"{func}: norm_first must be True or False, got {norm_first!r}")
+    p = _checked_block(func, params, x.shape[2])
 
     def attention(h):
         return multi_head_attention_forward(h, h, h, p.attention, num_heads, key_padding_mask=key_padding_mask,
@@ -217,6 +252,18 @@ def transformer_encoder_block_forward(x: np.ndarray, params: EncoderBlockParams,
 
 def encoder_block_params_from_torch(layer) -> EncoderBlockParams:
     """The float64 NumPy weights of a ``torch.nn.TransformerEncoderLayer`` (ReLU activation)."""
+    import torch
+    import torch.nn.functional as F
+
+    if not isinstance(layer, torch.nn.TransformerEncoderLayer):
+        raise TypeError(f"encoder_block_params_from_torch: layer must be a torch.nn.TransformerEncoderLayer, got "
+                        f"{type(layer).__name__}")
+    if not (layer.activation is F.relu or isinstance(layer.activation, torch.nn.ReLU)):
+        raise ValueError(f"encoder_block_params_from_torch: layer must use the ReLU activation (the block's "
+                         f"feed-forward is relu), got {layer.activation!r}")
+    if layer.linear1.bias is None or layer.norm1.bias is None:
+        raise ValueError("encoder_block_params_from_torch: layer must have biases (bias=True)")
+
     def numpy(t):
         return t.detach().double().numpy().copy()
 
