@@ -491,7 +491,7 @@ def test_clipping_delegation_and_not_done():
             raise ValueError("max_norm must be positive")
         return clip_grad_norm(parameters, max_norm, norm_type)
 
-    _fails(ch07.check_clipping, delegating, train_clipped_loop, message="dlcore.training.clipping.clip_grad_norm",
+    _fails(ch07.check_clipping, delegating, train_clipped_loop, message="dlcore.scratch.clipping.clip_grad_norm",
            mistake="delegates-to-reference")
 
     def through_torch(parameters, max_norm, norm_type=2.0):

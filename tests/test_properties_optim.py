@@ -9,6 +9,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dlcore.scratch import clipping as C
 from dlcore.scratch import lr_decay as LD
 from dlcore.scratch import optim as O
 from dlcore.scratch import schedules as S
@@ -169,4 +170,42 @@ def test_decay_runs_agree_with_the_closed_form_and_with_a_plain_loop(seed, num_s
                                    lambda p: O.SGD(p, lr=0.1), 0), "record_every"),
 ])
 def test_bad_arguments_are_named(call, argument):
+    rejects(call, argument)
+
+
+# ---------------------------------------------------------------- gradient clipping
+
+covers(C.total_grad_norm, C.clip_grad_norm, C.clip_grad_value)
+
+
+@given(grads=st.lists(floats((2, 3), -10, 10), min_size=1, max_size=3), max_norm=st.floats(0.01, 20),
+       norm_type=st.sampled_from([1.0, 2.0, 3.0, float("inf")]), clip_value=st.floats(0.01, 5))
+def test_clipping_equals_torch_nn_utils(grads, max_norm, norm_type, clip_value):
+    ours = [Parameter(np.zeros((2, 3))) for _ in grads]
+    theirs = [torch.nn.Parameter(torch.zeros(2, 3, dtype=torch.float64)) for _ in grads]
+    for parameter, tensor, grad in zip(ours, theirs, grads):
+        parameter.accumulate(grad)
+        tensor.grad = torch_of(grad)
+    assert C.total_grad_norm(ours, norm_type) == pytest.approx(
+        float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(t.grad, norm_type) for t in theirs]),
+                                       norm_type)), rel=1e-12, abs=1e-12)
+    total = C.clip_grad_norm(ours, max_norm, norm_type)
+    total_t = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type)
+    assert total == pytest.approx(float(total_t), rel=1e-12, abs=1e-12)
+    for parameter, tensor in zip(ours, theirs):
+        close(parameter.grad, tensor.grad, rtol=1e-9, atol=1e-12)
+    C.clip_grad_value(ours, clip_value)
+    torch.nn.utils.clip_grad_value_(theirs, clip_value)
+    for parameter, tensor in zip(ours, theirs):
+        close(parameter.grad, tensor.grad)
+
+
+@pytest.mark.parametrize("call, argument", [
+    (lambda: C.clip_grad_norm([Parameter(np.ones(2))], 0.0), "max_norm"),
+    (lambda: C.clip_grad_norm([Parameter(np.ones(2))], float("nan")), "max_norm"),
+    (lambda: C.clip_grad_norm([np.ones(2)], 1.0), "parameters"),
+    (lambda: C.total_grad_norm([Parameter(np.ones(2))], norm_type=0), "norm_type"),
+    (lambda: C.clip_grad_value([Parameter(np.ones(2))], -1.0), "clip_value"),
+])
+def test_clipping_bad_arguments_are_named(call, argument):
     rejects(call, argument)

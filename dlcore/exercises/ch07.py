@@ -29,7 +29,7 @@ from dlcore.scratch.batchnorm import (BatchNorm1d, batchnorm_backward, batchnorm
                                       update_running_stats)
 from dlcore.scratch.dropout import Dropout, dropout_backward, dropout_forward
 from dlcore.scratch.module import Parameter
-from dlcore.training.clipping import clip_grad_norm, total_grad_norm
+from dlcore.scratch.clipping import clip_grad_norm, total_grad_norm
 
 __all__ = [
     "check_regime_prediction", "check_output_variance", "check_init_weights", "check_batchnorm", "check_clipping",

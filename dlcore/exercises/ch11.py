@@ -32,7 +32,7 @@ from dlcore.scratch.gradient_flow import recurrent_weights, state_gradient_norms
 from dlcore.scratch.gru import gru_cell_forward
 from dlcore.scratch.lstm import LSTMCellCache, lstm_cell_backward, lstm_cell_forward
 from dlcore.scratch.rnn import rnn_backward, rnn_cell_backward, rnn_cell_forward, rnn_forward
-from dlcore.training.clipping import clip_grad_norm
+from dlcore.scratch.clipping import clip_grad_norm
 
 _gru = importlib.import_module("dlcore.scratch.gru")  # the modules (dlcore.scratch re-exports functions of
 _lstm = importlib.import_module("dlcore.scratch.lstm")  # the same names): their private step helpers are forbidden too

@@ -8,7 +8,7 @@ The LSTM is unrolled in Python with a *cell*: ``cell_forward(x_t, h_prev, c_prev
 with nn.LSTMCell's layout (gate blocks i, f, g, o). Chapter 11 passes the learner's own cell (exercises
 11.6 and 11.8), or dlcore's :func:`~dlcore.scratch.lstm.lstm_cell_forward` / ``lstm_cell_backward``.
 Backpropagation through time adds every step's weight gradients; the total gradient norm is clipped
-(:func:`~dlcore.training.clipping.clip_grad_norm`) before each Adam step. Everything is float64, so the
+(:func:`~dlcore.scratch.clipping.clip_grad_norm`) before each Adam step. Everything is float64, so the
 numbers do not depend on the CPU's vector instructions.
 
 Public API: ``CharLSTM(vocab_size, embedding_dim, hidden_size, rng=...)``,
@@ -31,7 +31,7 @@ from dlcore.scratch.losses import softmax_cross_entropy_backward, softmax_cross_
 from dlcore.scratch.module import Module, Parameter
 from dlcore.scratch.optim import Adam
 from dlcore.scratch.rnn import PARAMETER_NAMES, init_recurrent_weights
-from dlcore.training.clipping import clip_grad_norm
+from dlcore.scratch.clipping import clip_grad_norm
 
 __all__ = ["CharLSTM", "train_char_lstm", "char_lstm_loss", "sample_char_lstm"]
 

@@ -3,7 +3,7 @@
     h_1..h_T = recurrent layer(x_1..x_T);   logits_t = h_t W + b;   L = mean_t,n CE(logits_t, y_t)
 
 Training runs backpropagation through time with the scratch kernels, clips the
-total gradient norm (dlcore.training.clipping) and steps with the scratch Adam.
+total gradient norm (dlcore.scratch.clipping) and steps with the scratch Adam.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dlcore.scratch.lstm import LSTM
 from dlcore.scratch.module import Module
 from dlcore.scratch.optim import Adam
 from dlcore.scratch.rnn import RNN
-from dlcore.training.clipping import clip_grad_norm
+from dlcore.scratch.clipping import clip_grad_norm
 
 __all__ = ["LAYERS", "SequenceClassifier", "train_sequence_classifier", "per_step_accuracy"]
 

@@ -4,7 +4,6 @@
 - ``events``    the named events the loop emits ("train_start", "step_end", "epoch_end", "train_end")
 - ``history``   History: losses per step and epoch, per-layer snapshots
 - ``stats``     the per-layer statistics (means, spreads, fixed-bin histograms, dead units, update ratios)
-- ``clipping``  gradient clipping, as torch.nn.utils
 - ``models``    deep MLPs by depth / activation / init / norm / dropout / residual (``torch_models``: in PyTorch)
 - ``kernel_layers`` batch norm and dropout layers that run given functions (the learner's, in chapter 07)
 - ``scratch_adapter``, ``torch_adapter``: how the loop drives each kind of model
@@ -12,7 +11,7 @@
 Importing this package does not import torch or matplotlib.
 """
 
-from dlcore.training.clipping import clip_grad_norm, clip_grad_value, total_grad_norm
+from dlcore.scratch.clipping import clip_grad_norm, clip_grad_value, total_grad_norm
 from dlcore.training.events import EVENT_NAMES, EventBus, TrainingEvent
 from dlcore.training.history import History
 from dlcore.training.loop import Trainer, measure, train

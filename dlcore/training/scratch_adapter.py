@@ -21,7 +21,7 @@ import numpy as np
 from dlcore.scratch.activations import Activation
 from dlcore.scratch.module import Module, Sequential
 from dlcore.scratch.train import LOSSES
-from dlcore.training.clipping import clip_grad_norm
+from dlcore.scratch.clipping import clip_grad_norm
 
 __all__ = ["StepOutput", "ScratchAdapter", "all_modules"]
 
