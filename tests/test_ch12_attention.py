@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from dlcore.errors import ShapeError
 from dlcore.gradcheck import check_gradients
-from dlcore.scratch.attention import (additive_attention_forward, causal_mask, masked_softmax, padding_mask,
+from dlcore.scratch.attention import (additive_attention, causal_mask, masked_softmax, padding_mask,
                                       scaled_dot_product_attention_backward, scaled_dot_product_attention_forward)
 from dlcore.scratch.transformer import (encoder_block_params_from_torch, mha_params_from_torch,
                                         multi_head_attention_forward, sinusoidal_positional_encoding,
@@ -134,7 +134,7 @@ def test_additive_attention_against_torch_formula(rng):
     q, k, v = rng.standard_normal((N, Tq, Dq)), rng.standard_normal((N, Tk, Dk)), rng.standard_normal((N, Tk, dv))
     W_q, W_k, b, w = rng.standard_normal((Dq, A)), rng.standard_normal((Dk, A)), rng.standard_normal(A), rng.standard_normal(A)
     mask = padding_mask([5, 2], Tk)[:, None, :]
-    out, weights = additive_attention_forward(q, k, v, W_q, W_k, b, w, mask)
+    out, weights = additive_attention(q, k, v, W_q, W_k, b, w, mask)
     t = {name: torch.tensor(a) for name, a in dict(q=q, k=k, v=v, W_q=W_q, W_k=W_k, b=b, w=w).items()}
     scores = torch.tanh((t["q"] @ t["W_q"])[:, :, None] + (t["k"] @ t["W_k"])[:, None] + t["b"]) @ t["w"]
     expected = torch.softmax(scores.masked_fill(~torch.tensor(mask), float("-inf")), -1)
@@ -142,7 +142,7 @@ def test_additive_attention_against_torch_formula(rng):
     assert np.allclose(out, (expected @ t["v"]).numpy(), **TOL)
     assert np.all(weights[1, :, 2:] == 0)
     with pytest.raises(ShapeError, match=r"W_k has shape \(4, 7\) but expected \(6, 7\)"):
-        additive_attention_forward(q, k, v, W_q, W_q, b, w)
+        additive_attention(q, k, v, W_q, W_q, b, w)
 
 
 # ---------------------------------------------------------------- multi-head attention and the encoder block

@@ -14,8 +14,8 @@ from tests.property_kit import check_mutations, close, covers, floats, rejects, 
 
 covers(
     A.causal_mask, A.padding_mask, A.masked_softmax, A.scaled_dot_product_attention_forward,
-    A.scaled_dot_product_attention_backward, A.additive_attention_forward,
-    TR.sinusoidal_positional_encoding, TR.layer_norm_forward, TR.multi_head_attention_forward,
+    A.scaled_dot_product_attention_backward, A.additive_attention,
+    TR.sinusoidal_positional_encoding, TR.layer_norm, TR.multi_head_attention_forward,
     TR.mha_params_from_torch, TR.transformer_encoder_block_forward, TR.encoder_block_params_from_torch,
 )
 NAN = ("NaN",)
@@ -78,7 +78,7 @@ def test_additive_attention_follows_bahdanaus_formula(N, Tq, Tk, Dq, Dk, dv, A_,
     q, k, v = data.draw(floats((N, Tq, Dq))), data.draw(floats((N, Tk, Dk))), data.draw(floats((N, Tk, dv)))
     W_q, W_k, b, w = (data.draw(floats(s, -1, 1)) for s in ((Dq, A_), (Dk, A_), (A_,), (A_,)))
     mask = data.draw(st.none() | bool_arrays((N, Tq, Tk)))
-    out, weights = A.additive_attention_forward(q, k, v, W_q, W_k, b, w, mask)
+    out, weights = A.additive_attention(q, k, v, W_q, W_k, b, w, mask)
     # S_ij = w . tanh(q_i W_q + k_j W_k + b), one (i, j) pair at a time, softmax over the allowed j
     scores = torch.tensor([[[float(torch_of(w) @ torch.tanh(torch_of(q[n, i] @ W_q + k[n, j] @ W_k + b)))
                              for j in range(Tk)] for i in range(Tq)] for n in range(N)], dtype=torch.float64)
@@ -106,7 +106,7 @@ def test_sinusoidal_encoding_formula_and_shift_is_a_rotation(T, E, base, shift):
 def test_layer_norm_equals_torch(shape, eps, data):
     x = data.draw(floats(shape))
     gamma, beta = data.draw(floats(shape[-1:])), data.draw(floats(shape[-1:]))
-    close(TR.layer_norm_forward(x, gamma, beta, eps),
+    close(TR.layer_norm(x, gamma, beta, eps),
           F.layer_norm(torch_of(x), shape[-1:], torch_of(gamma), torch_of(beta), eps), atol=1e-10)
 
 
@@ -206,10 +206,10 @@ def test_attention_kernels_name_the_bad_argument():
     N, Tq, Tk, Dq, Dk, A_ = 2, 3, 4, 5, 2, 3
     additive = dict(q=rng.normal(size=(N, Tq, Dq)), k=rng.normal(size=(N, Tk, Dk)), v=rng.normal(size=(N, Tk, 2)),
                     W_q=rng.normal(size=(Dq, A_)), W_k=rng.normal(size=(Dk, A_)), b=np.zeros(A_), w=np.ones(A_))
-    check_mutations(A.additive_attention_forward, additive, accepts={name: NAN for name in additive})
-    rejects(lambda: A.additive_attention_forward(**{**additive, "w": 1.0}), "w")  # once: len() of a float
-    rejects(lambda: A.additive_attention_forward(**{**additive, "W_q": np.full((Dq, A_), "a")}), "W_q")
-    rejects(lambda: A.additive_attention_forward(**{**additive, "mask": np.ones((N, Tq, Tk + 1), bool)}), "mask")
+    check_mutations(A.additive_attention, additive, accepts={name: NAN for name in additive})
+    rejects(lambda: A.additive_attention(**{**additive, "w": 1.0}), "w")  # once: len() of a float
+    rejects(lambda: A.additive_attention(**{**additive, "W_q": np.full((Dq, A_), "a")}), "W_q")
+    rejects(lambda: A.additive_attention(**{**additive, "mask": np.ones((N, Tq, Tk + 1), bool)}), "mask")
 
 
 def test_transformer_functions_name_the_bad_argument():
@@ -217,7 +217,7 @@ def test_transformer_functions_name_the_bad_argument():
     check_mutations(TR.sinusoidal_positional_encoding, dict(T=3, E=4, base=100.0), accepts={"T": ("zero",)})
     rejects(lambda: TR.sinusoidal_positional_encoding(3, 4, -1.0), "base")
     x = rng.normal(size=(2, 3, 4))
-    check_mutations(TR.layer_norm_forward, dict(x=x, gamma=np.ones(4), beta=np.zeros(4), eps=1e-5),
+    check_mutations(TR.layer_norm, dict(x=x, gamma=np.ones(4), beta=np.zeros(4), eps=1e-5),
                     accepts={"x": NAN + ("extra axis",), "gamma": NAN, "beta": NAN})
     module = torch.nn.MultiheadAttention(4, 2, batch_first=True).double()
     params = TR.mha_params_from_torch(module)

@@ -7,7 +7,7 @@ import pytest
 
 from dlcore.errors import ShapeError
 from dlcore.scratch.attention import causal_mask
-from dlcore.scratch.transformer import MultiHeadParams, layer_norm_forward, multi_head_attention_forward
+from dlcore.scratch.transformer import MultiHeadParams, layer_norm, multi_head_attention_forward
 
 N, T, E, HEADS = 2, 4, 6, 2
 
@@ -59,19 +59,19 @@ def test_multi_head_attention_mask_shapes(attention_inputs):
 def test_layer_norm_checks_its_arguments():
     x = np.random.default_rng(1).standard_normal((2, 3, 5))
     gamma, beta = np.ones(5), np.zeros(5)
-    out = layer_norm_forward(x.tolist(), gamma, beta)  # a nested list is an array like any other
+    out = layer_norm(x.tolist(), gamma, beta)  # a nested list is an array like any other
     np.testing.assert_allclose(out.mean(axis=-1), 0, atol=1e-12)
     with pytest.raises(ShapeError, match=r"gamma has shape \(2, 1, 5\) but expected \(E,\) = \(5,\)"):
-        layer_norm_forward(x, np.ones((2, 1, 5)), beta)
+        layer_norm(x, np.ones((2, 1, 5)), beta)
     with pytest.raises(ShapeError, match="beta has shape"):
-        layer_norm_forward(x, gamma, np.zeros(4))
+        layer_norm(x, gamma, np.zeros(4))
     with pytest.raises(ShapeError, match="x has shape"):
-        layer_norm_forward(np.zeros((3, 0)), np.ones(0), np.zeros(0))
+        layer_norm(np.zeros((3, 0)), np.ones(0), np.zeros(0))
     for eps in (0.0, -1e-5, float("nan")):
         with pytest.raises(ValueError, match="eps must be a finite number > 0"):
-            layer_norm_forward(x, gamma, beta, eps=eps)
+            layer_norm(x, gamma, beta, eps=eps)
     with pytest.raises(TypeError, match="x must be numeric"):
-        layer_norm_forward(np.array(["a", "b"]), np.ones(2), np.zeros(2))
+        layer_norm(np.array(["a", "b"]), np.ones(2), np.zeros(2))
 
 
 def test_flatten_backward_refuses_a_gradient_of_the_wrong_shape():

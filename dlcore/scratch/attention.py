@@ -38,7 +38,7 @@ from dlcore.errors import ShapeError, as_float_array, expect_nonnegative_int, fo
 
 __all__ = [
     "causal_mask", "padding_mask", "masked_softmax", "AttentionCache", "scaled_dot_product_attention_forward",
-    "scaled_dot_product_attention_backward", "additive_attention_forward",
+    "scaled_dot_product_attention_backward", "additive_attention",
 ]
 
 
@@ -189,7 +189,7 @@ def scaled_dot_product_attention_backward(dout: np.ndarray, cache: AttentionCach
     return dq, dk, dv
 
 
-def additive_attention_forward(q: np.ndarray, k: np.ndarray, v: np.ndarray, W_q: np.ndarray, W_k: np.ndarray,
+def additive_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, W_q: np.ndarray, W_k: np.ndarray,
                                b: np.ndarray, w: np.ndarray,
                                mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Bahdanau's attention: S_ij = w . tanh(q_i W_q + k_j W_k + b), out = softmax_row(S) V.
@@ -205,7 +205,7 @@ def additive_attention_forward(q: np.ndarray, k: np.ndarray, v: np.ndarray, W_q:
     Unlike the dot product, q and k may have different sizes and no scaling is needed:
     tanh bounds every feature, so |S_ij| <= sum |w|.
     """
-    func = "additive_attention_forward"
+    func = "additive_attention"
     q, k, v = (as_float_array(func, name, a) for name, a in (("q", q), ("k", k), ("v", v)))
     for name, array in (("q", q), ("k", k), ("v", v)):
         if array.ndim != 3:

@@ -33,7 +33,7 @@ from dlcore.errors import (ShapeError, as_float_array, expect_nonnegative_int, e
 from dlcore.scratch.attention import scaled_dot_product_attention_forward
 
 __all__ = [
-    "sinusoidal_positional_encoding", "layer_norm_forward", "MultiHeadParams", "multi_head_attention_forward",
+    "sinusoidal_positional_encoding", "layer_norm", "MultiHeadParams", "multi_head_attention_forward",
     "mha_params_from_torch", "EncoderBlockParams", "transformer_encoder_block_forward",
     "encoder_block_params_from_torch",
 ]
@@ -57,12 +57,12 @@ def sinusoidal_positional_encoding(T: int, E: int, base: float = 10000.0) -> np.
     return pe
 
 
-def layer_norm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float = 1e-5) -> np.ndarray:
+def layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float = 1e-5) -> np.ndarray:
     """Normalise each position's E features (not the batch, unlike batch norm): gamma (x - mu) / sqrt(var + eps) + beta.
 
     x is (..., E), gamma and beta (E,); returns an array of x's shape (evaluation only: no cache).
     """
-    func = "layer_norm_forward"
+    func = "layer_norm"
     x, gamma, beta = (as_float_array(func, n, a) for n, a in (("x", x), ("gamma", gamma), ("beta", beta)))
     if x.ndim < 1 or x.shape[-1] == 0:
         raise ShapeError(f"{func}: x has shape {format_shape(x.shape)} but expected (..., E) with E >= 1 features")
@@ -238,10 +238,10 @@ def transformer_encoder_block_forward(x: np.ndarray, params: EncoderBlockParams,
         return np.maximum(h @ p.W_1 + p.b_1, 0.0) @ p.W_2 + p.b_2
 
     def norm_1(h):
-        return layer_norm_forward(h, p.gamma_1, p.beta_1, p.eps)
+        return layer_norm(h, p.gamma_1, p.beta_1, p.eps)
 
     def norm_2(h):
-        return layer_norm_forward(h, p.gamma_2, p.beta_2, p.eps)
+        return layer_norm(h, p.gamma_2, p.beta_2, p.eps)
 
     if norm_first:
         x = x + attention(norm_1(x))
