@@ -9,19 +9,9 @@ import numpy as np
 import pytest
 from scipy.special import erf
 
-from dlcore.exercises import ExerciseFailed, ch03, learner
+from dlcore.exercises import ch03, learner
 from dlcore.scratch import activations as course
-from tests.helpers import not_done
-
-
-def fails_with(check, *answers, mistake=None, fragments=()):
-    with pytest.raises(ExerciseFailed) as info:
-        check(*answers)
-    for fragment in fragments:
-        assert fragment in str(info.value), str(info.value)
-    if mistake is not None:
-        assert info.value.mistake == mistake, (info.value.mistake, str(info.value))
-    return info.value
+from tests.helpers import fails_with, not_done
 
 
 # ---------------------------------------------------------------- 3.1 (derived) and 3.2 (coded)
