@@ -161,11 +161,51 @@ def test_checkpoint_round_trip_and_missing_file(tmp_path):
     gan.fit(2)
     save_generator(gan.generator, tmp_path / "g.npz", gan.rounds_done)
     loaded, rounds = load_generator(tmp_path / "g.npz")
+    assert rounds == 2 and loaded[0].weight.dtype == torch.float32
+    for name, tensor in gan.generator.state_dict().items():  # stored in float16: each weight rounded once, no more
+        assert torch.equal(loaded.state_dict()[name], tensor.half().float())
     z = torch.randn(3, LATENT_DIM)
     with torch.no_grad():
-        assert rounds == 2 and torch.equal(loaded(z), gan.generator(z))
+        assert loaded(z).shape == (3, 28 * 28)
+        assert (loaded(z) - gan.generator(z)).abs().max().item() < 2e-3
     with pytest.raises(FileNotFoundError, match="python -m dlcore.models.gan_checkpoint"):
         load_generator(tmp_path / "missing.npz")
+
+
+def test_the_committed_checkpoint_makes_digits_of_every_class_that_are_not_copies():
+    """The file chapter 14 loads: small, 10,000 rounds, and its samples pass the chapter's two checks."""
+    from dlcore.data import load_mnist
+    from dlcore.models.gan_checkpoint import CHECKPOINT, LATENT_DIM, load_generator
+
+    assert CHECKPOINT.stat().st_size < 300_000
+    generator, rounds = load_generator()
+    assert rounds == 10_000
+    images, labels = load_mnist("train")
+    train = images.reshape(len(images), 784)
+    held_out = load_mnist("test")[0].reshape(-1, 784)
+
+    def nearest(batch):
+        squared = (batch ** 2).sum(1)[:, None] - 2 * batch @ train.T + (train ** 2).sum(1)[None]
+        index = squared.argmin(1)
+        return labels[index], np.sqrt(np.maximum(squared[np.arange(len(batch)), index], 0))
+
+    z = torch.randn(500, LATENT_DIM, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        samples = generator(z).numpy().astype(np.float64)
+    classes, distance = nearest(samples)
+    real_classes, real_distance = nearest(held_out)
+    counts = np.bincount(classes, minlength=10)
+    assert np.count_nonzero(counts) >= 9  # (almost) every class appears
+    assert counts.max() < 0.5 * len(samples)  # not collapsed onto one class
+    # not copies: as far from the training digits as held-out real digits of the same classes
+    same_mix = sum(counts[k] / len(samples) * real_distance[real_classes == k].mean() for k in range(10))
+    assert distance.mean() > 0.9 * same_mix
+    # and far better than the untrained generator's noise
+    torch.manual_seed(0)
+    from dlcore.models.gan import mlp_generator
+    with torch.no_grad():
+        untrained = mlp_generator(LATENT_DIM, 784, 128, output="sigmoid")(z).numpy().astype(np.float64)
+    assert nearest(untrained)[1].mean() > 1.5 * distance.mean()
 
 
 def _ring_gan64(**kwargs):
@@ -227,7 +267,7 @@ def test_make_digit_gan_dtype():
     single, double = make_digit_gan(seed=0), make_digit_gan(seed=0, dtype=torch.float64)
     assert single.dtype == torch.float32 and next(single.generator.parameters()).dtype == torch.float32
     assert double.dtype == torch.float64 and double.sample_real().dtype == torch.float64
-    assert double.generate(3).shape == (3, 64)
+    assert double.generate(3).shape == (3, 784) and double.sample_real().shape == (64, 784)
     with pytest.raises(ValueError, match="dtype must be"):
         make_digit_gan(seed=0, dtype=torch.int64)
 
