@@ -13,10 +13,7 @@ from dlcore.exercises.learner import accepted
 from dlcore.scratch.gru import gru_cell_forward
 from dlcore.scratch.lstm import LSTMCellCache, lstm_cell_backward, lstm_cell_forward
 from dlcore.scratch.rnn import rnn_backward, rnn_cell_backward, rnn_cell_forward
-
-
-def _not_done(*args, **kwargs):
-    raise NotImplementedError("Exercise 11.x: replace this line with your code")
+from tests.helpers import not_done
 
 
 def _sigmoid(a):
@@ -55,7 +52,7 @@ def test_rnn_cell_diagnoses(mistake, answer):
 
 def test_rnn_cell_not_done_and_delegation():
     with pytest.raises(NotImplementedError, match="Exercise 11.1 is not done yet"):
-        ch11.check_rnn_cell(_not_done)
+        ch11.check_rnn_cell(not_done)
     _fails_with(ch11.check_rnn_cell, lambda *args: rnn_cell_forward(*args)[0], "delegates-to-reference")
 
 
@@ -104,7 +101,7 @@ def test_rnn_cell_backward_diagnoses(mistake, answer):
 
 def test_rnn_cell_backward_not_done_and_delegation():
     with pytest.raises(NotImplementedError, match="Exercise 11.2 is not done yet"):
-        ch11.check_rnn_cell_backward(_not_done)
+        ch11.check_rnn_cell_backward(not_done)
     _fails_with(ch11.check_rnn_cell_backward, lambda dh, cache: rnn_cell_backward(dh, cache), "delegates-to-reference")
 
 
@@ -216,9 +213,9 @@ def test_clip_in_place_and_wrong_structure():
 
 def test_bptt_not_done_and_delegation():
     with pytest.raises(NotImplementedError, match="Exercise 11.3 is not done yet"):
-        ch11.check_bptt(_not_done, _clip)
+        ch11.check_bptt(not_done, _clip)
     with pytest.raises(NotImplementedError, match="Exercise 11.3 is not done yet"):
-        ch11.check_bptt(_bptt_vectorised, _not_done)
+        ch11.check_bptt(_bptt_vectorised, not_done)
     _fails_with(ch11.check_bptt, lambda dout, cache: rnn_backward(dout, cache), "delegates-to-reference", _clip)
     # calling dlcore's one-step backward (exercise 11.2's reference) inside the loop is delegating too
     def with_dlcore_steps(dout, cache):
@@ -245,7 +242,7 @@ def test_gradient_factor():
     for mistake, function in wrong.items():
         _fails_with(ch11.check_gradient_factor, function, mistake)
     with pytest.raises(NotImplementedError, match="Exercise 11.4 is not done yet"):
-        ch11.check_gradient_factor(_not_done)
+        ch11.check_gradient_factor(not_done)
 
 
 def test_gradient_prediction():
@@ -332,7 +329,7 @@ def test_lstm_forward_wrong_cache_is_located():
 
 def test_lstm_forward_not_done_and_delegation():
     with pytest.raises(NotImplementedError, match="Exercise 11.6 is not done yet"):
-        ch11.check_lstm_cell_forward(_not_done)
+        ch11.check_lstm_cell_forward(not_done)
     _fails_with(ch11.check_lstm_cell_forward, lambda *args: lstm_cell_forward(*args), "delegates-to-reference")
 
 
@@ -400,7 +397,7 @@ def test_lstm_backward_diagnoses(mistake, answer):
 
 def test_lstm_backward_not_done_and_delegation():
     with pytest.raises(NotImplementedError, match="Exercise 11.8 is not done yet"):
-        ch11.check_lstm_cell_backward(_not_done)
+        ch11.check_lstm_cell_backward(not_done)
     _fails_with(ch11.check_lstm_cell_backward, lambda dh, dc, cache: lstm_cell_backward(dh, dc, cache),
                 "delegates-to-reference")
 
@@ -457,7 +454,7 @@ def test_gru_diagnoses(mistake, answer):
 
 def test_gru_not_done_and_delegation():
     with pytest.raises(NotImplementedError, match="Exercise 11.9 is not done yet"):
-        ch11.check_gru_cell(_not_done)
+        ch11.check_gru_cell(not_done)
     _fails_with(ch11.check_gru_cell, lambda *args: gru_cell_forward(*args)[0], "delegates-to-reference")
 
 
@@ -477,7 +474,7 @@ def test_lstm_parameter_count():
     for mistake, function in wrong.items():
         _fails_with(ch11.check_lstm_parameter_count, function, mistake)
     with pytest.raises(NotImplementedError, match="Exercise 11.11 is not done yet"):
-        ch11.check_lstm_parameter_count(_not_done)
+        ch11.check_lstm_parameter_count(not_done)
 
 
 def test_lstm_parameter_count_agrees_with_pytorch():

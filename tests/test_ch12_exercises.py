@@ -13,10 +13,7 @@ from dlcore.exercises.learner import accepted, implementation
 from dlcore.models.transformer import scaled_dot_product_attention
 from dlcore.scratch.attention import masked_softmax, scaled_dot_product_attention_forward
 from dlcore.scratch.transformer import multi_head_attention_forward, sinusoidal_positional_encoding
-
-
-def _not_done(*args, **kwargs):
-    raise NotImplementedError("Exercise 12.x: write your code here")
+from tests.helpers import not_done
 
 
 def _fails(check, answer, mistake: str, message: str) -> None:
@@ -124,7 +121,7 @@ def test_attention_in_place_and_not_done():
     with pytest.raises(ExerciseFailed, match="changed its input array in place"):
         ch12.check_attention(in_place)
     with pytest.raises(NotImplementedError, match="Exercise 12.1 is not done yet"):
-        ch12.check_attention(_not_done)
+        ch12.check_attention(not_done)
 
 
 # ---------------------------------------------------------------- 12.2
@@ -144,7 +141,7 @@ def test_dot_variance():
             ch12.check_dot_variance(function)
         assert caught.value.mistake == mistake
     with pytest.raises(NotImplementedError, match="Exercise 12.2 is not done yet"):
-        ch12.check_dot_variance(_not_done)
+        ch12.check_dot_variance(not_done)
 
 
 def test_dot_variance_matches_a_simulation():
@@ -171,7 +168,7 @@ def test_causal_prediction():
             ch12.check_causal_prediction(function)
         assert caught.value.mistake == mistake
     with pytest.raises(NotImplementedError, match="Exercise 12.3 is not done yet"):
-        ch12.check_causal_prediction(_not_done)
+        ch12.check_causal_prediction(not_done)
 
 
 # ---------------------------------------------------------------- 12.4 multi-head attention
@@ -240,7 +237,7 @@ def test_multi_head_that_calls_dlcore_fails_and_not_done():
 
     _fails(ch12.check_multi_head_attention, delegates, "delegates-to-reference", "the course's own version")
     with pytest.raises(NotImplementedError, match="Exercise 12.4 is not done yet"):
-        ch12.check_multi_head_attention(_not_done)
+        ch12.check_multi_head_attention(not_done)
 
 
 def test_multi_head_may_use_dlcores_attention_while_12_1_is_not_done():
@@ -292,7 +289,7 @@ def test_mha_prediction_not_done():
     with pytest.raises(NotImplementedError, match="Exercise 12.5 is not done yet"):
         ch12.check_mha_prediction(lambda: (..., (2, 4, 5, 7), 1088))
     with pytest.raises(NotImplementedError, match="Exercise 12.5 is not done yet"):
-        ch12.check_mha_prediction(_not_done)
+        ch12.check_mha_prediction(not_done)
     with pytest.raises(ExerciseFailed, match="return output_shape, weights_shape, num_parameters"):
         ch12.check_mha_prediction(lambda: ((2, 5, 16), (2, 4, 5, 7)))
 
@@ -337,7 +334,7 @@ def test_positional_that_calls_dlcore_fails_and_not_done():
     _fails(ch12.check_positional_encoding, lambda T, E: sinusoidal_positional_encoding(T, E),
            "delegates-to-reference", "the course's own version")
     with pytest.raises(NotImplementedError, match="Exercise 12.6 is not done yet"):
-        ch12.check_positional_encoding(_not_done)
+        ch12.check_positional_encoding(not_done)
 
 
 # ---------------------------------------------------------------- 12.7 attention in tensor operations
@@ -425,7 +422,7 @@ def test_torch_attention_that_calls_a_ready_made_attention_fails(shortcut):
 
 def test_torch_attention_not_done():
     with pytest.raises(NotImplementedError, match="Exercise 12.7 is not done yet"):
-        ch12.check_torch_attention(_not_done)
+        ch12.check_torch_attention(not_done)
 
 
 # ---------------------------------------------------------------- 12.8 multi-head self-attention in tensor operations
@@ -486,4 +483,4 @@ def test_torch_self_attention_that_calls_a_ready_made_one_fails(shortcut):
 
 def test_torch_self_attention_not_done():
     with pytest.raises(NotImplementedError, match="Exercise 12.8 is not done yet"):
-        ch12.check_torch_self_attention(_not_done)
+        ch12.check_torch_self_attention(not_done)

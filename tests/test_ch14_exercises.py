@@ -11,29 +11,16 @@ import torch
 from scipy.special import expit
 from torch.nn import functional as F
 
-from dlcore.exercises import ExerciseFailed, ch14, learner
+from dlcore.exercises import ch14, learner
 from dlcore.models import gan as course_gan
 from dlcore.models import gan_diagnostics, gan_loop
 from dlcore.models.gan import Gan, mlp_discriminator, mlp_generator
 from dlcore.scratch import gan_losses
+from tests.helpers import fails_with, not_done
 
 
 def sigmoid(a):
     return 1.0 / (1.0 + np.exp(-a))
-
-
-def not_done(*args):
-    raise NotImplementedError("Exercise 14.x: replace this line with your code")
-
-
-def fails_with(check, *answers, mistake=None, fragments=()):
-    with pytest.raises(ExerciseFailed) as info:
-        check(*answers)
-    for fragment in fragments:
-        assert fragment in str(info.value), str(info.value)
-    if mistake is not None:
-        assert info.value.mistake == mistake, (info.value.mistake, str(info.value))
-    return info.value
 
 
 # ---------------------------------------------------------------- 14.1
