@@ -131,3 +131,14 @@ def test_transfer_keeps_the_pretrained_dtype():
         assert {p.dtype for p in model.parameters()} == {torch.float64} and len(curve) == 1
     with pytest.raises(ValueError, match="make_cnn: dtype must be"):
         pretrain(task, num_epochs=1, dtype=torch.bfloat16)
+
+
+def test_fit_evaluates_every_nth_epoch_and_scratch_keeps_the_image_size():
+    split = digits_split()
+    x, y = as_tensors(split.images_train[:64], split.y_train[:64])
+    curve = fit(make_mlp(seed=0), x, y, num_epochs=6, evaluate=(x, y), evaluate_every=3)
+    assert len(curve) == 2
+    task = make_transfer_task(split, per_class=1)
+    pretrained = make_cnn(5, seed=0, image_size=8)
+    model, curve = fine_tune(pretrained, task, "scratch", num_epochs=4, evaluate_every=2)
+    assert len(curve) == 2 and model[0].unflattened_size == (1, 8, 8)

@@ -23,7 +23,7 @@ from torch import nn
 from dlcore.data import load_digits, train_test_split
 from dlcore.errors import check_float_dtype
 
-__all__ = ["DigitsSplit", "digits_split", "as_tensors", "make_mlp", "make_cnn", "fit", "accuracy", "tensor_bytes",
+__all__ = ["DigitsSplit", "digits_split", "mnist_split", "as_tensors", "make_mlp", "make_cnn", "fit", "accuracy", "tensor_bytes",
            "default_device"]
 
 
@@ -47,6 +47,15 @@ def digits_split(test_fraction: float = 0.3, seed: int = 0) -> DigitsSplit:
     train_x, test_x, train_y, test_y = train_test_split(images.astype(np.float32), y, test_fraction=test_fraction,
                                                         seed=seed)
     return DigitsSplit(train_x, train_y, test_x, test_y)
+
+
+def mnist_split() -> DigitsSplit:
+    """The course's 5,000 real 28x28 MNIST digits (``dlcore.data.load_mnist``): 4,000 training, 1,000 test, float32."""
+    from dlcore.data import load_mnist
+
+    images_train, y_train = load_mnist("train", dtype=np.float32)
+    images_test, y_test = load_mnist("test", dtype=np.float32)
+    return DigitsSplit(images_train, y_train, images_test, y_test)
 
 
 def as_tensors(images: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -78,8 +87,9 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, num_epochs: int, 
         batch_size: int = 64, seed: int = 0, weight_decay: float = 0.0,
         parameters: Sequence[torch.Tensor] | None = None, evaluate: tuple | None = None,
         loss_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
-        augment: Callable[[torch.Tensor], torch.Tensor] | None = None) -> list[float]:
-    """Adam on mini-batches for ``num_epochs``; returns the accuracy on ``evaluate=(x, y)`` after each epoch.
+        augment: Callable[[torch.Tensor], torch.Tensor] | None = None, evaluate_every: int = 1) -> list[float]:
+    """Adam on mini-batches for ``num_epochs``; returns the accuracy on ``evaluate=(x, y)`` after every
+    ``evaluate_every``-th epoch (each epoch by default).
 
     ``parameters`` restricts what is trained (frozen layers are simply left out);
     ``loss_fn(logits, y, index)`` replaces cross-entropy (distillation passes the
@@ -93,7 +103,7 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, num_epochs: int, 
     generator = torch.Generator().manual_seed(seed)
     dtype = _input_dtype(model) or x.dtype
     curve = []
-    for _ in range(num_epochs):
+    for epoch in range(1, num_epochs + 1):
         model.train()
         inputs = (x if augment is None else augment(x)).to(dtype)
         order = torch.randperm(len(x), generator=generator)
@@ -104,7 +114,7 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, num_epochs: int, 
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-        if evaluate is not None:
+        if evaluate is not None and epoch % evaluate_every == 0:
             curve.append(accuracy(model, *evaluate))
     return curve
 

@@ -55,33 +55,36 @@ def make_transfer_task(split: DigitsSplit, *, source: tuple[int, ...] = (0, 1, 2
                         *as_tensors(test_images, test_y))
 
 
-def pretrain(task: TransferTask, *, num_epochs: int = 20, seed: int = 0,
-             dtype: torch.dtype = torch.float32) -> nn.Sequential:
+def pretrain(task: TransferTask, *, num_epochs: int = 20, seed: int = 0, dtype: torch.dtype = torch.float32,
+             image_size: int = 8) -> nn.Sequential:
     """A small CNN (``common.make_cnn``) trained on the source task (one output per source class).
 
     ``dtype``: torch.float32 or torch.float64 (ValueError for another); :func:`fine_tune` keeps it.
     """
     num_classes = int(task.source_y.max()) + 1
-    model = make_cnn(num_classes, seed=seed, dtype=dtype)
+    model = make_cnn(num_classes, seed=seed, image_size=image_size, dtype=dtype)
     fit(model, task.source_x, task.source_y, num_epochs=num_epochs, learning_rate=3e-3, seed=seed)
     return model
 
 
 def fine_tune(pretrained: nn.Sequential, task: TransferTask, mode: str, *, num_epochs: int = 30,
-              learning_rate: float | None = None, seed: int = 1) -> tuple[nn.Sequential, list[float]]:
+              learning_rate: float | None = None, seed: int = 1,
+              evaluate_every: int = 1) -> tuple[nn.Sequential, list[float]]:
     """Adapt ``pretrained`` (left unchanged) to the target task; returns the model and its test-accuracy curve.
 
     The output layer is always new (the target has other classes); ``mode``
     decides what happens to the layers below it (see the module docstring).
     The default learning rate is 1e-2 for a lone output layer, 3e-3 otherwise. New layers
-    (and the from-scratch network) get the pretrained network's dtype.
+    (and the from-scratch network) get the pretrained network's dtype and image size. The curve
+    holds the test accuracy after every ``evaluate_every``-th epoch.
     """
     if mode not in MODES:
         raise ValueError(f"fine_tune: mode must be one of {MODES}, got {mode!r}")
     num_classes = int(task.target_y.max()) + 1
     dtype = pretrained[-1].weight.dtype
     if mode == "scratch":
-        model = make_cnn(num_classes, seed=seed, dtype=dtype)
+        image_size = pretrained[0].unflattened_size[-1]  # nn.Unflatten(1, (1, H, W))
+        model = make_cnn(num_classes, seed=seed, image_size=image_size, dtype=dtype)
     else:
         model = copy.deepcopy(pretrained)
         with torch.random.fork_rng():
@@ -95,5 +98,6 @@ def fine_tune(pretrained: nn.Sequential, task: TransferTask, mode: str, *, num_e
     if learning_rate is None:
         learning_rate = 1e-2 if mode == "frozen" else 3e-3
     curve = fit(model, task.target_x, task.target_y, num_epochs=num_epochs, learning_rate=learning_rate,
-                batch_size=16, seed=seed, parameters=trained, evaluate=(task.target_test_x, task.target_test_y))
+                batch_size=16, seed=seed, parameters=trained, evaluate=(task.target_test_x, task.target_test_y),
+                evaluate_every=evaluate_every)
     return model, curve
