@@ -14,10 +14,7 @@ from dlcore.practice.common import make_mlp, tensor_bytes
 from dlcore.practice.distill import distillation_loss_and_gradient, torch_loss_from_numpy
 from dlcore.practice.pruning import global_magnitude_masks, prune_global, prune_with_masks
 from dlcore.practice.quantization import int8_linear, quantize_dynamic_int8, quantize_int8
-
-
-def _not_done(*args):
-    raise NotImplementedError("Exercise 15.x: replace this line with your code")
+from tests.helpers import not_done
 
 
 def fails_with(check, *answers, mistake=None, fragments=()):
@@ -119,7 +116,7 @@ def test_pruning_masks_shapes_delegation_and_not_done():
     fails_with(ch15.check_pruning_masks, global_masks, lambda w, a: pruning.layerwise_magnitude_masks(w, a),
                mistake="delegates-to-reference")
     with pytest.raises(NotImplementedError, match="Exercise 15.1 is not done yet"):
-        ch15.check_pruning_masks(global_masks, _not_done)
+        ch15.check_pruning_masks(global_masks, not_done)
 
 
 # ---------------------------------------------------------------- 15.2
@@ -202,9 +199,9 @@ def test_affine_qparams_delegation_and_not_done():
     fails_with(check_15_2, lambda lo, hi, b: quantization.affine_qparams(lo, hi, b), mistake="delegates-to-reference")
     fails_with(check_15_2, qparams, lambda *a: quantization.quantize(*a), mistake="delegates-to-reference")
     with pytest.raises(NotImplementedError, match="Exercise 15.2 is not done yet"):
-        check_15_2(_not_done)
+        check_15_2(not_done)
     with pytest.raises(NotImplementedError, match="Exercise 15.2 is not done yet"):
-        check_15_2(qparams, to_codes, _not_done)
+        check_15_2(qparams, to_codes, not_done)
 
 
 # ---------------------------------------------------------------- 15.3
@@ -304,7 +301,7 @@ def test_int8_delegation_and_not_done():
     fails_with(ch15.check_int8_kernels, q8, dq8, lambda *a: quantization.int8_linear(*a),
                mistake="delegates-to-reference")
     with pytest.raises(NotImplementedError, match="Exercise 15.3 is not done yet"):
-        ch15.check_int8_kernels(q8, _not_done, linear8)
+        ch15.check_int8_kernels(q8, not_done, linear8)
 
 
 # ---------------------------------------------------------------- 15.4
@@ -426,4 +423,4 @@ def test_distillation_overflow_delegation_and_not_done():
 
     fails_with(ch15.check_distillation_loss, via_forward, mistake="delegates-to-reference")
     with pytest.raises(NotImplementedError, match="Exercise 15.5 is not done yet"):
-        ch15.check_distillation_loss(_not_done)
+        ch15.check_distillation_loss(not_done)
