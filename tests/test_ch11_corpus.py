@@ -70,3 +70,15 @@ def test_longest_shared_substring():
     assert longest_shared_substring("xx the cat yy", "a cat sat on the mat") == " the "
     assert longest_shared_substring("abc", "xyz") == ""
     assert longest_shared_substring("Return the sum", "Return the sum of") == "Return the sum"
+
+
+def test_the_corpus_does_not_depend_on_what_was_imported_first():
+    """scipy.special (imported by scikit-learn) appends a paragraph to numpy.sinc's docstring in the running
+    process; the corpus reads the docstrings in a fresh interpreter, so its text stays pinned."""
+    import numpy as np
+    import scipy.special  # noqa: F401
+
+    from dlcore.data.corpus import CORPUS_SHA256, corpus_sha256, numpy_docs_corpus
+
+    assert "Array API" in (np.sinc.__doc__ or "")  # the running process's docstring has changed
+    assert corpus_sha256(numpy_docs_corpus()) == CORPUS_SHA256

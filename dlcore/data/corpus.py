@@ -19,7 +19,9 @@ sorted) and cleaned so that it reads as prose:
 - each paragraph is kept once (the ``out=`` / ``where=`` paragraphs of every ufunc would repeat otherwise);
 - paragraphs are separated by one newline, docstrings by a blank line.
 
-Docstrings are dedented with ``inspect.cleandoc`` first, so Python 3.13's compile-time dedenting gives
+The docstrings are read by a fresh Python process, so that what the caller imported first cannot change
+them (importing ``scipy.special`` appends a paragraph to ``numpy.sinc``'s). They are dedented with
+``inspect.cleandoc`` first, so Python 3.13's compile-time dedenting gives
 the same text. Under ``python -OO`` (docstrings stripped) the corpus cannot be built and a
 ``RuntimeError`` says so.
 
@@ -31,10 +33,11 @@ Public API: :func:`numpy_docs_corpus`, :func:`split_corpus` (training / held-out
 from __future__ import annotations
 
 import hashlib
-import importlib
 import inspect
+import json
 import re
-import types
+import subprocess
+import sys
 
 __all__ = ["numpy_docs_corpus", "split_corpus", "longest_shared_substring", "corpus_sha256", "CORPUS_SHA256",
            "CORPUS_LENGTH", "CHARACTERS", "MODULES", "NUMPY_VERSION"]
@@ -54,20 +57,34 @@ _LITERAL = re.compile(r"`+([^`]*)`+")
 _CHARACTER_SET = frozenset(CHARACTERS)
 
 
-def _public_functions():
-    """(qualified name, object) for the public functions of :data:`MODULES`, names sorted, each object once."""
-    seen, functions = set(), []
-    for module_name in MODULES:
-        module = importlib.import_module(module_name)
-        for name in sorted(name for name in dir(module) if not name.startswith("_")):
-            obj = getattr(module, name)
-            if isinstance(obj, (type, types.ModuleType)) or not callable(obj) or type(obj).__name__ == "PytestTester":
-                continue  # classes, submodules and the test runner
-            if id(obj) in seen:
-                continue
+# Run in a fresh interpreter: the docstrings NumPy ships, whatever the calling process imported before.
+# (Importing scipy.special, as scikit-learn does, appends a paragraph to numpy.sinc's docstring in the
+# running process, so reading the docstrings in place made the text depend on the import order.)
+_COLLECT = r"""
+import importlib, json, sys, types
+found, seen = [], set()
+for module_name in json.loads(sys.argv[1]):
+    module = importlib.import_module(module_name)
+    for name in sorted(name for name in dir(module) if not name.startswith("_")):
+        obj = getattr(module, name)
+        if isinstance(obj, (type, types.ModuleType)) or not callable(obj) or type(obj).__name__ == "PytestTester":
+            continue  # classes, submodules and the test runner
+        if id(obj) not in seen:  # an object reached under two names is taken once
             seen.add(id(obj))
-            functions.append((f"{module_name}.{name}", obj))
-    return functions
+            found.append([module_name + "." + name, getattr(obj, "__doc__", None)])
+json.dump(found, sys.stdout)
+"""
+
+
+def _public_docstrings() -> list[tuple[str, str | None]]:
+    """(qualified name, docstring) for the public functions of :data:`MODULES`, names sorted, each object once,
+    read by a fresh interpreter (``-I``: no user site, no PYTHONPATH; ``-OO`` passed on when this process has it)."""
+    flags = ["-I"] + (["-OO"] if sys.flags.optimize >= 2 else [])
+    result = subprocess.run([sys.executable, *flags, "-c", _COLLECT, json.dumps(MODULES)],
+                            capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"numpy_docs_corpus: reading NumPy's docstrings failed:\n{result.stderr.strip()}")
+    return [(name, doc) for name, doc in json.loads(result.stdout)]
 
 
 def _sections(doc: str):
@@ -142,8 +159,7 @@ def numpy_docs_corpus(max_chars: int | None = None) -> str:
     if max_chars is not None and (isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 1):
         raise ValueError(f"numpy_docs_corpus: max_chars must be a positive int or None, got {max_chars!r}")
     documents, seen = [], set()
-    for _, obj in _public_functions():
-        doc = getattr(obj, "__doc__", None)
+    for _, doc in _public_docstrings():
         if not isinstance(doc, str) or not doc.strip():
             continue
         kept = []
