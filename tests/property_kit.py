@@ -17,6 +17,7 @@ import re
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -69,6 +70,36 @@ def rejects(call, argument: str, kinds=(ValueError, TypeError)) -> str:
     message = str(error)
     assert re.search(rf"\b{re.escape(argument)}\b", message), f"the message does not name {argument!r}: {message}"
     return message
+
+
+@st.composite
+def conv_case(draw) -> tuple:
+    """``(x, w, b, stride, padding, dilation)`` of a 2-D convolution: small random sizes, not square.
+
+    x (N, C, H, W), w (F, C, kh, kw), b (F,); stride, padding and dilation are (height, width) pairs,
+    chosen so that the (dilated) kernel fits the padded input.
+    """
+    N, C_in, F_ = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    H, W = draw(st.integers(3, 7)), draw(st.integers(3, 7))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    if H + 2 * padding[0] < dilation[0] * (kh - 1) + 1 or W + 2 * padding[1] < dilation[1] * (kw - 1) + 1:
+        padding = (2, 2)
+        dilation = (1, 1)
+    x, w, b = draw(floats((N, C_in, H, W))), draw(floats((F_, C_in, kh, kw))), draw(floats((F_,)))
+    return x, w, b, stride, padding, dilation
+
+
+def torch_conv2d(case: tuple, data: st.DataObject) -> tuple[torch.Tensor, np.ndarray, tuple[torch.Tensor, ...]]:
+    """PyTorch on a :func:`conv_case`: (out, dout, (dx, dw, db)), the upstream gradient dout drawn with ``data``."""
+    x, w, b, stride, padding, dilation = case
+    x_t, w_t, b_t = torch_of(x, True), torch_of(w, True), torch_of(b, True)
+    out_t = F.conv2d(x_t, w_t, b_t, stride=stride, padding=padding, dilation=dilation)
+    dout = data.draw(floats(tuple(out_t.shape)))
+    out_t.backward(torch_of(dout))
+    return out_t, dout, (x_t.grad, w_t.grad, b_t.grad)
 
 
 BAD_ARRAYS = {

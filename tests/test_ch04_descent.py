@@ -1,4 +1,5 @@
-"""dlcore.scratch.descent: mini-batches, the two models' gradients, the descent loop and the surfaces."""
+"""dlcore.scratch.descent and chapter 04's landscapes (dlcore.scratch.surfaces): mini-batches, the two models'
+gradients, the descent loop, the 1-D curves and the regression surface."""
 
 from __future__ import annotations
 
@@ -9,17 +10,15 @@ import torch
 from dlcore.errors import ShapeError
 from dlcore.gradcheck import check_gradients
 from dlcore.scratch.descent import (
-    double_well_1d,
     gradient_descent,
     gradient_descent_path,
     least_squares,
     linear_regression_hessian,
     linear_regression_loss,
-    linear_regression_surface,
     logistic_regression_loss,
     minibatch_indices,
-    quadratic_1d,
 )
+from dlcore.scratch.surfaces import double_well_1d, linear_regression_surface, quadratic_1d
 from tests.tolerances import PARITY_ATOL_FLOAT64, PARITY_RTOL_FLOAT64
 
 TOL = dict(rtol=PARITY_RTOL_FLOAT64, atol=PARITY_ATOL_FLOAT64)

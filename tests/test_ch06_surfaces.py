@@ -6,14 +6,8 @@ import numpy as np
 import pytest
 
 from dlcore.gradcheck import DEFAULT_TOLERANCE, numerical_gradient, relative_error
-from dlcore.scratch.surfaces import (
-    SURFACES,
-    Surface,
-    descend,
-    elongated_quadratic,
-    get_surface,
-    rosenbrock,
-)
+from dlcore.scratch.benchmark_surfaces import SURFACES, elongated_quadratic, get_surface, rosenbrock
+from dlcore.scratch.surfaces import Surface, descend
 
 ALL = [factory() for factory in SURFACES.values()] + [
     elongated_quadratic(condition=50.0, angle=0.6),

@@ -76,7 +76,7 @@ def test_accepts_a_plain_autoencoder_and_rejects_a_wrong_latent_size():
 
 
 def test_default_model_leaves_the_global_torch_state_alone():
-    from dlcore.widgets.latent import default_vae
+    from dlcore.models.digits_vae import default_vae
 
     torch.manual_seed(123)
     expected = torch.rand(3)

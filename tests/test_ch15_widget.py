@@ -61,7 +61,7 @@ def test_a_float64_model_is_explored_in_float64(explorer):
     import torch
 
     from dlcore.practice.common import make_mlp
-    from dlcore.widgets.compression import trained_mlp
+    from dlcore.practice.compression import trained_mlp
 
     model = make_mlp(seed=0, dtype=torch.float64)
     x_test = np.asarray(explorer.x_test, dtype=np.float32)

@@ -13,7 +13,7 @@ from dlcore.scratch import conv_naive as C
 from dlcore.scratch import jordan as J
 from dlcore.scratch import perceptron as P
 from dlcore.scratch import polynomial as Po
-from tests.property_kit import check_mutations, close, covers, floats, rejects, torch_of
+from tests.property_kit import check_mutations, close, conv_case, covers, floats, rejects, torch_conv2d, torch_of
 
 covers(
     P.as_binary_labels, P.perceptron_predict, P.perceptron_update, P.perceptron_train, P.novikoff_bound,
@@ -227,20 +227,12 @@ def test_jordan_bad_arguments_are_named():
 
 # ---------------------------------------------------------------- the naive convolution
 
-@given(N=st.integers(1, 2), C_in=st.integers(1, 3), F_=st.integers(1, 3), size=st.integers(3, 6),
-       k=st.integers(1, 3), stride=st.integers(1, 2), padding=st.integers(0, 2), dilation=st.integers(1, 2),
-       data=st.data())
-def test_naive_convolution_equals_torch(N, C_in, F_, size, k, stride, padding, dilation, data):
-    if size + 2 * padding < dilation * (k - 1) + 1:
-        return  # the kernel does not fit: covered by the error tests
-    x, w, b = data.draw(floats((N, C_in, size, size))), data.draw(floats((F_, C_in, k, k))), data.draw(floats((F_,)))
-    x_t, w_t, b_t = torch_of(x, True), torch_of(w, True), torch_of(b, True)
-    out_t = F.conv2d(x_t, w_t, b_t, stride=stride, padding=padding, dilation=dilation)
-    dout = data.draw(floats(tuple(out_t.shape)))
-    out_t.backward(torch_of(dout))
-    out, cache = C.conv2d_naive_forward(x, w, b, stride, padding, dilation)
+@given(case=conv_case(), data=st.data())
+def test_naive_convolution_equals_torch(case, data):
+    out_t, dout, grads = torch_conv2d(case, data)
+    out, cache = C.conv2d_naive_forward(*case)
     close(out, out_t)
-    for ours, grad in zip(C.conv2d_naive_backward(dout, cache), (x_t.grad, w_t.grad, b_t.grad)):
+    for ours, grad in zip(C.conv2d_naive_backward(dout, cache), grads):
         close(ours, grad, atol=1e-10)
 
 

@@ -12,7 +12,7 @@ from dlcore.scratch import cnn
 from dlcore.scratch import conv as C
 from dlcore.scratch import im2col as I
 from dlcore.scratch import pooling as P
-from tests.property_kit import check_mutations, close, covers, floats, rejects, torch_of
+from tests.property_kit import check_mutations, close, conv_case, covers, floats, rejects, torch_conv2d, torch_of
 
 covers(
     C.as_pair, C.check_conv_inputs, C.conv2d_forward, C.conv2d_backward,
@@ -26,37 +26,19 @@ covers(
 NAN = ("NaN",)
 
 
-@st.composite
-def conv_case(draw):
-    N, C_in, F_ = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    H, W = draw(st.integers(3, 7)), draw(st.integers(3, 7))
-    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
-    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    if H + 2 * padding[0] < dilation[0] * (kh - 1) + 1 or W + 2 * padding[1] < dilation[1] * (kw - 1) + 1:
-        padding = (2, 2)
-        dilation = (1, 1)
-    x, w, b = draw(floats((N, C_in, H, W))), draw(floats((F_, C_in, kh, kw))), draw(floats((F_,)))
-    return x, w, b, stride, padding, dilation
-
-
 @given(case=conv_case(), data=st.data())
 def test_conv2d_equals_torch_forward_and_backward(case, data):
     x, w, b, stride, padding, dilation = case
-    x_t, w_t, b_t = torch_of(x, True), torch_of(w, True), torch_of(b, True)
-    out_t = F.conv2d(x_t, w_t, b_t, stride=stride, padding=padding, dilation=dilation)
-    dout = data.draw(floats(tuple(out_t.shape)))
-    out_t.backward(torch_of(dout))
+    out_t, dout, grads = torch_conv2d(case, data)
     out, cache = C.conv2d_forward(x, w, b, stride, padding, dilation)
     close(out, out_t)
-    for ours, grad in zip(C.conv2d_backward(dout, cache), (x_t.grad, w_t.grad, b_t.grad)):
+    for ours, grad in zip(C.conv2d_backward(dout, cache), grads):
         close(ours, grad, atol=1e-10)
     layer = cnn.Conv2d(x.shape[1], w.shape[0], w.shape[2:], stride=stride, padding=padding, dilation=dilation,
                        rng=np.random.default_rng(0))
     layer.w.value[...], layer.b.value[...] = w, b
     close(layer(x), out_t)
-    close(layer.backward(dout), x_t.grad, atol=1e-10)
+    close(layer.backward(dout), grads[0], atol=1e-10)
     assert out.shape[2:] == tuple(I.conv_output_size(s, k, st_, p, d) for s, k, st_, p, d in zip(
         x.shape[2:], w.shape[2:], stride, padding, dilation))
 

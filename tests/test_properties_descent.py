@@ -10,13 +10,14 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from dlcore.scratch import descent as D
+from dlcore.scratch import surfaces as SF
 from dlcore.scratch.losses import softmax_cross_entropy
 from tests.property_kit import check_mutations, close, covers, floats, rejects, torch_of
 
 covers(
     D.linear_regression_loss, D.logistic_regression_loss, D.sigmoid_mse_loss, D.least_squares,
-    D.linear_regression_hessian, D.linear_regression_surface, D.minibatch_indices, D.gradient_descent,
-    D.gradient_descent_path, D.quadratic_1d, D.double_well_1d, D.train_softmax_regression,
+    D.linear_regression_hessian, SF.linear_regression_surface, D.minibatch_indices, D.gradient_descent,
+    D.gradient_descent_path, SF.quadratic_1d, SF.double_well_1d, D.train_softmax_regression,
 )
 
 LOSSES = {
@@ -55,7 +56,7 @@ def test_least_squares_zeroes_the_gradient_and_the_hessian_is_constant(N, D_, se
 
 @given(x=floats((6,)), y=floats((6,)), w=st.floats(-3, 3), b=st.floats(-3, 3))
 def test_the_surface_is_the_mse_of_the_one_feature_model(x, y, w, b):
-    surface = D.linear_regression_surface(x, y)
+    surface = SF.linear_regression_surface(x, y)
     expected, grad = D.linear_regression_loss(np.array([w, b]), x[:, None], y)
     close(surface.value_fn(np.array(w), np.array(b)), expected, atol=1e-9)
     close(np.array(surface.gradient_fn(np.array(w), np.array(b))).ravel(), grad, atol=1e-9)
@@ -73,7 +74,7 @@ def test_minibatches_visit_every_example_once(N, data, seed, drop_last):
 
 @given(curvature=st.floats(0.1, 5), center=st.floats(-2, 2), lr_factor=st.floats(0.05, 2.5), start=st.floats(-3, 3))
 def test_descent_on_a_quadratic_follows_its_closed_form(curvature, center, lr_factor, start):
-    curve = D.quadratic_1d(curvature, center)
+    curve = SF.quadratic_1d(curvature, center)
     lr = lr_factor / curvature
     path, diverged = D.gradient_descent_path(curve.derivative, [start], learning_rate=lr, num_steps=12)
     expected = center + (start - center) * (1 - lr * curvature) ** np.arange(len(path))
@@ -82,7 +83,7 @@ def test_descent_on_a_quadratic_follows_its_closed_form(curvature, center, lr_fa
 
 
 def test_double_well_has_its_stated_critical_points():
-    curve = D.double_well_1d()
+    curve = SF.double_well_1d()
     for root in (-1.30, 0.17, 1.13):
         assert abs(curve.derivative(np.array(root))) < 0.05
     assert curve.value(np.array(-1.30)) < curve.value(np.array(1.13))

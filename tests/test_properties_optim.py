@@ -9,6 +9,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dlcore.scratch import benchmark_surfaces as BS
 from dlcore.scratch import clipping as C
 from dlcore.scratch import lr_decay as LD
 from dlcore.scratch import optim as O
@@ -22,7 +23,7 @@ covers(
     O.adam_update,
     S.LRScheduler, S.StepLR, S.ExponentialLR, S.CosineAnnealingLR, S.LinearWarmup, S.WarmupCosine, S.step_lr,
     S.exponential_lr, S.cosine_annealing_lr, S.linear_warmup_lr, S.warmup_cosine_lr,
-    SF.get_surface, SF.descend, SF.elongated_quadratic, SF.rosenbrock, SF.saddle, SF.beale, SF.himmelblau,
+    BS.get_surface, SF.descend, BS.elongated_quadratic, BS.rosenbrock, BS.saddle, BS.beale, BS.himmelblau,
     LD.least_squares_runs, LD.full_batch_gap_by_direction,
 )
 
@@ -103,10 +104,10 @@ def test_schedule_functions_follow_their_formulas(base, step, size, gamma, total
     assert custom.optimizer.lr == pytest.approx(base / (1 + step))
 
 
-@pytest.mark.parametrize("name", sorted(SF.SURFACES))
+@pytest.mark.parametrize("name", sorted(BS.SURFACES))
 @given(x=st.floats(-2, 2), y=st.floats(-2, 2))
 def test_surface_gradients_equal_finite_differences(name, x, y):
-    surface = SF.get_surface(name)
+    surface = BS.get_surface(name)
     h = 1e-6
     gx, gy = (np.asarray(g, dtype=float) for g in surface.gradient_fn(np.array(x), np.array(y)))
     fx = (surface.value_fn(np.array(x + h), np.array(y)) - surface.value_fn(np.array(x - h), np.array(y))) / (2 * h)
@@ -119,7 +120,7 @@ def test_surface_gradients_equal_finite_differences(name, x, y):
 
 @given(condition=st.floats(1, 50), angle=st.floats(0, 3.14), lr=st.floats(0.001, 0.03), steps=st.integers(1, 30))
 def test_descend_is_plain_gradient_descent_with_sgd(condition, angle, lr, steps):
-    surface = SF.elongated_quadratic(condition, angle)
+    surface = BS.elongated_quadratic(condition, angle)
     path = SF.descend(surface, lambda params: O.SGD(params, lr=lr), start=(1.0, 1.0), num_steps=steps)
     point = np.array([1.0, 1.0])
     for _ in range(steps):
@@ -161,9 +162,9 @@ def test_decay_runs_agree_with_the_closed_form_and_with_a_plain_loop(seed, num_s
     (lambda: S.LinearWarmup("optimizer", 3), "optimizer"),
     (lambda: S.step_lr(3, 0.1, 0), "step_size"),
     (lambda: S.warmup_cosine_lr(1, 0.1, 5, 3), "total_steps"),
-    (lambda: SF.get_surface("ackley"), "surface"),
-    (lambda: SF.elongated_quadratic(0.0), "condition"),
-    (lambda: SF.descend(SF.saddle(), lambda p: O.SGD(p, lr=0.1), num_steps=-1), "num_steps"),
+    (lambda: BS.get_surface("ackley"), "surface"),
+    (lambda: BS.elongated_quadratic(0.0), "condition"),
+    (lambda: SF.descend(BS.saddle(), lambda p: O.SGD(p, lr=0.1), num_steps=-1), "num_steps"),
     (lambda: LD.least_squares_runs(np.ones((4, 2)), np.ones(4), np.ones(3), np.zeros((2, 1, 2), int),
                                    lambda p: O.SGD(p, lr=0.1), 1), "rates"),
     (lambda: LD.least_squares_runs(np.ones((4, 2)), np.ones(4), np.ones(2), np.zeros((2, 1, 2), int),

@@ -15,7 +15,7 @@ from dlcore.scratch.losses import (
 from dlcore.scratch.optim import (
     SGD, Adagrad, Adam, AdamState, AdamW, RMSprop, RMSpropState, SGDState, adam_update, rmsprop_update, sgd_update,
 )
-from dlcore.scratch.surfaces import get_surface
+from dlcore.scratch.benchmark_surfaces import get_surface
 from tests.tolerances import PARITY_ATOL_FLOAT64, PARITY_RTOL_FLOAT64
 
 TOL = dict(rtol=PARITY_RTOL_FLOAT64, atol=PARITY_ATOL_FLOAT64)

@@ -27,7 +27,8 @@ from dlcore.scratch import Parameter, optim_steps
 from dlcore.scratch.optim import (SGD, Adam, Optimizer, RMSprop, adagrad_update, adam_update, rmsprop_update,
                                   sgd_update)
 from dlcore.scratch.schedules import cosine_annealing_lr, linear_warmup_lr, warmup_cosine_lr
-from dlcore.scratch.surfaces import descend, elongated_quadratic
+from dlcore.scratch.benchmark_surfaces import elongated_quadratic
+from dlcore.scratch.surfaces import descend
 
 __all__ = [
     "check_step_optimizer", "check_momentum_step", "check_adagrad_step_size", "check_bias_correction",

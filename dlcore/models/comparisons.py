@@ -20,7 +20,6 @@ and checks it against the file.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from dlcore.data.mnist import load_mnist
 from dlcore.models.blocks import BasicBlock
 from dlcore.models.lenet import LeNet5
 from dlcore.models.resnet import plain_and_residual
+from dlcore.results import read_results, write_results
 
 __all__ = ["RESULTS", "LENET_DESIGNS", "LENET_SETTINGS", "DEPTH_SETTINGS", "he_init", "lenet_run", "depth_run",
            "mnist_tensors", "load_results", "run_sweeps"]
@@ -162,7 +162,7 @@ def depth_run(num_blocks: int, seed: int, *, data: dict | None = None, num_steps
 def run_sweeps(parts: tuple[str, ...] = ("lenet", "depth"), path: Path = RESULTS) -> dict:
     """Run the sweeps named in ``parts`` and write (or update) the JSON file at ``path``."""
     torch.set_num_threads(1)  # small convolutions: one thread is as fast, and runs are reproducible
-    results = json.loads(path.read_text()) if path.exists() else {}
+    results = read_results(path) if path.exists() else {}
     if "lenet" in parts:
         started, data, table = time.time(), mnist_tensors(), {}
         for lr in LENET_SETTINGS["learning_rates"]:
@@ -185,14 +185,13 @@ def run_sweeps(parts: tuple[str, ...] = ("lenet", "depth"), path: Path = RESULTS
                       f"{table[f'{blocks}|{seed}']['residual']['train_error'][-1]:.4f}", flush=True)
         results["depth"] = {"settings": DEPTH_SETTINGS, "runs": table, "seconds": round(time.time() - started)}
     results["torch"] = torch.__version__
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(json.dumps(results) + "\n")
+    write_results(results, path)
     return results
 
 
 def load_results(path: Path = RESULTS) -> dict:
     """The committed results of :func:`run_sweeps`."""
-    return json.loads(path.read_text())
+    return read_results(path)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ Test strings: 1200 new ones, seed 1. Accuracy is exact match (the whole string r
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +26,7 @@ from torch import nn
 
 from dlcore.data.translation import PAD, EncodedPairs, batches, encode_pairs, make_reversal
 from dlcore.models.seq2seq import Seq2Seq, exact_match, train_seq2seq
+from dlcore.results import read_results, write_results
 
 __all__ = ["RESULTS", "SEEDS", "TASKS", "task_data", "seq2seq_run", "PositionTagger", "reversal_labels",
            "transformer_run", "run_sweep", "load_sweep"]
@@ -141,12 +141,9 @@ def run_sweep() -> dict:
 
 def load_sweep(path: Path = RESULTS) -> dict:
     """The committed results (see the module's docstring for how they were made)."""
-    with open(path, encoding="utf-8") as file:
-        return json.load(file)
+    return read_results(path)
 
 
 if __name__ == "__main__":
-    results = run_sweep()
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, separators=(",", ":")) + "\n", encoding="utf-8")
-    print(f"wrote {RESULTS} ({RESULTS.stat().st_size} bytes)")
+    written = write_results(run_sweep(), RESULTS, compact=True)
+    print(f"wrote {written} ({written.stat().st_size} bytes)")

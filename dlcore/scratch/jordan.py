@@ -25,7 +25,8 @@ from dlcore.errors import ShapeError, as_float_array, expect_shape, format_shape
 __all__ = ["jordan_forward"]
 
 
-def jordan_forward(x, y0, W_ih, W_yh, b_h, W_hy, b_y) -> tuple[np.ndarray, np.ndarray]:
+def jordan_forward(x: np.ndarray, y0: np.ndarray, W_ih: np.ndarray, W_yh: np.ndarray, b_h: np.ndarray,
+                   W_hy: np.ndarray, b_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A Jordan network over a sequence: the previous output is fed back as context.
 
     Args:

@@ -35,7 +35,7 @@ from typing import NamedTuple
 import numpy as np
 
 from dlcore.errors import ShapeError, as_float_array, expect_shape, format_shape
-from dlcore.scratch.rnn import RecurrentLayer, check_cache, check_recurrent_inputs
+from dlcore.scratch.rnn import RecurrentLayer, check_cache, check_recurrent_inputs, final_state_gradient
 
 __all__ = ["LSTMCellCache", "LSTMCache", "lstm_cell_forward", "lstm_cell_backward", "lstm_forward",
            "lstm_backward", "LSTM"]
@@ -77,7 +77,8 @@ class LSTMCellCache(NamedTuple):
     W_hh: np.ndarray  # (4 Hh, Hh)
 
 
-def lstm_cell_forward(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+def lstm_cell_forward(x_t: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray,
+                      b_ih: np.ndarray, b_hh: np.ndarray) -> tuple[np.ndarray, np.ndarray, LSTMCellCache]:
     """One LSTM step (nn.LSTMCell): gates from x_t and h_prev, c = f c_prev + i g, h = o tanh(c).
 
     Args:
@@ -100,7 +101,7 @@ def lstm_cell_forward(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
     return acts[:, 3 * Hh:] * tanh_c, c, LSTMCellCache(x_t, h_prev, c_prev, acts, tanh_c, W_ih, W_hh)
 
 
-def lstm_cell_backward(dh, dc, cache: LSTMCellCache):
+def lstm_cell_backward(dh: np.ndarray, dc: np.ndarray, cache: LSTMCellCache) -> tuple[np.ndarray, ...]:
     """Gradients of one LSTM step given dh and dc (each (N, Hh)).
 
     Returns:
@@ -134,7 +135,8 @@ class LSTMCache(NamedTuple):
     W_hh: np.ndarray  # (4 Hh, Hh)
 
 
-def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh) -> tuple[np.ndarray, LSTMCache]:
+def lstm_forward(x: np.ndarray, h0: np.ndarray, c0: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray,
+                 b_hh: np.ndarray) -> tuple[np.ndarray, LSTMCache]:
     """An LSTM layer over a sequence, as nn.LSTM (one layer, batch_first=False).
 
     The input projection x_t W_ih^T + b_ih + b_hh of all T steps is one matrix product.
@@ -180,7 +182,8 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh) -> tuple[np.ndarray, LSTMCac
     return out, LSTMCache(x, h0, c0, acts, c, tanh_c, out, W_ih, W_hh)
 
 
-def lstm_backward(dout, cache: LSTMCache, dh_n=None, dc_n=None):
+def lstm_backward(dout: np.ndarray, cache: LSTMCache, dh_n: np.ndarray | None = None,
+                  dc_n: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
     """Backpropagation through time for :func:`lstm_forward`.
 
     Args:
@@ -198,13 +201,8 @@ def lstm_backward(dout, cache: LSTMCache, dh_n=None, dc_n=None):
     expect_shape(func, "dout", dout, out.shape, "(T, N, Hh)", "the forward output's shape")
     T, N, D = x.shape
     Hh = W_hh.shape[1]
-    dh = np.zeros((N, Hh), dtype=out.dtype)
-    dc = np.zeros((N, Hh), dtype=out.dtype)
-    for name, grad in (("dh_n", dh_n), ("dc_n", dc_n)):
-        if grad is not None:
-            grad = as_float_array(func, name, grad)
-            expect_shape(func, name, grad, (N, Hh), "(N, Hh)", "the final state's shape")
-            dh, dc = (dh + grad, dc) if name == "dh_n" else (dh, dc + grad)
+    dh = final_state_gradient(func, "dh_n", dh_n, (N, Hh), out.dtype)
+    dc = final_state_gradient(func, "dc_n", dc_n, (N, Hh), out.dtype)
     # Everything that does not depend on the gradient arriving from step t+1 is computed for all
     # T steps at once (a few large NumPy calls instead of many small ones per step):
     i, f, g, o = (acts[..., k * Hh:(k + 1) * Hh] for k in range(4))  # (T, N, Hh) each

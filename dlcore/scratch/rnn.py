@@ -36,13 +36,16 @@ Public API (used by chapter 12 as well):
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Mapping, NamedTuple
 
 import numpy as np
 
 from dlcore.errors import (ShapeError, as_float_array, expect_generator, expect_positive_int, expect_shape,
                            format_shape)
 from dlcore.scratch.module import Module, Parameter
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "RNNCellCache", "RNNCache", "rnn_cell_forward", "rnn_cell_backward", "rnn_forward", "rnn_backward",
@@ -52,8 +55,9 @@ __all__ = [
 PARAMETER_NAMES = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
 
 
-def check_recurrent_inputs(func: str, x, h0, W_ih, W_hh, b_ih, b_hh, gates: int, gate_names: str, *,
-                           names: tuple[str, str] = ("x", "h0")):
+def check_recurrent_inputs(func: str, x: np.ndarray, h0: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray,
+                           b_ih: np.ndarray, b_hh: np.ndarray, gates: int, gate_names: str, *,
+                           names: tuple[str, str] = ("x", "h0")) -> tuple[np.ndarray, ...]:
     """Validate a layer's (or, with T absent, a cell's) inputs; return them as float arrays.
 
     ``x`` is (T, N, D) for a layer or (N, D) for a cell; the weights must be (G Hh, D),
@@ -99,10 +103,20 @@ def init_recurrent_weights(input_size: int, hidden_size: int, gates: int,
     return {name: rng.uniform(-bound, bound, size=shape) for name, shape in zip(PARAMETER_NAMES, shapes)}
 
 
-def check_cache(func: str, cache, kind: type, forward: str) -> None:
+def check_cache(func: str, cache: object, kind: type, forward: str) -> None:
     """Raise a TypeError naming ``cache`` unless it is the record that ``forward`` returns."""
     if not isinstance(cache, kind):
         raise TypeError(f"{func}: cache must be the {kind.__name__} that {forward} returned, got {type(cache).__name__}")
+
+
+def final_state_gradient(func: str, name: str, grad: np.ndarray | None, shape: tuple[int, int],
+                         dtype: np.dtype) -> np.ndarray:
+    """The gradient arriving at a final state (``dh_n``, ``dc_n``): zeros of ``shape`` when None, else checked."""
+    if grad is None:
+        return np.zeros(shape, dtype=dtype)
+    grad = as_float_array(func, name, grad)
+    expect_shape(func, name, grad, shape, "(N, Hh)", "the final state's shape")
+    return grad
 
 
 # ---------------------------------------------------------------- one step
@@ -117,7 +131,8 @@ class RNNCellCache(NamedTuple):
     W_hh: np.ndarray  # (Hh, Hh)
 
 
-def rnn_cell_forward(x_t, h_prev, W_ih, W_hh, b_ih, b_hh) -> tuple[np.ndarray, RNNCellCache]:
+def rnn_cell_forward(x_t: np.ndarray, h_prev: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray,
+                     b_hh: np.ndarray) -> tuple[np.ndarray, RNNCellCache]:
     """One Elman step: h = tanh(x_t W_ih^T + b_ih + h_prev W_hh^T + b_hh), as nn.RNNCell.
 
     Args:
@@ -135,7 +150,7 @@ def rnn_cell_forward(x_t, h_prev, W_ih, W_hh, b_ih, b_hh) -> tuple[np.ndarray, R
     return h, RNNCellCache(x_t, h_prev, h, W_ih, W_hh)
 
 
-def rnn_cell_backward(dh, cache: RNNCellCache):
+def rnn_cell_backward(dh: np.ndarray, cache: RNNCellCache) -> tuple[np.ndarray, ...]:
     """Gradients of one step: da = dh (1 - h^2); dx = da W_ih, dh_prev = da W_hh, dW = da^T (input).
 
     Returns:
@@ -161,7 +176,8 @@ class RNNCache(NamedTuple):
     W_hh: np.ndarray  # (Hh, Hh)
 
 
-def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh) -> tuple[np.ndarray, RNNCache]:
+def rnn_forward(x: np.ndarray, h0: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray,
+                b_hh: np.ndarray) -> tuple[np.ndarray, RNNCache]:
     """An Elman layer over a sequence: h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh), t = 1..T.
 
     The input projection of all T steps is one matrix product; only the
@@ -192,7 +208,7 @@ def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh) -> tuple[np.ndarray, RNNCache]:
     return out, RNNCache(x, h0, out, W_ih, W_hh)
 
 
-def rnn_backward(dout, cache: RNNCache, dh_n=None):
+def rnn_backward(dout: np.ndarray, cache: RNNCache, dh_n: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
     """Backpropagation through time for :func:`rnn_forward`.
 
     Going from t = T down to 1: dh = dout_t + (what step t+1 sent back);
@@ -215,11 +231,7 @@ def rnn_backward(dout, cache: RNNCache, dh_n=None):
     T, N, D = x.shape
     Hh = W_hh.shape[1]
     da = np.empty_like(out)  # (T, N, Hh) gradient of every step's pre-activation
-    dh = np.zeros((N, Hh), dtype=out.dtype)
-    if dh_n is not None:
-        dh_n = as_float_array("rnn_backward", "dh_n", dh_n)
-        expect_shape("rnn_backward", "dh_n", dh_n, (N, Hh), "(N, Hh)", "the final state's shape")
-        dh = dh + dh_n
+    dh = final_state_gradient("rnn_backward", "dh_n", dh_n, (N, Hh), out.dtype)
     for t in range(T - 1, -1, -1):
         da[t] = (dout[t] + dh) * (1.0 - out[t] * out[t])
         dh = da[t] @ W_hh  # to step t-1 (or to h0)
@@ -264,13 +276,13 @@ class RecurrentLayer(Module):
         for key, grad in zip(PARAMETER_NAMES, grads):
             getattr(self, key).accumulate(grad)
 
-    def torch_state_dict(self) -> dict:
+    def torch_state_dict(self) -> dict[str, torch.Tensor]:
         """The parameters as a state dict that ``nn.RNN/nn.LSTM/nn.GRU(...).load_state_dict`` accepts (float64)."""
         import torch
 
         return {key: torch.tensor(getattr(self, key).value) for key in PARAMETER_NAMES}
 
-    def load_torch_state_dict(self, state_dict) -> None:
+    def load_torch_state_dict(self, state_dict: Mapping[str, torch.Tensor]) -> None:
         """Copy weights from a one-layer PyTorch module's ``state_dict()`` (shapes must match)."""
         for key in PARAMETER_NAMES:
             if key not in state_dict:

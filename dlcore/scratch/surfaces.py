@@ -1,20 +1,20 @@
-"""Two-dimensional test surfaces for watching optimizers move (chapters 04 and 06).
+"""Loss curves and surfaces, and optimizers descending on them (chapters 04 and 06).
 
-Each surface is a :class:`Surface`: a value f(x, y) and its analytic gradient,
-both vectorised (``x`` and ``y`` may be scalars or arrays of one shape, so
-the same code evaluates one point or a whole contour grid), plus what a plot
-needs: a sensible window, a default start and the known minima.
+A :class:`Curve1D` is a function of one variable with its derivative; a :class:`Surface` a
+function of two variables with its gradient. Both are vectorised (``x`` and ``y`` may be scalars
+or arrays of one shape, so the same code evaluates one point or a whole contour grid) and carry
+what a plot needs: a sensible window, a default start and the known minima.
 
-The collection covers the situations optimizers meet in real networks:
+Chapter 04's landscapes:
 
-- ``elongated_quadratic``: an ill-conditioned valley (plain gradient descent zig-zags);
-- ``rosenbrock``: a curved, flat-bottomed banana valley;
-- ``saddle``: x^2 - y^2, a point where the gradient vanishes but which is no minimum;
-- ``beale``: steep walls and a flat plateau, gradients spanning five orders of magnitude;
-- ``himmelblau``: four minima, a local maximum and four saddles.
+- ``quadratic_1d``: (k / 2) (x - c)^2, where the step-size limits 1/k and 2/k can be read off;
+- ``double_well_1d``: a global and a local minimum, so where descent ends depends on where it starts;
+- ``linear_regression_surface``: the MSE of w x + b over (w, b), a bowl built from the data.
 
-:func:`descend` runs any optimizer with the ``step()/zero_grad()`` interface of
-``dlcore.scratch.optim`` (or torch.optim) on a surface and records its path.
+Chapter 06's classic test surfaces (Rosenbrock, Beale, a saddle, ...) are in
+:mod:`dlcore.scratch.benchmark_surfaces`. :func:`descend` runs any optimizer with the
+``step()/zero_grad()`` interface of ``dlcore.scratch.optim`` (or torch.optim) on a surface and
+records its path.
 """
 
 from __future__ import annotations
@@ -24,12 +24,13 @@ from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from dlcore.errors import ShapeError, expect_int, expect_nonnegative_int
+from dlcore.errors import (ShapeError, as_float_array, expect_int, expect_ndim, expect_nonnegative_int, expect_real,
+                           expect_shape)
+from dlcore.scratch.descent import least_squares
 from dlcore.scratch.module import Parameter
 
 __all__ = [
-    "Surface", "Trajectory", "SURFACES", "get_surface", "descend",
-    "elongated_quadratic", "rosenbrock", "saddle", "beale", "himmelblau",
+    "Surface", "Curve1D", "Trajectory", "descend", "quadratic_1d", "double_well_1d", "linear_regression_surface",
 ]
 
 Array = np.ndarray
@@ -62,12 +63,12 @@ class Surface:
     minima: tuple[tuple[float, float], ...]
     minimum_value: float | None
 
-    def value(self, x, y) -> Array:
+    def value(self, x: Array | float, y: Array | float) -> Array:
         """f(x, y) for scalars or equally shaped arrays (returns an array of that shape)."""
         x, y = self._coordinates("value", x, y)
         return self.value_fn(x, y)
 
-    def gradient(self, x, y) -> tuple[Array, Array]:
+    def gradient(self, x: Array | float, y: Array | float) -> tuple[Array, Array]:
         """(df/dx, df/dy) at (x, y); each of the shape of ``x``."""
         x, y = self._coordinates("gradient", x, y)
         gx, gy = self.gradient_fn(x, y)
@@ -90,7 +91,7 @@ class Surface:
         xx, yy = np.meshgrid(np.linspace(*self.xlim, resolution), np.linspace(*self.ylim, resolution))
         return xx, yy, self.value_fn(xx, yy)
 
-    def gap(self, values) -> Array:
+    def gap(self, values: Array | Sequence[float]) -> Array:
         """f - min f, the distance to the optimum's value (f itself if f is unbounded below)."""
         values = np.asarray(values, dtype=np.float64)
         return values if self.minimum_value is None else values - self.minimum_value
@@ -115,165 +116,73 @@ class Surface:
         return f"Surface({self.name}: f(x, y) = {self.formula})"
 
 
-def elongated_quadratic(condition: float = 10.0, angle: float = 0.0) -> Surface:
-    """An ill-conditioned bowl: f = (u^2 + condition * v^2) / 2 in coordinates rotated by ``angle``.
+@dataclass(frozen=True)
+class Curve1D:
+    """A function of one variable with its derivative and plotting hints (for the 1-D explorer)."""
 
-    (u, v) = (x cos a + y sin a, -x sin a + y cos a). The Hessian has eigenvalues
-    1 and ``condition``, so its condition number is ``condition``; gradient
-    descent is stable only for lr < 2 / condition, at which rate the shallow
-    direction shrinks by just (1 - lr) per step. With ``angle`` = 0 the axes
-    of the valley are the coordinate axes, which per-coordinate methods
-    (Adagrad, RMSprop, Adam) exploit; a rotated valley takes that advantage away.
+    name: str
+    formula: str  # LaTeX
+    value: Callable[[np.ndarray], np.ndarray]  # vectorised
+    derivative: Callable[[np.ndarray], np.ndarray]
+    xlim: tuple[float, float]
+    start: float
+    minima: tuple[float, ...]  # local minimisers, the global one first
+    curvature: float | None  # f'' if constant (a quadratic), else None
 
-    Raises:
-        ValueError: if ``condition`` is not a finite number >= 1.
+
+def quadratic_1d(curvature: float = 1.0, center: float = 0.0) -> Curve1D:
+    """f(x) = (curvature / 2) (x - center)^2; gradient descent multiplies x - center by (1 - lr * curvature) per step.
+
+    So it converges monotonically for lr < 1/curvature, with alternating sign for
+    1/curvature < lr < 2/curvature, and diverges for lr > 2/curvature.
     """
-    if not np.isfinite(condition) or condition < 1:
-        raise ValueError(f"elongated_quadratic: condition must be a finite number >= 1, got {condition!r}")
-    c, s, k = float(np.cos(angle)), float(np.sin(angle)), float(condition)
+    k, c = expect_real("quadratic_1d", "curvature", curvature, positive=True), expect_real("quadratic_1d", "center", center)
+    formula = f"{k / 2:g}\\,x^2" if c == 0 else f"{k / 2:g}\\,(x - {c:g})^2"
+    return Curve1D("quadratic", formula, lambda x: 0.5 * k * (x - c) ** 2,
+                   lambda x: k * (x - c), (c - 3.0, c + 3.0), c + 2.5, (c,), k)
 
-    def value(x, y):
-        u, v = c * x + s * y, -s * x + c * y
-        return 0.5 * (u * u + k * v * v)
 
-    def gradient(x, y):
-        u, v = c * x + s * y, -s * x + c * y
-        # chain rule through the rotation: df/dx = u du/dx + k v dv/dx
-        return u * c - k * v * s, u * s + k * v * c
+def double_well_1d() -> Curve1D:
+    """f(x) = x^4 - 3x^2 + x: a global minimum near x = -1.30 and a local one near x = 1.13.
 
-    degrees = np.degrees(angle)
-    suffix = "" if degrees == 0 else f", rotated {degrees:g} deg"
+    f'(x) = 4x^3 - 6x + 1; its third root, x = 0.17, is a local maximum. Gradient
+    descent started right of it ends in the worse, local minimum.
+    """
+    minima = tuple(float(r) for r in sorted(np.roots([4.0, 0.0, -6.0, 1.0]).real) if 12 * r * r - 6 > 0)
+    return Curve1D("double well", r"x^4 - 3x^2 + x", lambda x: x**4 - 3 * x**2 + x,
+                   lambda x: 4 * x**3 - 6 * x + 1, (-2.2, 2.2), 2.0, minima, None)
+
+
+def linear_regression_surface(x: np.ndarray, y: np.ndarray) -> Surface:
+    """The MSE of the one-feature model w x + b as a :class:`Surface` over (w, b).
+
+    L(w, b) = w^2 <x^2> + 2 w b <x> + b^2 - 2 w <xy> - 2 b <y> + <y^2>, with <.> the
+    mean over the data: the data enter only through five averages, so a whole
+    contour grid costs no more than one point.
+
+    Args:
+        x, y: (N,) the feature and the target.
+    """
+    x = as_float_array("linear_regression_surface", "x", x)
+    expect_ndim("linear_regression_surface", "x", x, 1, "(N,)")
+    y = as_float_array("linear_regression_surface", "y", y)
+    expect_shape("linear_regression_surface", "y", y, x.shape, "(N,)", "the shape of x")
+    mx, mxx, mxy, my, myy = x.mean(), (x * x).mean(), (x * y).mean(), y.mean(), (y * y).mean()
+
+    def value(w, b):
+        return w * w * mxx + 2 * w * b * mx + b * b - 2 * w * mxy - 2 * b * my + myy
+
+    def gradient(w, b):
+        return 2 * (w * mxx + b * mx - mxy), 2 * (w * mx + b - my)
+
+    w_star, b_star = least_squares(x[:, None], y)
     return Surface(
-        name="elongated_quadratic",
-        formula=rf"\frac{{1}}{{2}}(u^2 + {k:g}\,v^2){suffix}",
+        name="linear regression MSE", formula=r"\frac{1}{N}\sum_n (w x_n + b - y_n)^2",
         value_fn=value, gradient_fn=gradient,
-        xlim=(-5.0, 5.0), ylim=(-3.0, 3.0), start=(-4.5, 2.0),
-        minima=((0.0, 0.0),), minimum_value=0.0,
+        xlim=(w_star - 3.0, w_star + 3.0), ylim=(b_star - 3.0, b_star + 3.0),
+        start=(w_star - 2.5, b_star + 2.5), minima=((float(w_star), float(b_star)),),
+        minimum_value=float(value(w_star, b_star)),
     )
-
-
-def rosenbrock(a: float = 1.0, b: float = 100.0) -> Surface:
-    """Rosenbrock's banana: f = (a - x)^2 + b (y - x^2)^2, minimum 0 at (a, a^2).
-
-    df/dx = -2 (a - x) - 4 b x (y - x^2),   df/dy = 2 b (y - x^2)
-    """
-    a, b = float(a), float(b)
-
-    def value(x, y):
-        return (a - x) ** 2 + b * (y - x * x) ** 2
-
-    def gradient(x, y):
-        inner = y - x * x
-        return -2.0 * (a - x) - 4.0 * b * x * inner, 2.0 * b * inner
-
-    return Surface(
-        name="rosenbrock", formula=rf"({a:g} - x)^2 + {b:g}\,(y - x^2)^2",
-        value_fn=value, gradient_fn=gradient,
-        xlim=(-2.0, 2.0), ylim=(-1.0, 3.0), start=(-1.5, 2.5),
-        minima=((a, a * a),), minimum_value=0.0,
-    )
-
-
-def saddle() -> Surface:
-    """The simplest saddle: f = x^2 - y^2, gradient (2x, -2y), unbounded below.
-
-    The origin is a stationary point that is no minimum: downhill along x
-    leads into it, downhill along y leads away. Starting almost on the x axis,
-    the tiny y-gradient is the only way out, so plain gradient descent lingers.
-    """
-
-    def value(x, y):
-        return x * x - y * y
-
-    def gradient(x, y):
-        return 2.0 * x, -2.0 * y
-
-    return Surface(
-        name="saddle", formula=r"x^2 - y^2", value_fn=value, gradient_fn=gradient,
-        xlim=(-2.0, 2.0), ylim=(-2.0, 2.0), start=(-1.8, 0.01),
-        minima=(), minimum_value=None,
-    )
-
-
-_BEALE_CONSTANTS = (1.5, 2.25, 2.625)
-
-
-def beale() -> Surface:
-    """Beale's function: f = sum_k (c_k - x + x y^k)^2 with c = (1.5, 2.25, 2.625), minimum 0 at (3, 0.5).
-
-    With r_k = c_k - x + x y^k:  df/dx = sum_k 2 r_k (y^k - 1),  df/dy = sum_k 2 r_k k x y^(k-1).
-    """
-
-    def value(x, y):
-        return sum((c - x + x * y**k) ** 2 for k, c in enumerate(_BEALE_CONSTANTS, start=1))
-
-    def gradient(x, y):
-        gx = np.zeros(np.shape(x))
-        gy = np.zeros(np.shape(x))
-        for k, c in enumerate(_BEALE_CONSTANTS, start=1):
-            residual = c - x + x * y**k
-            gx = gx + 2.0 * residual * (y**k - 1.0)
-            gy = gy + 2.0 * residual * k * x * y ** (k - 1)
-        return gx, gy
-
-    return Surface(
-        name="beale", formula=r"\sum_{k=1}^{3} (c_k - x + x y^k)^2",
-        value_fn=value, gradient_fn=gradient,
-        xlim=(-4.5, 4.5), ylim=(-4.5, 4.5), start=(1.0, 1.5),
-        minima=((3.0, 0.5),), minimum_value=0.0,
-    )
-
-
-# Himmelblau's four minima (all with f = 0): one exact, three found numerically.
-_HIMMELBLAU_MINIMA = (
-    (3.0, 2.0),
-    (-2.805118086952745, 3.131312518250573),
-    (-3.779310253377747, -3.283185991286170),
-    (3.584428340330492, -1.848126526964404),
-)
-
-
-def himmelblau() -> Surface:
-    """Himmelblau's function: f = (x^2 + y - 11)^2 + (x + y^2 - 7)^2, four minima of value 0.
-
-    df/dx = 4x (x^2 + y - 11) + 2 (x + y^2 - 7),   df/dy = 2 (x^2 + y - 11) + 4y (x + y^2 - 7).
-    Which minimum an optimizer reaches depends on where it starts and how it moves.
-    """
-
-    def value(x, y):
-        return (x * x + y - 11.0) ** 2 + (x + y * y - 7.0) ** 2
-
-    def gradient(x, y):
-        first, second = x * x + y - 11.0, x + y * y - 7.0
-        return 4.0 * x * first + 2.0 * second, 2.0 * first + 4.0 * y * second
-
-    return Surface(
-        name="himmelblau", formula=r"(x^2 + y - 11)^2 + (x + y^2 - 7)^2",
-        value_fn=value, gradient_fn=gradient,
-        xlim=(-5.0, 5.0), ylim=(-5.0, 5.0), start=(-0.3, -0.9),
-        minima=_HIMMELBLAU_MINIMA, minimum_value=0.0,
-    )
-
-
-# Each name maps to a function building the surface with its default settings.
-SURFACES: dict[str, Callable[[], Surface]] = {
-    "elongated_quadratic": elongated_quadratic,
-    "rosenbrock": rosenbrock,
-    "saddle": saddle,
-    "beale": beale,
-    "himmelblau": himmelblau,
-}
-
-
-def get_surface(name: str) -> Surface:
-    """The surface called ``name`` with its default settings.
-
-    Raises:
-        ValueError: for an unknown name (the message lists the known ones).
-    """
-    if name not in SURFACES:
-        raise ValueError(f"get_surface: unknown surface {name!r}; choose one of {sorted(SURFACES)}")
-    return SURFACES[name]()
 
 
 class Trajectory(NamedTuple):

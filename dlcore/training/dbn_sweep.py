@@ -16,11 +16,11 @@ after 300, 1,000 and 3,000 steps. The chapter loads the results file and prints 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
+from dlcore.results import read_results, write_results
 from dlcore.scratch.dbn import DBN, sigmoid_classifier
 from dlcore.scratch.optim import SGD
 
@@ -85,16 +85,14 @@ def run_seed(seed: int, *, checkpoints=CHECKPOINTS, pretrain_epochs: int = 10,
 
 def load_results(path: Path = RESULTS_PATH) -> dict:
     """The stored sweep: {"checkpoints": [...], "seeds": [...], "accuracy": {network: [[per checkpoint] per seed]}}."""
-    return json.loads(Path(path).read_text())
+    return read_results(path)
 
 
 def main() -> int:
     runs = [run_seed(seed) for seed in SEEDS]
     results = {"checkpoints": list(CHECKPOINTS), "seeds": list(SEEDS),
                "accuracy": {name: [run[name] for run in runs] for name in NETWORKS}}
-    RESULTS_PATH.parent.mkdir(exist_ok=True)
-    RESULTS_PATH.write_text(json.dumps(results, indent=1) + "\n")
-    print(f"wrote {RESULTS_PATH}")
+    print(f"wrote {write_results(results, RESULTS_PATH, indent=1)}")
     return 0
 
 

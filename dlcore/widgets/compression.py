@@ -4,8 +4,8 @@ A small MLP is trained once on the 8x8 digits when the explorer is built
 (about a second). Each callback then prunes its weights by magnitude (global or
 layer-wise), quantizes what is left to the chosen bit width (symmetric, one
 scale per output unit) and evaluates the result on the test images with NumPy
-(in the trained model's precision, float32 or float64; one BLAS thread: about a
-millisecond). The accuracy curves, 25
+(:mod:`dlcore.practice.compression`: in the trained model's precision, float32 or
+float64; one BLAS thread: about a millisecond). The accuracy curves, 25
 sparsities x 2 scopes x 7 bit widths, are computed once at construction.
 
 Left: test accuracy against sparsity for both pruning scopes at the chosen bit
@@ -23,11 +23,11 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from dlcore.plots import COLORS, new_figure
+from dlcore.practice.compression import compress_weights, default_mlp, mlp_accuracy
 from dlcore.practice.pruning import global_magnitude_masks, layerwise_magnitude_masks
-from dlcore.practice.quantization import fake_quantize_weights
 from dlcore.widgets.base import Explorer
 
-__all__ = ["CompressionExplorer", "CompressionState", "BIT_CHOICES", "SPARSITY_GRID", "INDEX_BITS", "trained_mlp"]
+__all__ = ["CompressionExplorer", "CompressionState", "BIT_CHOICES", "SPARSITY_GRID", "INDEX_BITS"]
 
 BIT_CHOICES = [("32 (float)", 32), ("16", 16), ("8", 8), ("6", 6), ("4", 4), ("3", 3), ("2", 2)]
 SPARSITY_GRID = np.linspace(0.0, 0.98, 25)
@@ -47,40 +47,11 @@ class CompressionState:
     sizes: dict             # "dense float32" / "dense, b bits" / "sparse CSR, b bits" -> bytes
 
 
-def trained_mlp(model, x_test, y_test):
-    """What the explorer needs from an already trained ``nn.Sequential`` MLP (Linear/ReLU layers) and test data.
-
-    The weights keep the model's dtype (float32 or float64), and the test inputs are converted to it.
-    """
-    import torch
-
-    linears = [m for m in model if isinstance(m, torch.nn.Linear)]
-    weights = [m.weight.detach().numpy().copy() for m in linears]
-    return (weights, [m.bias.detach().numpy().copy() for m in linears], np.asarray(x_test, dtype=weights[0].dtype),
-            np.asarray(y_test))
-
-
-def _train_default(seed: int):
-    """(weights [(M, D)], biases [(M,)], X_test (N, 64), y_test): a 64-64-64-10 MLP trained on the digits."""
-    import torch
-
-    from dlcore.practice.common import as_tensors, digits_split, fit, make_mlp
-
-    split = digits_split(seed=seed)
-    x, y = as_tensors(split.images_train, split.y_train)
-    model = make_mlp(seed=seed)
-    with torch.random.fork_rng():
-        torch.set_num_threads(1)
-        fit(model, x, y, num_epochs=25, learning_rate=3e-3, seed=seed)
-    x_test, _ = as_tensors(split.images_test, split.y_test)
-    return trained_mlp(model, x_test.numpy(), split.y_test)
-
-
 class CompressionExplorer(Explorer):
     """Prune (global or layer-wise) and quantize a trained MLP; watch accuracy and size.
 
-    ``trained``: the output of :func:`trained_mlp` for a model of your own; by
-    default the chapter's MLP is trained on the digits (about a second).
+    ``trained``: the output of :func:`dlcore.practice.compression.trained_mlp` for a model of
+    your own; by default the chapter's MLP is trained on the digits (about a second).
     ``maskers``: ``{"global": f, "layerwise": g}``, the functions ``f(weights, amount)``
     that compute the pruning masks (default: dlcore's magnitude masks).
     """
@@ -88,7 +59,7 @@ class CompressionExplorer(Explorer):
     def __init__(self, sparsity: float = 0.5, bits: int = 8, scope: str = "global", seed: int = 0,
                  trained=None, maskers=None) -> None:
         self.maskers = maskers or {"global": global_magnitude_masks, "layerwise": layerwise_magnitude_masks}
-        self.weights, self.biases, self.x_test, self.y_test = trained or _train_default(seed)
+        self.weights, self.biases, self.x_test, self.y_test = trained or default_mlp(seed)
         style = {"description_width": "initial"}
         self.sparsity = widgets.FloatSlider(value=sparsity, min=0.0, max=0.98, step=0.02, description="sparsity",
                                             readout_format=".2f", style=style)
@@ -108,19 +79,10 @@ class CompressionExplorer(Explorer):
     # ------------------------------------------------------------------ logic
 
     def _accuracy(self, weights: list[np.ndarray]) -> float:
-        h = self.x_test
-        for i, (W, b) in enumerate(zip(weights, self.biases)):
-            h = h @ W.T + b  # (N, M)
-            if i < len(weights) - 1:
-                h = np.maximum(h, 0.0)
-        return float(np.mean(h.argmax(axis=1) == self.y_test))
+        return mlp_accuracy(weights, self.biases, self.x_test, self.y_test)
 
     def _compressed(self, sparsity: float, bits: int, scope: str) -> list[np.ndarray]:
-        masker = self.maskers[scope]
-        pruned = [W * m for W, m in zip(self.weights, masker(self.weights, sparsity))]
-        if bits >= 32:
-            return pruned
-        return [fake_quantize_weights(W, bits).astype(W.dtype) for W in pruned]
+        return compress_weights(self.weights, sparsity, bits, self.maskers[scope])
 
     def compute(self) -> CompressionState:
         sparsity, bits, scope = float(self.sparsity.value), int(self.bits.value), self.scope.value

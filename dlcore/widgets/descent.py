@@ -19,15 +19,9 @@ from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 from dlcore.data import make_noisy_function
 from dlcore.plots import COLORS, new_figure
 from dlcore.plots.figures import pin_axis_labels
-from dlcore.scratch.descent import (
-    double_well_1d,
-    gradient_descent,
-    gradient_descent_path,
-    linear_regression_hessian,
-    linear_regression_surface,
-    quadratic_1d,
-)
-from dlcore.scratch.surfaces import get_surface
+from dlcore.scratch.benchmark_surfaces import get_surface
+from dlcore.scratch.descent import gradient_descent, gradient_descent_path, linear_regression_hessian
+from dlcore.scratch.surfaces import double_well_1d, linear_regression_surface, quadratic_1d
 from dlcore.widgets.base import Explorer
 
 __all__ = ["DescentExplorer", "DescentState", "SURFACE_CHOICES", "regression_data"]

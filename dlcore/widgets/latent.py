@@ -7,8 +7,8 @@ switches to interpolating the pixels instead, (1 - t) x_a + t x_b, for compariso
 
 The model is any object with ``encode(x)`` (returning codes, or (mu, logvar) as a VAE
 does) and ``decode(z)`` (returning pixel values in [0, 1]) over a 2-D latent space; by
-default a small VAE is trained on the 8x8 digits when the explorer is made (about a
-second of CPU time, a fixed number of epochs).
+default :func:`dlcore.models.digits_vae.default_vae` trains a small VAE on the 8x8 digits
+when the explorer is made (about a second of CPU time, a fixed number of epochs).
 """
 
 from __future__ import annotations
@@ -20,28 +20,12 @@ import numpy as np
 import torch
 
 from dlcore.models.autoencoders import encode_means
+from dlcore.models.digits_vae import default_vae
 from dlcore.widgets.base import Explorer
 
-__all__ = ["LatentExplorer", "LatentState", "default_vae"]
+__all__ = ["LatentExplorer", "LatentState"]
 
 SCATTER_POINTS = 600  # training codes drawn in the latent plot
-DEFAULT_EPOCHS = 40  # the default VAE's training: 40 x 8 Adam steps on 1797 digits
-
-
-def default_vae(rng: np.random.Generator | None = None, num_epochs: int = DEFAULT_EPOCHS):
-    """A VAE with a 2-D latent space trained briefly on the 8x8 digits; returns (model, images (N, 64), labels)."""
-    from dlcore.data import load_digits
-    from dlcore.models.autoencoders import VAE, train_vae
-
-    seed = int((rng or np.random.default_rng(0)).integers(2 ** 31))
-    X, y = load_digits()
-    images = X.reshape(len(X), -1).astype(np.float32)  # (N, 64)
-    with torch.random.fork_rng():  # seed the layers' initial weights without touching the caller's global state
-        torch.manual_seed(seed)
-        model = VAE(64, 2, (128,))
-    train_vae(model, torch.from_numpy(images), num_epochs=num_epochs, batch_size=256, learning_rate=1e-2,
-              generator=torch.Generator().manual_seed(seed))
-    return model.eval(), images, y
 
 
 def _decode(model, z: np.ndarray) -> np.ndarray:

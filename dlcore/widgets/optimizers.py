@@ -20,7 +20,8 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLoca
 from dlcore.plots import COLORS, new_figure
 from dlcore.scratch.optim import SGD, Adagrad, Adam, RMSprop
 from dlcore.scratch.optim_steps import StepOptimizer
-from dlcore.scratch.surfaces import Surface, Trajectory, beale, descend, elongated_quadratic, himmelblau, rosenbrock, saddle
+from dlcore.scratch.benchmark_surfaces import beale, elongated_quadratic, himmelblau, rosenbrock, saddle
+from dlcore.scratch.surfaces import Surface, Trajectory, descend
 from dlcore.widgets.base import Explorer
 
 __all__ = ["OptimizerRace", "RaceState", "RacerResult", "RACERS", "SURFACE_CHOICES", "PRESETS", "make_racer"]
