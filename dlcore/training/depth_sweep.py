@@ -23,11 +23,12 @@ against the file.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import numpy as np
+
+from dlcore.results import read_results, write_results
 
 __all__ = ["NETWORKS", "SEEDS", "SETTINGS", "RESULTS_PATH", "mnist_vectors", "run_network", "load_results", "main"]
 
@@ -86,7 +87,7 @@ def run_network(name: str, seed: int, *, num_epochs: int | None = None, data=Non
 
 def load_results(path: Path = RESULTS_PATH) -> dict:
     """The stored sweep: {"settings", "seeds", "steps_per_epoch", "runs": {network: [record per seed]}}."""
-    return json.loads(Path(path).read_text())
+    return read_results(path)
 
 
 def main() -> int:
@@ -102,9 +103,7 @@ def main() -> int:
         print(f"{name:<30} test accuracy {accuracies}  ({time.perf_counter() - start:.0f} s)")
     results = {"settings": SETTINGS, "seeds": list(SEEDS),
                "steps_per_epoch": len(data[0]) // SETTINGS["batch_size"], "runs": runs}
-    RESULTS_PATH.parent.mkdir(exist_ok=True)
-    RESULTS_PATH.write_text(json.dumps(results, indent=1) + "\n")
-    print(f"wrote {RESULTS_PATH}")
+    print(f"wrote {write_results(results, RESULTS_PATH, indent=1)}")
     return 0
 
 
