@@ -38,6 +38,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from dlcore.training.torch_fit import fit
+
 __all__ = ["ArticleConvNet", "predict_as_given", "feed_as_given", "accuracy_as_given", "accuracy_fixed",
            "train_article_cnn"]
 
@@ -105,16 +107,9 @@ def train_article_cnn(model: nn.Module, images: torch.Tensor, labels: torch.Tens
     indices; the article's one-hot labels hold the same information).
     """
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)  # kept, unlike the article's
-    losses = []
-    for _ in range(epochs):
-        order = torch.randperm(len(images), generator=generator)
-        total = 0.0
-        for start in range(0, len(images), batch_size):
-            batch = order[start:start + batch_size]
-            loss = nn.functional.cross_entropy(model(images[batch]), labels[batch])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(batch)
-        losses.append(total / len(images))
-    return losses
+
+    def batch_loss(batch: torch.Tensor) -> torch.Tensor:
+        return nn.functional.cross_entropy(model(images[batch]), labels[batch])
+
+    return fit(model, optimizer, batch_loss, len(images), num_epochs=epochs, batch_size=batch_size,
+               rng=generator)["loss"]

@@ -28,6 +28,8 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from dlcore.training.batches import index_batches
+
 __all__ = [
     "PAD", "SOS", "EOS", "SPECIALS", "Vocabulary", "EncodedPairs", "TASKS", "make_pairs", "make_reversal",
     "make_sorting", "make_dates", "format_date", "DATE_FORMATS", "encode_pairs", "pad_sequences", "batches",
@@ -214,6 +216,5 @@ def batches(data: EncodedPairs, batch_size: int, *, rng: np.random.Generator | N
     """Mini-batches of ``data`` (shuffled by ``rng`` if given), each trimmed to its own longest sequence."""
     if batch_size < 1:
         raise ValueError(f"batches: batch_size must be >= 1, got {batch_size}")
-    order = rng.permutation(len(data)) if rng is not None else np.arange(len(data))
-    for start in range(0, len(data), batch_size):
-        yield data.subset(order[start:start + batch_size])
+    for index in index_batches(len(data), batch_size, rng):
+        yield data.subset(index)

@@ -29,11 +29,13 @@ import torch
 from torch import nn
 
 from dlcore.errors import check_float_dtype
+from dlcore.models.mlp import sequential_mlp
+from dlcore.training.torch_fit import fit
 
 __all__ = [
     "encode_means",
     "Autoencoder", "VAE", "reparameterize", "gaussian_kl", "gaussian_kl_monte_carlo", "bernoulli_nll",
-    "negative_elbo", "add_noise", "train_autoencoder", "train_vae", "batches",
+    "negative_elbo", "add_noise", "train_autoencoder", "train_vae",
 ]
 
 
@@ -42,19 +44,6 @@ def _check_data_dtype(where: str, model: nn.Module, X: torch.Tensor) -> None:
     if X.dtype != expected:
         raise TypeError(f"{where}: X is {X.dtype} but the model's parameters are {expected}; "
                         f"convert one of them (X.to({expected}) or model.to({X.dtype}))")
-
-
-def _mlp(sizes: Sequence[int], *, linear: bool) -> nn.Sequential:
-    """Linear layers between consecutive sizes, ReLU between them (none after the last, none if linear).
-
-    The weights are drawn in float64 (see the module docstring); the caller converts them.
-    """
-    layers: list[nn.Module] = []
-    for position, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(a, b, dtype=torch.float64))
-        if not linear and position < len(sizes) - 2:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
 
 
 class Autoencoder(nn.Module):
@@ -70,8 +59,9 @@ class Autoencoder(nn.Module):
         check_float_dtype("Autoencoder", dtype)
         hidden = list(hidden_sizes)
         self.linear = linear
-        self.encoder = _mlp([input_size, *hidden, latent_size], linear=linear)
-        self.decoder = _mlp([latent_size, *reversed(hidden), input_size], linear=linear)
+        activation = None if linear else nn.ReLU  # weights drawn in float64, converted below (module docstring)
+        self.encoder = sequential_mlp([input_size, *hidden, latent_size], activation, dtype=torch.float64)
+        self.decoder = sequential_mlp([latent_size, *reversed(hidden), input_size], activation, dtype=torch.float64)
         self.to(dtype)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
@@ -98,10 +88,10 @@ class VAE(nn.Module):
         super().__init__()
         check_float_dtype("VAE", dtype)
         hidden = list(hidden_sizes)
-        self.body = nn.Sequential(_mlp([input_size, *hidden], linear=False), nn.ReLU())
+        self.body = nn.Sequential(sequential_mlp([input_size, *hidden], nn.ReLU, dtype=torch.float64), nn.ReLU())
         self.mean = nn.Linear(hidden[-1], latent_size, dtype=torch.float64)
         self.logvar = nn.Linear(hidden[-1], latent_size, dtype=torch.float64)
-        self.decoder = _mlp([latent_size, *reversed(hidden), input_size], linear=False)
+        self.decoder = sequential_mlp([latent_size, *reversed(hidden), input_size], nn.ReLU, dtype=torch.float64)
         self.to(dtype)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -189,33 +179,23 @@ def add_noise(x: torch.Tensor, noise_std: float, generator: torch.Generator | No
     return (x + noise_std * torch.randn(x.shape, generator=generator, dtype=x.dtype)).clamp(0.0, 1.0)
 
 
-def batches(num_examples: int, batch_size: int, generator: torch.Generator):
-    """Index tensors of a fresh random permutation, ``batch_size`` at a time."""
-    order = torch.randperm(num_examples, generator=generator)
-    return order.split(batch_size)
-
-
 def train_autoencoder(model: Autoencoder, X: torch.Tensor, *, num_epochs: int, generator: torch.Generator,
                       batch_size: int = 64, learning_rate: float = 1e-2, noise_std: float = 0.0) -> list[float]:
     """Adam on the mean squared error ||x_hat - x||^2 / D; with noise_std > 0 the input is corrupted (denoising).
 
-    X must have the model's dtype (TypeError otherwise). Returns the epoch-mean training losses.
+    X must have the model's dtype (TypeError otherwise). ``generator`` shuffles every epoch and
+    draws the noise. Returns the epoch-mean training losses.
     """
     _check_data_dtype("train_autoencoder", model, X)
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-    losses = []
-    for _ in range(num_epochs):
-        total = 0.0
-        for index in batches(len(X), batch_size, generator):
-            clean = X[index]
-            noisy = add_noise(clean, noise_std, generator) if noise_std > 0 else clean
-            loss = nn.functional.mse_loss(model(noisy), clean)  # the target is always the CLEAN input
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(index)
-        losses.append(total / len(X))
-    return losses
+
+    def batch_loss(index: torch.Tensor) -> torch.Tensor:
+        clean = X[index]
+        noisy = add_noise(clean, noise_std, generator) if noise_std > 0 else clean
+        return nn.functional.mse_loss(model(noisy), clean)  # the target is always the CLEAN input
+
+    return fit(model, optimizer, batch_loss, len(X), num_epochs=num_epochs, batch_size=batch_size,
+               rng=generator)["loss"]
 
 
 def train_vae(model: VAE, X: torch.Tensor, *, num_epochs: int, generator: torch.Generator, batch_size: int = 64,
@@ -227,23 +207,18 @@ def train_vae(model: VAE, X: torch.Tensor, *, num_epochs: int, generator: torch.
     X must have the model's dtype (TypeError otherwise). ``loss_function(logits, x, mu, logvar, beta)``
     (default :func:`negative_elbo`) and ``sample(mu, logvar, eps)`` (default :func:`reparameterize`)
     can be replaced by other implementations of the same maths (chapter 13 trains on the learner's).
+    ``generator`` shuffles every epoch and draws each batch's eps. The loop: :func:`dlcore.training.torch_fit.fit`.
     """
     loss_function = loss_function or negative_elbo
     _check_data_dtype("train_vae", model, X)
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-    history: dict[str, list[float]] = {"loss": [], "reconstruction": [], "kl": []}
-    for _ in range(num_epochs):
-        sums = torch.zeros(3, dtype=torch.float64)
-        for index in batches(len(X), batch_size, generator):
-            logits, mu, logvar, _ = model(X[index], generator, sample=sample)
-            loss, reconstruction, kl = loss_function(logits, X[index], mu, logvar, beta)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            sums += torch.tensor([loss.item(), reconstruction.item(), kl.item()], dtype=torch.float64) * len(index)
-        for key, value in zip(history, (sums / len(X)).tolist()):
-            history[key].append(value)
-    return history
+
+    def batch_loss(index: torch.Tensor) -> dict[str, torch.Tensor]:
+        logits, mu, logvar, _ = model(X[index], generator, sample=sample)  # one z per example
+        loss, reconstruction, kl = loss_function(logits, X[index], mu, logvar, beta)
+        return {"loss": loss, "reconstruction": reconstruction, "kl": kl}
+
+    return fit(model, optimizer, batch_loss, len(X), num_epochs=num_epochs, batch_size=batch_size, rng=generator)
 
 
 def encode_means(model, images: np.ndarray) -> np.ndarray:

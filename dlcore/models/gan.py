@@ -1,5 +1,7 @@
 """Generative adversarial networks in PyTorch: small MLPs, the two losses, the alternating loop (chapter 14).
 
+The two MLPs, :func:`mlp_generator` and :func:`mlp_discriminator`, are built in :mod:`dlcore.models.mlp`.
+
 A generator G maps noise z ~ N(0, I) to a sample x = G(z); a discriminator D
 maps x to a logit a(x), with D(x) = σ(a(x)) its probability that x is real.
 They play
@@ -29,7 +31,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from dlcore.errors import check_float_dtype
+from dlcore.models.mlp import mlp_discriminator, mlp_generator  # the two networks; kept importable from here
 
 __all__ = [
     "GENERATOR_LOSSES", "mlp_generator", "mlp_discriminator", "discriminator_loss", "generator_loss",
@@ -39,48 +41,6 @@ __all__ = [
 GENERATOR_LOSSES = ("non_saturating", "minimax")
 DTYPES = (torch.float32, torch.float64)
 Sampler = Callable[[int, np.random.Generator], np.ndarray]
-
-
-def mlp_generator(latent_dim: int = 2, output_dim: int = 2, hidden: int = 64, depth: int = 2,
-                  output: str = "linear", dtype: torch.dtype = torch.float32) -> nn.Sequential:
-    """G: (N, latent_dim) noise -> (N, output_dim) samples; ReLU hidden layers.
-
-    ``output="sigmoid"`` squashes into (0, 1) for grey-level images; ``"linear"``
-    leaves 2-D points unbounded. ``dtype`` (float32 or float64) is the weights'
-    type from the start: the initial weights are drawn in it (float32 draws
-    converted to float64 would carry float32 rounding, which differs between CPUs).
-
-    Raises:
-        ValueError: for another ``output`` or ``dtype``.
-    """
-    if output not in ("linear", "sigmoid"):
-        raise ValueError(f"mlp_generator: output must be 'linear' or 'sigmoid', got {output!r}")
-    check_float_dtype("mlp_generator", dtype)
-    layers: list[nn.Module] = []
-    width = latent_dim
-    for _ in range(depth):
-        layers += [nn.Linear(width, hidden, dtype=dtype), nn.ReLU()]
-        width = hidden
-    layers.append(nn.Linear(width, output_dim, dtype=dtype))
-    if output == "sigmoid":
-        layers.append(nn.Sigmoid())
-    return nn.Sequential(*layers)
-
-
-def mlp_discriminator(input_dim: int = 2, hidden: int = 64, depth: int = 2,
-                      negative_slope: float = 0.2, dtype: torch.dtype = torch.float32) -> nn.Sequential:
-    """D: (N, input_dim) -> (N, 1) logits; leaky-ReLU hidden layers (no dead units starve G of gradient).
-
-    ``dtype``: float32 or float64 weights, as for :func:`mlp_generator`; ValueError otherwise.
-    """
-    check_float_dtype("mlp_discriminator", dtype)
-    layers: list[nn.Module] = []
-    width = input_dim
-    for _ in range(depth):
-        layers += [nn.Linear(width, hidden, dtype=dtype), nn.LeakyReLU(negative_slope)]
-        width = hidden
-    layers.append(nn.Linear(width, 1, dtype=dtype))
-    return nn.Sequential(*layers)
 
 
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:

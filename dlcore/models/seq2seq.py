@@ -26,8 +26,9 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from dlcore.data.translation import EOS, PAD, SOS, EncodedPairs, Vocabulary, batches, encode_pairs
+from dlcore.data.translation import EOS, PAD, SOS, EncodedPairs, Vocabulary, encode_pairs
 from dlcore.errors import check_float_dtype
+from dlcore.training.torch_fit import fit
 
 __all__ = ["AdditiveAttention", "DotAttention", "Encoder", "Decoder", "Seq2Seq", "sequence_loss", "train_seq2seq",
            "translate", "exact_match", "accuracy_by_length", "position_accuracy", "train_small_model"]
@@ -184,21 +185,14 @@ def train_seq2seq(model: Seq2Seq, data: EncodedPairs, *, num_epochs: int = 5, ba
                   learning_rate: float = 3e-3, clip: float = 1.0, seed: int = 0) -> list[float]:
     """Adam with teacher forcing and gradient clipping; returns the mean training loss of every epoch."""
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-    rng = np.random.default_rng(seed)
-    history = []
-    model.train()
-    for _ in range(num_epochs):
-        total, count = 0.0, 0
-        for batch in batches(data, batch_size, rng=rng):
-            source, lengths, target = _tensors(batch)
-            logits, _ = model(source, lengths, target[:, :-1])  # read y_0..y_{T-1}, predict y_1..y_T
-            loss = sequence_loss(logits, target[:, 1:])
-            optimizer.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), clip)
-            optimizer.step()
-            total, count = total + loss.item() * len(source), count + len(source)
-        history.append(total / count)
+
+    def batch_loss(index: np.ndarray) -> torch.Tensor:
+        source, lengths, target = _tensors(data.subset(index))  # trimmed to the batch's longest strings
+        logits, _ = model(source, lengths, target[:, :-1])  # read y_0..y_{T-1}, predict y_1..y_T
+        return sequence_loss(logits, target[:, 1:])
+
+    history = fit(model, optimizer, batch_loss, len(data), num_epochs=num_epochs, batch_size=batch_size,
+                  rng=np.random.default_rng(seed), clip_grad_norm=clip)["loss"]
     model.eval()
     return history
 

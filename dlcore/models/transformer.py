@@ -28,9 +28,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from dlcore.data.translation import PAD, EncodedPairs, batches
+from dlcore.data.translation import PAD, EncodedPairs
 from dlcore.errors import ShapeError, check_float_dtype, format_shape
 from dlcore.scratch.transformer import sinusoidal_positional_encoding
+from dlcore.training.torch_fit import fit
 
 __all__ = ["scaled_dot_product_attention", "multi_head_self_attention", "MultiHeadSelfAttention", "EncoderBlock",
            "TinyTransformer", "sorting_labels", "train_tagger", "tagging_accuracy_by_length"]
@@ -203,20 +204,15 @@ def train_tagger(model: TinyTransformer, data: EncodedPairs, labels: np.ndarray,
                          f"{format_shape(data.source.shape)}; expected one label per source position")
     indexed = EncodedPairs(data.source, data.source_lengths, labels, data.source_vocab, data.source_vocab)
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-    rng = np.random.default_rng(seed)
-    history = []
-    model.train()
-    for _ in range(num_epochs):
-        total, count = 0.0, 0
-        for batch in batches(indexed, batch_size, rng=rng):
-            tokens, wanted = torch.from_numpy(batch.source), torch.from_numpy(batch.target[:, :batch.source.shape[1]])
-            logits, _ = model(tokens)
-            loss = nn.functional.cross_entropy(logits.flatten(0, 1), wanted.flatten(), ignore_index=PAD)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total, count = total + loss.item() * len(tokens), count + len(tokens)
-        history.append(total / count)
+
+    def batch_loss(index: np.ndarray) -> torch.Tensor:
+        batch = indexed.subset(index)  # trimmed to its longest string
+        tokens, wanted = torch.from_numpy(batch.source), torch.from_numpy(batch.target[:, :batch.source.shape[1]])
+        logits, _ = model(tokens)
+        return nn.functional.cross_entropy(logits.flatten(0, 1), wanted.flatten(), ignore_index=PAD)
+
+    history = fit(model, optimizer, batch_loss, len(indexed), num_epochs=num_epochs, batch_size=batch_size,
+                  rng=np.random.default_rng(seed))["loss"]
     model.eval()
     return history
 

@@ -1,4 +1,4 @@
-"""What the chapter's experiments share: digits as tensors, a small MLP, a short training loop (chapter 15).
+"""What the chapter's experiments share: digits as tensors, a small MLP and CNN, a short training loop (chapter 15).
 
 Every function takes its randomness as an explicit ``seed`` and leaves PyTorch's
 global generator alone (``torch.random.fork_rng``), so experiments can run in
@@ -22,6 +22,8 @@ from torch import nn
 
 from dlcore.data import load_digits, train_test_split
 from dlcore.errors import check_float_dtype
+from dlcore.models.mlp import make_mlp  # the chapter's MLP; kept importable from here
+from dlcore.training import torch_fit
 
 __all__ = ["DigitsSplit", "digits_split", "mnist_split", "as_tensors", "make_mlp", "make_cnn", "fit", "accuracy", "tensor_bytes",
            "default_device"]
@@ -64,25 +66,6 @@ def as_tensors(images: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.T
     return x, torch.as_tensor(np.asarray(y, dtype=np.int64))
 
 
-def make_mlp(in_features: int = 64, hidden: int = 64, num_classes: int = 10, *, seed: int = 0,
-             depth: int = 2, dtype: torch.dtype = torch.float32) -> nn.Sequential:
-    """``depth`` hidden layers Linear -> ReLU, then a Linear to the class scores; weights from ``seed``.
-
-    ``dtype`` (torch.float32 or torch.float64) is the parameters' dtype; the weights are drawn
-    directly in it. Raises ValueError for another dtype.
-    """
-    check_float_dtype("make_mlp", dtype)
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        layers: list[nn.Module] = []
-        width = in_features
-        for _ in range(depth):
-            layers += [nn.Linear(width, hidden, dtype=dtype), nn.ReLU()]
-            width = hidden
-        layers.append(nn.Linear(width, num_classes, dtype=dtype))
-        return nn.Sequential(*layers)
-
-
 def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, num_epochs: int, learning_rate: float = 1e-2,
         batch_size: int = 64, seed: int = 0, weight_decay: float = 0.0,
         parameters: Sequence[torch.Tensor] | None = None, evaluate: tuple | None = None,
@@ -96,26 +79,28 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, num_epochs: int, 
     teacher's logits for the batch ``index``); ``augment(x)`` returns a fresh
     augmented copy of the training inputs at the start of every epoch. The inputs
     (and the augmented copies) are converted to the model's dtype, so float32 data
-    train a float64 model.
+    train a float64 model. The loop is :func:`dlcore.training.torch_fit.fit`, shuffled
+    by a torch.Generator seeded with ``seed``.
     """
     params = list(model.parameters()) if parameters is None else list(parameters)
     optimizer = torch.optim.Adam(params, lr=learning_rate, weight_decay=weight_decay)
-    generator = torch.Generator().manual_seed(seed)
     dtype = _input_dtype(model) or x.dtype
-    curve = []
-    for epoch in range(1, num_epochs + 1):
-        model.train()
+    inputs, curve = x, []  # replaced at the start of every epoch
+
+    def new_inputs(epoch: int) -> None:
+        nonlocal inputs
         inputs = (x if augment is None else augment(x)).to(dtype)
-        order = torch.randperm(len(x), generator=generator)
-        for start in range(0, len(x), batch_size):
-            index = order[start:start + batch_size]
-            logits = model(inputs[index])
-            loss = nn.functional.cross_entropy(logits, y[index]) if loss_fn is None else loss_fn(logits, y[index], index)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+
+    def batch_loss(index: torch.Tensor) -> torch.Tensor:
+        logits = model(inputs[index])
+        return nn.functional.cross_entropy(logits, y[index]) if loss_fn is None else loss_fn(logits, y[index], index)
+
+    def record(epoch: int) -> None:
         if evaluate is not None and epoch % evaluate_every == 0:
             curve.append(accuracy(model, *evaluate))
+
+    torch_fit.fit(model, optimizer, batch_loss, len(x), num_epochs=num_epochs, batch_size=batch_size,
+                  rng=torch.Generator().manual_seed(seed), epoch_start=new_inputs, epoch_end=record)
     return curve
 
 

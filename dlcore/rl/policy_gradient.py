@@ -51,11 +51,12 @@ def softmax_policy_gradient(theta: np.ndarray, states: np.ndarray, actions: np.n
 
 
 def policy_network(hidden: int = 32, observation_size: int = 4, num_actions: int = 2):
-    """A small MLP mapping states (N, D) to action logits (N, A)."""
+    """A small MLP mapping states (N, D) to action logits (N, A): Linear, tanh, Linear."""
     import torch
 
-    return torch.nn.Sequential(torch.nn.Linear(observation_size, hidden), torch.nn.Tanh(),
-                               torch.nn.Linear(hidden, num_actions))
+    from dlcore.models.mlp import sequential_mlp
+
+    return sequential_mlp([observation_size, hidden, num_actions], torch.nn.Tanh)
 
 
 class Rollout(NamedTuple):

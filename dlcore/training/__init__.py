@@ -7,6 +7,8 @@
 - ``models``    deep MLPs by depth / activation / init / norm / dropout / residual (``torch_models``: in PyTorch)
 - ``kernel_layers`` batch norm and dropout layers that run given functions (the learner's, in chapter 07)
 - ``scratch_adapter``, ``torch_adapter``: how the loop drives each kind of model
+- ``batches``   index_batches: one shuffle per epoch, cut into mini-batches (NumPy or torch generator)
+- ``torch_fit`` fit: the lean PyTorch loop of the chapters after 07 (shuffle, step per batch, epoch means)
 
 Importing this package does not import torch or matplotlib.
 """

@@ -1,14 +1,17 @@
-"""Digit images for LeNet-5 and two short training loops, NumPy and PyTorch (chapter 09).
+"""Digit images for LeNet-5 and two short training runs, NumPy and PyTorch (chapter 09).
 
-The loops are deliberately plain (shuffle, mini-batch, Adam, mean loss per
-epoch), so the NumPy and the PyTorch versions read line for line alike.
-:class:`dlcore.training.loop.Trainer` does the same with per-layer statistics
-and events; here nothing is recorded but the loss, to keep the chapter fast.
+Both are plain: shuffle, mini-batch, Adam, mean loss per epoch, with the same batches for
+the same ``rng`` (:func:`dlcore.training.batches.index_batches`). The NumPy loop is written
+out; the PyTorch one is :func:`dlcore.training.torch_fit.fit`, which takes the same steps.
+:class:`dlcore.training.loop.Trainer` does the same with per-layer statistics and events;
+here nothing is recorded but the loss, to keep the chapter fast.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from dlcore.training.batches import index_batches
 
 __all__ = ["digit_images", "to_pad_style", "train_scratch_cnn", "scratch_accuracy", "train_torch_cnn",
            "torch_accuracy"]
@@ -60,12 +63,6 @@ def to_pad_style(images: np.ndarray, threshold: float = 0.3) -> np.ndarray:
     return np.kron(cells, np.ones((2, 2), dtype=np.float32))[:, None]  # (N, 1, 28, 28)
 
 
-def _batches(count: int, batch_size: int, rng: np.random.Generator):
-    order = rng.permutation(count)
-    for start in range(0, count, batch_size):
-        yield order[start:start + batch_size]
-
-
 def train_scratch_cnn(model, images: np.ndarray, labels: np.ndarray, *, num_epochs: int, batch_size: int = 32,
                       learning_rate: float = 1e-3, rng: np.random.Generator) -> list[float]:
     """Adam on softmax cross-entropy for a dlcore scratch model; returns the mean loss of each epoch."""
@@ -76,7 +73,7 @@ def train_scratch_cnn(model, images: np.ndarray, labels: np.ndarray, *, num_epoc
     losses = []
     for _ in range(num_epochs):
         total = 0.0
-        for batch in _batches(len(images), batch_size, rng):
+        for batch in index_batches(len(images), batch_size, rng):
             loss, cache = softmax_cross_entropy_forward(model.forward(images[batch]), labels[batch])
             optimizer.zero_grad()
             model.backward(softmax_cross_entropy_backward(cache))
@@ -97,24 +94,21 @@ def scratch_accuracy(model, images: np.ndarray, labels: np.ndarray, batch_size: 
 
 def train_torch_cnn(model, images: np.ndarray, labels: np.ndarray, *, num_epochs: int, batch_size: int = 32,
                     learning_rate: float = 1e-3, rng: np.random.Generator) -> list[float]:
-    """The same loop for a PyTorch model, in the model's dtype; returns the mean loss of each epoch."""
+    """The same training for a PyTorch model, in the model's dtype; returns the mean loss of each epoch."""
     import torch
+
+    from dlcore.training.torch_fit import fit
 
     dtype = next(model.parameters()).dtype  # float32, or float64 for runs that print exact numbers
     x, y = torch.as_tensor(images, dtype=dtype), torch.as_tensor(labels, dtype=torch.int64)
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-    losses = []
-    for _ in range(num_epochs):
-        total = 0.0
-        for batch in _batches(len(images), batch_size, rng):
-            index = torch.as_tensor(batch)
-            loss = torch.nn.functional.cross_entropy(model(x[index]), y[index])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(batch)
-        losses.append(total / len(images))
-    return losses
+
+    def batch_loss(batch: np.ndarray) -> torch.Tensor:
+        index = torch.as_tensor(batch)
+        return torch.nn.functional.cross_entropy(model(x[index]), y[index])
+
+    return fit(model, optimizer, batch_loss, len(images), num_epochs=num_epochs, batch_size=batch_size,
+               rng=rng)["loss"]
 
 
 def torch_accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:

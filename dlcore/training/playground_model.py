@@ -1,5 +1,7 @@
 """What the playground trains, without any widget: data, the MLP, training steps, the boundary grid (chapter 08).
 
+The MLP (:class:`MLP`, :func:`build_mlp`) is defined with the course's other MLPs in :mod:`dlcore.models.mlp`.
+
     data = make_playground_data("spirals", noise=0.1)
     session = PlaygroundSession(build_mlp(2, 6, "tanh"), learning_rate=0.03)
     session.set_data(data)
@@ -22,12 +24,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from dlcore.errors import ShapeError
+from dlcore.models.mlp import ACTIVATIONS, MLP, build_mlp  # the playground's model, kept importable from here
 
 __all__ = ["DATASETS", "ACTIVATIONS", "EXTENT", "PlaygroundData", "MLP", "build_mlp", "make_playground_data",
            "check_model", "data_loss", "class1_probability", "boundary_grid", "first_layer_maps", "PlaygroundSession"]
 
 DATASETS = ("xor", "moons", "circles", "spirals", "blobs")
-ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "linear": nn.Identity}
 _ACTIVATION_TYPES = (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.Identity, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Softplus)
 EXTENT = 1.6  # every data set lies in about [-1.5, 1.5]^2; the plots show [-EXTENT, EXTENT]^2
 
@@ -68,40 +70,6 @@ def make_playground_data(name: str = "xor", noise: float = 0.0, n_samples: int =
         X, y = make_blobs(n_samples, centers=np.array([[-0.7, -0.7], [0.7, 0.7]]), spread=0.3 + noise, seed=seed)
     x_train, x_test, y_train, y_test = train_test_split(X, y, test_fraction=0.5, seed=seed + 1)
     return PlaygroundData(name, noise, x_train, y_train, x_test, y_test)
-
-
-class MLP(nn.Module):
-    """Two inputs, ``hidden_layers`` layers of ``units`` units with one activation, ``num_classes`` logits.
-
-    ``hidden_layers = 0`` is logistic (softmax) regression: a straight boundary.
-    """
-
-    def __init__(self, hidden_layers: int = 2, units: int = 4, activation: str = "tanh", num_classes: int = 2) -> None:
-        super().__init__()
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"MLP: activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-        if hidden_layers < 0 or units < 1 or num_classes < 1:
-            raise ValueError(f"MLP: need hidden_layers >= 0, units >= 1, num_classes >= 1; got {hidden_layers}, "
-                             f"{units}, {num_classes}")
-        layers: list[nn.Module] = []
-        width = 2
-        for _ in range(hidden_layers):
-            layers += [nn.Linear(width, units), ACTIVATIONS[activation]()]
-            width = units
-        layers.append(nn.Linear(width, num_classes))
-        self.layers = nn.Sequential(*layers)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x (N, 2) -> logits (N, num_classes)."""
-        return self.layers(x)
-
-
-def build_mlp(hidden_layers: int = 2, units: int = 4, activation: str = "tanh", num_classes: int = 2,
-              seed: int = 0) -> MLP:
-    """An :class:`MLP` with PyTorch's default initialisation drawn from ``seed`` (global RNG state left as it was)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return MLP(hidden_layers, units, activation, num_classes)
 
 
 def _placement(model: nn.Module) -> tuple[torch.dtype, torch.device]:

@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dlcore.models.mlp import DigitMLP, digit_mlp  # the chapter's MLP; kept importable from here
+
 __all__ = ["ArrayDataset", "MiniBatchLoader", "train_epoch", "evaluate", "save_checkpoint", "load_checkpoint",
            "DigitMLP", "digit_mlp"]
 
@@ -114,26 +116,3 @@ def load_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.O
     model.load_state_dict(checkpoint["model"])
     optimizer.load_state_dict(checkpoint["optimizer"])
     return checkpoint["epoch"]
-
-
-class DigitMLP(nn.Module):
-    """784 pixels -> two hidden layers of ``hidden`` ReLU units -> 10 logits, computed in float64.
-
-    The chapter's datasets store float32; the network converts each batch, so that its printed
-    training runs repeat to the last printed digit on every processor.
-    """
-
-    def __init__(self, hidden: int = 64) -> None:
-        super().__init__()
-        self.layers = nn.Sequential(nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
-                                    nn.Linear(hidden, 10)).double()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x (N, 784), any float dtype -> logits (N, 10) in float64."""
-        return self.layers(x.double())
-
-
-def digit_mlp(seed: int, hidden: int = 64) -> DigitMLP:
-    """A :class:`DigitMLP` with PyTorch's default initialisation drawn from ``seed`` (the global RNG is reseeded)."""
-    torch.manual_seed(seed)
-    return DigitMLP(hidden)
