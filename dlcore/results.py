@@ -1,4 +1,4 @@
-"""The JSON files in which seed sweeps store their results (chapters 07, 10, 12, 13, 15 and 16).
+"""The JSON files in which seed sweeps store their results (chapters 07, 10, 11, 12, 13, 15 and 16).
 
 A sweep (``python -m dlcore.rl.sweep`` and its siblings) trains for minutes and writes its
 numbers to a JSON file inside the package, in a ``results/`` folder beside it; the chapter

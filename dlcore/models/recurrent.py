@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from dlcore.data.sequences import build_vocabulary, encode, make_char_windows
+from dlcore.errors import check_float_dtype
 
 __all__ = ["RECURRENT", "CharLM", "train_char_lm", "sample_text", "SequenceRegressor", "train_regressor"]
 
@@ -86,12 +87,24 @@ def sample_text(model: CharLM, vocabulary: str, prompt: str, length: int, *, tem
 
 
 class SequenceRegressor(nn.Module):
-    """(T, N, D) -> (N,): a recurrent layer and a linear read-out of its final hidden state."""
+    """(T, N, D) -> (N,): a recurrent layer and a linear read-out of its final hidden state.
 
-    def __init__(self, kind: str, input_size: int, hidden_size: int = 32) -> None:
+    ``seed`` fixes the initial weights without touching the global random state; they are drawn in
+    float64 whatever ``dtype`` is, then converted, so that they do not depend on the CPU's instruction
+    set. ``dtype`` is torch.float32 (the default) or torch.float64.
+    """
+
+    def __init__(self, kind: str, input_size: int, hidden_size: int = 32, *, seed: int = 0,
+                 dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
-        self.recurrent = RECURRENT[kind](input_size, hidden_size)
-        self.head = nn.Linear(hidden_size, 1)
+        if kind not in RECURRENT:
+            raise ValueError(f"SequenceRegressor: kind must be one of {sorted(RECURRENT)}, got {kind!r}")
+        check_float_dtype("SequenceRegressor", dtype)
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            self.recurrent = RECURRENT[kind](input_size, hidden_size, dtype=torch.float64)
+            self.head = nn.Linear(hidden_size, 1, dtype=torch.float64)
+        self.to(dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out, _ = self.recurrent(x)  # (T, N, Hh)
@@ -99,13 +112,16 @@ class SequenceRegressor(nn.Module):
 
 
 def train_regressor(kind: str, X: np.ndarray, y: np.ndarray, *, hidden_size: int = 32, num_steps: int = 300,
-                    batch_size: int = 64, learning_rate: float = 0.01, max_norm: float = 1.0, seed: int = 0):
-    """Adam on mean squared error; X (N, T, D) batch first, y (N,). Returns (model, losses per step)."""
-    torch.manual_seed(seed)
-    model = SequenceRegressor(kind, X.shape[2], hidden_size)
+                    batch_size: int = 64, learning_rate: float = 0.01, max_norm: float = 1.0, seed: int = 0,
+                    dtype: torch.dtype = torch.float32):
+    """Adam on mean squared error; X (N, T, D) batch first, y (N,). Returns (model, losses per step).
+
+    ``seed`` fixes the initial weights and the order of the mini-batches; neither reads the global random state.
+    """
+    model = SequenceRegressor(kind, X.shape[2], hidden_size, seed=seed, dtype=dtype)
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-    inputs = torch.tensor(X.transpose(1, 0, 2), dtype=torch.float32)  # (N, T, D) -> (T, N, D)
-    targets = torch.tensor(y, dtype=torch.float32)
+    inputs = torch.tensor(X.transpose(1, 0, 2), dtype=dtype)  # (N, T, D) -> (T, N, D)
+    targets = torch.tensor(y, dtype=dtype)
     rng = np.random.default_rng(seed)
     losses = []
     for _ in range(num_steps):
