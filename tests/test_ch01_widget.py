@@ -6,7 +6,8 @@ import pytest
 pytest.importorskip("ipywidgets")
 pytest.importorskip("matplotlib")
 
-from dlcore.widgets.capacity import MAX_DEGREE, CapacityExplorer, classify_fit  # noqa: E402
+from dlcore.scratch.capacity import MAX_DEGREE, classify_fit  # noqa: E402
+from dlcore.widgets.capacity import CapacityExplorer  # noqa: E402
 
 
 @pytest.fixture(scope="module")

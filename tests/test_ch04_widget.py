@@ -7,7 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from dlcore.widgets.descent import NUM_EXAMPLES, SURFACE_CHOICES, DescentExplorer
+from dlcore.scratch.descent_problems import NUM_EXAMPLES, SURFACE_CHOICES
+from dlcore.widgets.descent import DescentExplorer
 
 
 def plotted_finite(explorer: DescentExplorer) -> bool:

@@ -409,7 +409,7 @@ def test_the_depth_experiments_run_on_a_learners_block_with_the_same_weights():
     """Section 8 builds its networks from the learner's BasicBlock; one that creates its layers in the order the
     exercise asks draws the same weights, so the chapter's numbers stay those of the course's block."""
     from dlcore.models.resnet import plain_and_residual
-    from dlcore.widgets.architecture import gradient_spreads
+    from dlcore.models.gradient_spreads import gradient_spreads
 
     ours, theirs = plain_and_residual(3, seed=2), plain_and_residual(3, seed=2, block=_CopiedBasicBlock)
     for mine, copied in zip(ours, theirs):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from dlcore.widgets.architecture import (ARCHITECTURES, INPUT_SIZES, ArchitectureExplorer, ResidualExplorer,
-                                         gradient_spreads)
+from dlcore.models.gradient_spreads import gradient_spreads
+from dlcore.widgets.architecture import ARCHITECTURES, INPUT_SIZES, ArchitectureExplorer, ResidualExplorer
 from tests.helpers import figure_finite
 
 

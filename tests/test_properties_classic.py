@@ -1,5 +1,5 @@
-"""Properties of the perceptron, polynomial fitting, ReLU approximation, the Jordan network and the naive
-convolution: reference formulas, PyTorch where it has a counterpart, and every argument's bad values named."""
+"""Properties of the perceptron, polynomial fitting and its capacity, ReLU approximation, the Jordan network and
+the naive convolution: reference formulas, PyTorch where it has a counterpart, and every argument's bad values named."""
 
 import numpy as np
 import pytest
@@ -8,7 +8,9 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dlcore.data.synthetic import make_noisy_function
 from dlcore.scratch import approximation as Ap
+from dlcore.scratch import capacity as Ca
 from dlcore.scratch import conv_naive as C
 from dlcore.scratch import jordan as J
 from dlcore.scratch import perceptron as P
@@ -21,7 +23,7 @@ covers(
     Po.scale_to_unit_interval, Po.polynomial_features, Po.fit_polynomial, Po.predict_polynomial,
     Po.mean_squared_error, Po.ridge_objective_forward, Po.ridge_objective_backward, Po.ridge_objective_gradient,
     Po.bias_variance_from_predictions, Po.estimate_bias_variance, Po.fold_indices, Po.cross_validate,
-    Po.fit_coefficients,
+    Po.fit_coefficients, Ca.true_function, Ca.classify_fit, Ca.fits_of_every_degree,
     Ap.interpolating_network, Ap.network_output, Ap.approximating_network,
     J.jordan_forward, C.conv2d_naive_forward, C.conv2d_naive_backward,
 )
@@ -165,6 +167,66 @@ def test_polynomial_bad_arguments_are_named():
     check_mutations(Po.bias_variance_from_predictions, dict(predictions=np.ones((4, 5)), truth=np.ones(5)),
                     accepts={"predictions": NAN, "truth": NAN})
     rejects(lambda: Po.mean_squared_error(np.ones(3), np.ones(4)), "target")
+
+
+# ---------------------------------------------------------------- capacity: every degree on one training set
+
+@given(x=floats((9,), -2, 2))
+def test_the_true_function_is_sin_two_pi_x_the_datas_noiseless_curve(x):
+    close(Ca.true_function(x), torch.sin(2 * torch.pi * torch_of(x)))
+    xs, ys = make_noisy_function(9, 0.0, seed=np.random.default_rng(0))
+    close(Ca.true_function(xs), ys)
+
+
+@given(seed=st.integers(0, 300), n_train=st.integers(3, 30), noise=st.sampled_from([0.0, 0.1, 0.5]),
+       penalty=st.sampled_from([0.0, 1e-3, 0.1]))
+def test_every_degree_is_fitted_and_its_errors_are_its_fits_errors(seed, n_train, noise, penalty):
+    sweep = Ca.fits_of_every_degree(n_train, noise, seed, penalty)
+    degrees = Ca.MAX_DEGREE + 1
+    assert [f.degree for f in sweep.fits] == list(range(degrees))
+    assert sweep.train_errors.shape == sweep.test_errors.shape == (degrees,) and sweep.x_train.shape == (n_train,)
+    x_test, y_test = make_noisy_function(Ca.N_TEST, noise, seed=np.random.default_rng([seed, 1]))
+    for fit, train, test in zip(sweep.fits, sweep.train_errors, sweep.test_errors):
+        close(fit.coef, Po.fit_coefficients(sweep.x_train, sweep.y_train, fit.degree, penalty))
+        assert train == pytest.approx(Po.mean_squared_error(Po.predict_polynomial(fit, sweep.x_train), sweep.y_train),
+                                      rel=1e-9, abs=1e-20)
+        assert test == pytest.approx(Po.mean_squared_error(Po.predict_polynomial(fit, x_test), y_test),
+                                     rel=1e-9, abs=1e-20)
+    if penalty == 0.0:  # nested least-squares models: a higher degree never fits its training points worse
+        assert np.all(np.diff(sweep.train_errors) <= 1e-6 * sweep.train_errors[:-1] + 1e-9)
+    best = int(np.argmin(sweep.test_errors))
+    assert Ca.classify_fit(sweep.train_errors[best], sweep.test_errors[best], sweep.test_errors[best]) == "good fit"
+    again = Ca.fits_of_every_degree(n_train, noise, seed, penalty)
+    np.testing.assert_array_equal(again.test_errors, sweep.test_errors)  # one seed, one experiment
+    assert not any(a.flags.writeable for a in (sweep.x_train, sweep.y_train, sweep.train_errors, sweep.test_errors,
+                                               *(f.coef for f in sweep.fits)))
+
+
+def test_the_sweep_fits_with_the_function_it_is_given():
+    calls = []
+
+    def zero_fit(x, y, degree, l2):
+        calls.append((degree, l2))
+        return np.zeros(degree + 1)
+
+    sweep = Ca.fits_of_every_degree(12, 0.3, 4, 0.5, fit=zero_fit)
+    assert calls == [(d, 0.5) for d in range(Ca.MAX_DEGREE + 1)]
+    close(sweep.train_errors, np.full(Ca.MAX_DEGREE + 1, np.mean(sweep.y_train ** 2)))
+
+
+@given(train=st.floats(0, 10), test=st.floats(0, 10), best=st.floats(0, 10))
+def test_the_verdict_follows_its_three_rules(train, test, best):
+    verdict = Ca.classify_fit(train, test, best)
+    if test <= Ca.GOOD_FIT_FACTOR * best + 1e-3:
+        assert verdict == "good fit"
+    else:
+        assert verdict == ("underfitting" if train >= test / 2 else "overfitting")
+    assert Ca.classify_fit(train, float("nan"), best) != "good fit"
+
+
+def test_capacity_bad_arguments_are_named():
+    check_mutations(Ca.fits_of_every_degree, dict(n_train=8, noise=0.2, seed=3, penalty=0.1),
+                    accepts={"seed": ("zero",)})
 
 
 # ---------------------------------------------------------------- ReLU approximation

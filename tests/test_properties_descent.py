@@ -1,5 +1,5 @@
 """Properties of chapter 04's gradient-descent toolkit: losses and gradients against autograd, descent against
-its closed forms, every example once per epoch, bad arguments named."""
+its closed forms, every example once per epoch, the descent explorer's surfaces and verdicts, bad arguments named."""
 
 import numpy as np
 import pytest
@@ -10,14 +10,16 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from dlcore.scratch import descent as D
+from dlcore.scratch import descent_problems as DP
 from dlcore.scratch import surfaces as SF
-from dlcore.scratch.losses import softmax_cross_entropy
+from dlcore.scratch.losses import mse_loss, softmax_cross_entropy
 from tests.property_kit import check_mutations, close, covers, floats, rejects, torch_of
 
 covers(
     D.linear_regression_loss, D.logistic_regression_loss, D.sigmoid_mse_loss, D.least_squares,
     D.linear_regression_hessian, SF.linear_regression_surface, D.minibatch_indices, D.gradient_descent,
     D.gradient_descent_path, SF.quadratic_1d, SF.double_well_1d, D.train_softmax_regression,
+    DP.regression_data, DP.descent_problems, DP.linear_model_loss, DP.descent_verdict,
 )
 
 LOSSES = {
@@ -142,3 +144,119 @@ def test_bad_arguments_are_named():
     rejects(lambda: D.least_squares(np.ones(3), np.ones(3)), "X")
     rejects(lambda: D.train_softmax_regression(X, np.zeros(6, int), np.zeros((3, 2)), np.zeros(2),
                                                softmax_cross_entropy, 0.1, 1, 2, seed=0), "W")
+
+
+# ---------------------------------------------------------------- the descent explorer's surfaces and verdicts
+
+@given(seed=st.integers(0, 1000))
+def test_regression_data_is_the_stated_line_plus_noise(seed):
+    x, y = DP.regression_data(seed)
+    assert x.shape == y.shape == (DP.NUM_EXAMPLES,)
+    assert np.all(np.diff(x) >= 0) and -1.0 <= x.min() and x.max() <= 3.0
+    w, b = D.least_squares(x[:, None], y)
+    # slope and intercept of y = 1.5 x - 0.5, sigma 0.5, N = 40: standard errors about 0.07 and 0.13
+    assert abs(w - 1.5) < 0.5 and abs(b + 0.5) < 0.8
+    assert 0.1 < np.std(y - (1.5 * x - 0.5)) < 1.0
+    for again, first in zip(DP.regression_data(seed), (x, y)):
+        np.testing.assert_array_equal(again, first)
+
+
+def _point_in(problem: DP.DescentProblem, u: np.ndarray) -> np.ndarray:
+    """u in [0, 1]^dims mapped into the problem's window."""
+    limits = [problem.xlim] + ([problem.ylim] if problem.dims == 2 else [])
+    return np.array([lo + (hi - lo) * t for (lo, hi), t in zip(limits, u)])
+
+
+@given(seed=st.integers(0, 1000), u=floats((2,), 0.0, 1.0))
+def test_each_problems_gradient_is_its_values_derivative(seed, u):
+    x, y = DP.regression_data(seed)
+    problems = DP.descent_problems(x, y)
+    assert tuple(problems) == DP.SURFACE_CHOICES
+    h = 1e-5
+    for problem in problems.values():
+        point = _point_in(problem, u[:problem.dims])
+        numeric = np.array([(problem.value(*(point + h * e)) - problem.value(*(point - h * e))) / (2 * h)
+                            for e in np.eye(problem.dims)])  # central differences
+        close(np.asarray(problem.gradient(point), dtype=float).reshape(problem.dims), numeric, rtol=1e-6, atol=1e-6)
+        assert np.asarray(problem.value(*np.array(problem.start))).shape == ()
+
+
+@given(seed=st.integers(0, 1000))
+def test_each_problems_minima_are_stationary_and_its_curvature_is_the_hessians_largest_eigenvalue(seed):
+    x, y = DP.regression_data(seed)
+    for problem in DP.descent_problems(x, y).values():
+        for minimum in problem.minima:
+            close(np.asarray(problem.gradient(np.array(minimum)), dtype=float).reshape(problem.dims),
+                  np.zeros(problem.dims), atol=1e-9)
+        if problem.minima:
+            assert problem.value(*np.array(problem.minima[0])) == pytest.approx(problem.minimum_value, abs=1e-12)
+            assert all(problem.value(*np.array(m)) >= problem.minimum_value - 1e-12 for m in problem.minima)
+        if problem.curvature is not None:  # a quadratic: its gradient is linear, its Hessian constant
+            start = np.array(problem.start, dtype=float)
+            hessian = np.array([np.asarray(problem.gradient(start + e), dtype=float).reshape(problem.dims)
+                                - np.asarray(problem.gradient(start), dtype=float).reshape(problem.dims)
+                                for e in np.eye(problem.dims)])
+            assert np.linalg.eigvalsh((hessian + hessian.T) / 2)[-1] == pytest.approx(problem.curvature, rel=1e-9)
+
+
+@given(N=st.integers(1, 8), D_=st.integers(1, 3), data=st.data())
+def test_the_linear_model_under_an_mse_function_equals_autograd(N, D_, data):
+    X, y, theta = data.draw(floats((N, D_))), data.draw(floats((N,))), data.draw(floats((D_ + 1,)))
+    theta_t = torch_of(theta, True)
+    loss_t = ((torch_of(X) @ theta_t[:-1] + theta_t[-1] - torch_of(y)) ** 2).mean()
+    loss_t.backward()
+    loss, grad = DP.linear_model_loss(mse_loss)(theta, X, y)
+    close(loss, loss_t)
+    close(grad, theta_t.grad, atol=1e-10)
+    # the function it is given decides: half the loss, half the gradient
+    half = DP.linear_model_loss(lambda pred, target: tuple(0.5 * v for v in mse_loss(pred, target)))
+    close(half(theta, X, y)[1], 0.5 * theta_t.grad.numpy(), atol=1e-10)
+
+
+def _quadratic_run(lr_factor: float, num_steps: int) -> tuple[DP.DescentProblem, np.ndarray, np.ndarray, bool]:
+    problem = DP.descent_problems(*DP.regression_data(0))["quadratic (1-D)"]
+    points, diverged = D.gradient_descent_path(problem.gradient, problem.start,
+                                               learning_rate=lr_factor / problem.curvature, num_steps=num_steps)
+    return problem, points, np.array([problem.value(*p) for p in points]), diverged
+
+
+@given(lr_factor=st.floats(0.2, 0.9), noisy=st.booleans())
+def test_the_verdict_on_a_stable_run_is_convergence(lr_factor, noisy):
+    problem, points, losses, diverged = _quadratic_run(lr_factor, 200)
+    verdict = DP.descent_verdict(problem, points, losses, diverged, stochastic=noisy)
+    assert verdict == ("hovering around" if noisy else "converged to") + " the global minimum"
+
+
+@given(lr_factor=st.floats(2.1, 4.0))
+def test_the_verdict_beyond_two_over_L_is_divergence(lr_factor):
+    problem, points, losses, diverged = _quadratic_run(lr_factor, 60)
+    assert DP.descent_verdict(problem, points, losses, diverged, stochastic=False) == "diverged"
+
+
+@given(lr_factor=st.floats(1.8, 1.95), num_steps=st.integers(4, 10))
+def test_the_verdict_between_one_and_two_over_L_before_settling_is_oscillation(lr_factor, num_steps):
+    problem, points, losses, diverged = _quadratic_run(lr_factor, num_steps)  # each step flips the sign of x
+    assert DP.descent_verdict(problem, points, losses, diverged, stochastic=False) == "oscillating"
+
+
+def test_the_verdict_names_a_local_minimum_a_saddle_and_a_runaway():
+    problems = DP.descent_problems(*DP.regression_data(0))
+    well = problems["double well (1-D)"]
+    points, diverged = D.gradient_descent_path(well.gradient, [1.5], learning_rate=0.02, num_steps=400)
+    losses = np.array([well.value(*p) for p in points])
+    verdict = DP.descent_verdict(well, points, losses, diverged, False)
+    assert verdict == "converged to a local minimum (not the global one)"
+    assert DP.descent_verdict(well, points[:2], losses[:2], False, False) == "still moving"  # one step says nothing
+    saddle = problems["saddle (2-D)"]
+    for start, expected in (((1.0, 0.0), "stalled at a stationary point that is no minimum (a saddle)"),
+                            ((1.0, 0.1), "ran away downhill: this surface has no minimum")):
+        points, diverged = D.gradient_descent_path(saddle.gradient, start, learning_rate=0.1, num_steps=200)
+        losses = np.array([saddle.value(*p) for p in points])
+        assert DP.descent_verdict(saddle, points, losses, diverged, False) == expected
+
+
+def test_descent_problem_bad_arguments_are_named():
+    x, y = DP.regression_data(0)
+    check_mutations(DP.descent_problems, dict(x_data=x, y_data=y))
+    check_mutations(DP.regression_data, dict(seed=3), accepts={"seed": ("zero",)})
+    rejects(lambda: DP.linear_model_loss("mse"), "mse_loss")

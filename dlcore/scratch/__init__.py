@@ -10,6 +10,7 @@ The modules, in the order the course meets them (import them by name, e.g.
 also re-exported here):
 
 - ``polynomial``        polynomial features and ridge fits (chapter 01)
+- ``capacity``          one training set fitted at every degree: train and test error, a verdict (01)
 - ``module``, ``linear`` Module/Parameter/Sequential and the affine layer (02)
 - ``perceptron``        the perceptron rule and its convergence bound (02)
 - ``approximation``     one ReLU layer that interpolates a function: universal approximation by construction (02)
@@ -18,6 +19,7 @@ also re-exported here):
 - ``losses``            MSE, cross-entropies, exponential loss (04)
 - ``descent``           batch, stochastic and mini-batch gradient descent (04)
 - ``surfaces``          loss curves and surfaces, and an optimizer descending on them (04, 06)
+- ``descent_problems``  the descent explorer's five surfaces, its data and a verdict on a run (04)
 - ``autograd``          a scalar automatic-differentiation engine (05)
 - ``autograd_nn``       neurons, layers and an MLP made of its scalar Values (05)
 - ``train``             the minimal training loop (05)

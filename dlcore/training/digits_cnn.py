@@ -5,6 +5,9 @@ the same ``rng`` (:func:`dlcore.training.batches.index_batches`). The NumPy loop
 out; the PyTorch one is :func:`dlcore.training.torch_fit.fit`, which takes the same steps.
 :class:`dlcore.training.loop.Trainer` does the same with per-layer statistics and events;
 here nothing is recorded but the loss, to keep the chapter fast.
+
+:func:`train_pad_lenet` is the PyTorch run behind chapter 09's digit pad
+(:class:`dlcore.widgets.digit_pad.DigitPad`): a LeNet-5 trained on digits drawn the pad's way.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import numpy as np
 from dlcore.training.batches import index_batches
 
 __all__ = ["digit_images", "to_pad_style", "train_scratch_cnn", "scratch_accuracy", "train_torch_cnn",
-           "torch_accuracy"]
+           "torch_accuracy", "train_pad_lenet"]
 
 
 def digit_images(source: str, num_samples: int | None = None, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -121,3 +124,26 @@ def torch_accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
         predictions = model(images).argmax(dim=1).numpy()
     model.train()
     return float(np.mean(predictions == labels))
+
+
+def train_pad_lenet(num_samples: int = 1000, num_epochs: int = 2, seed: int = 0):
+    """A LeNet5(input_size=28) trained on MNIST training digits drawn the digit pad's way (chapter 09's pad).
+
+    The first ``num_samples`` of the seeded shuffle of :func:`digit_images` ("mnist-train"), cut back to
+    MNIST's own 28x28 and drawn by :func:`to_pad_style`, train for ``num_epochs`` with
+    :func:`train_torch_cnn` (batches of 64, weights drawn from ``seed``): a few seconds on a CPU.
+
+    Returns:
+        the model, in eval mode.
+    """
+    import torch
+
+    from dlcore.models.lenet import LeNet5
+
+    images, labels = digit_images("mnist-train", num_samples, seed=seed)
+    images = images[:, :, 2:30, 2:30]  # MNIST's own 28x28: the model's C1 pads
+    torch.manual_seed(seed)
+    model = LeNet5(input_size=28)
+    train_torch_cnn(model, to_pad_style(images), labels, num_epochs=num_epochs, batch_size=64,
+                    rng=np.random.default_rng(seed))
+    return model.eval()

@@ -6,28 +6,26 @@
 - :class:`ResidualExplorer`: pick a depth; see ‖∂L/∂W‖ layer by layer at initialisation for a plain
   network and for the residual network with the same layers, with or without batch norm.
 
-:func:`gradient_spreads` (the explorer's numbers for several seeds) computes in float64 by default: in
-float32 the first layer's gradient of a deep network can come out a few per cent off float64's, so float32
-results change in the printed digits from one CPU to another. The explorer itself computes in float32 by
-default, fast enough to drag its slider; both precisions use the same weights. (Training plain and residual
-networks of several depths is an experiment, not a widget: see :mod:`dlcore.models.comparisons`.)
+The explorer computes in float32 by default, fast enough to drag its slider; its numbers for several seeds
+(:func:`dlcore.models.gradient_spreads.gradient_spreads`, in float64 by default) and the experiment behind them
+live in :mod:`dlcore.models.gradient_spreads`; both precisions use the same weights.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable
 
 import ipywidgets as widgets
 import numpy as np
 import torch
 
-from dlcore.data.glyphs import make_digits28
 from dlcore.models.alexnet import AlexNet
 from dlcore.models.blocks import BasicBlock
 from dlcore.models.googlenet import GoogLeNet
+from dlcore.models.gradient_spreads import glyph_digit_batch, gradient_spread, initial_gradient_norms
 from dlcore.models.lenet import LeNet5
-from dlcore.models.resnet import ResNet, plain_and_residual, weight_gradient_norms
+from dlcore.models.resnet import ResNet
 from dlcore.models.summary import ArchitectureSummary, summarize
 from dlcore.models.vgg import VGG
 from dlcore.plots import COLORS, new_figure
@@ -35,7 +33,7 @@ from dlcore.widgets.base import Explorer
 from dlcore.errors import check_float_dtype
 
 __all__ = ["ARCHITECTURES", "INPUT_SIZES", "ArchitectureExplorer", "ArchitectureState", "build_on_meta",
-           "ResidualExplorer", "ResidualState", "digit_images", "gradient_spreads"]
+           "ResidualExplorer", "ResidualState"]
 
 # name: (builder, input channels, the size it was designed for)
 ARCHITECTURES: dict[str, tuple[Callable[[], torch.nn.Module], int, int]] = {
@@ -145,12 +143,6 @@ class ArchitectureExplorer(Explorer):
 
 # ---------------------------------------------------------------- plain vs residual
 
-def digit_images(num_samples: int, *, size: int = 16, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """The course's drawn digits as a (N, 1, size, size) float32 batch and (N,) labels."""
-    X, y = make_digits28(num_samples, seed=seed, size=size)
-    return X[:, None].astype(np.float32), y  # (N, 1, size, size)
-
-
 @dataclass(frozen=True)
 class ResidualState:
     """‖∂L/∂W‖ per layer at initialisation, plain and residual, for one depth."""
@@ -165,51 +157,10 @@ class ResidualState:
         """Layers with weights: stem + two per block + the classifier."""
         return 2 * self.num_blocks + 2
 
-    @staticmethod
-    def spread(norms: np.ndarray) -> float:
-        """‖∂L/∂W‖ of the first layer over that of the last convolution (1 = even flow)."""
-        return float(norms[0] / norms[-2]) if norms[-2] > 0 else float("inf")
+    spread = staticmethod(gradient_spread)  # first layer's ‖∂L/∂W‖ over the last convolution's (1 = even flow)
 
 
 GRAD_FLOOR, GRAD_CEILING = 1e-12, 1e4  # the plot's range; values beyond it are drawn at the edge
-
-
-def _initial_norms(num_blocks: int, batch_norm: bool, seed: int, dtype: torch.dtype, x: torch.Tensor,
-                   y: torch.Tensor, block: type[torch.nn.Module] = BasicBlock) -> tuple[np.ndarray, np.ndarray]:
-    """‖∂L/∂W‖ per layer of the plain and the residual twin (weights from ``seed``) on one batch, one thread."""
-    plain, residual = plain_and_residual(num_blocks, seed=seed, dtype=dtype, batch_norm=batch_norm, block=block)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # convolutions this small run faster without thread hand-offs
-    try:
-        return weight_gradient_norms(plain, x, y)[1], weight_gradient_norms(residual, x, y)[1]
-    finally:
-        torch.set_num_threads(threads)
-
-
-def gradient_spreads(num_blocks: int, *, batch_norm: bool = True, seeds: Sequence[int] = (0, 1, 2),
-                     dtype: torch.dtype = torch.float64, block: type[torch.nn.Module] = BasicBlock) -> np.ndarray:
-    """:meth:`ResidualState.spread` of the plain and of the residual network, for several initialisations.
-
-    Seed ``s`` gives what ``ResidualExplorer(num_blocks, batch_norm, seed=s, dtype=dtype)`` shows: weights
-    drawn from ``s``, one batch of 16 drawn digits from ``s + 1``; in float64 by default, so that every CPU
-    prints the same ratios. ``block``: the basic block class the networks are built from.
-
-    Returns:
-        (len(seeds), 2) array: column 0 the plain network's spread, column 1 the residual network's.
-
-    Raises:
-        ValueError: for a dtype other than torch.float32 and torch.float64, or no seeds.
-    """
-    check_float_dtype("gradient_spreads", dtype)
-    if len(seeds) == 0:
-        raise ValueError("gradient_spreads: seeds must name at least one seed, got none")
-    rows = []
-    for seed in seeds:
-        X, y = digit_images(16, seed=int(seed) + 1)
-        norms = _initial_norms(num_blocks, batch_norm, int(seed), dtype, torch.as_tensor(X, dtype=dtype),
-                               torch.as_tensor(y), block)
-        rows.append([ResidualState.spread(n) for n in norms])
-    return np.array(rows)
 
 
 class ResidualExplorer(Explorer):
@@ -218,7 +169,8 @@ class ResidualExplorer(Explorer):
     The two networks share every weight they both have (:func:`~dlcore.models.resnet.plain_and_residual`),
     drawn from ``seed`` in float64; they compute in ``dtype``: torch.float32 by default (a callback
     takes about half the time of float64's), torch.float64 for the digits every CPU agrees on (as
-    :func:`gradient_spreads`). ValueError for another dtype. ``block``: the basic block class.
+    :func:`~dlcore.models.gradient_spreads.gradient_spreads`). ValueError for another dtype. ``block``: the basic
+    block class.
     """
 
     def __init__(self, num_blocks: int = 12, batch_norm: bool = True, seed: int = 0,
@@ -231,7 +183,7 @@ class ResidualExplorer(Explorer):
         self.batch_norm = widgets.Dropdown(options=[("with batch norm", True), ("without batch norm", False)],
                                            value=batch_norm, description="normalisation", style=style)
         self.seed = int(seed)
-        X, y = digit_images(16, seed=seed + 1)
+        X, y = glyph_digit_batch(16, seed=seed + 1)
         self.x, self.y = torch.as_tensor(X, dtype=dtype), torch.as_tensor(y)
         fig, ax = new_figure(1, 1, width=6.4, height=3.4)
         fig.set_dpi(72)
@@ -250,7 +202,8 @@ class ResidualExplorer(Explorer):
     def compute(self) -> ResidualState:
         num_blocks, batch_norm = int(self.num_blocks.value), bool(self.batch_norm.value)
         return ResidualState(num_blocks, batch_norm,
-                             *_initial_norms(num_blocks, batch_norm, self.seed, self.dtype, self.x, self.y, self.block))
+                             *initial_gradient_norms(num_blocks, batch_norm, self.seed, self.dtype, self.x, self.y,
+                                                    self.block))
 
     def draw(self, state: ResidualState) -> None:
         layers = np.arange(1, state.depth + 1)

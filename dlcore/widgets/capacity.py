@@ -2,7 +2,8 @@
 
 Left: the training points, the true function sin(2 pi x) and the fitted
 curve. Right: training and test error against the degree, with the current
-degree marked. The summary names the regime from the numbers.
+degree marked. The summary names the regime from the numbers. The fits of every
+degree, their errors and the verdict are :mod:`dlcore.scratch.capacity`.
 """
 
 from __future__ import annotations
@@ -14,65 +15,18 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
-from dlcore.data import make_noisy_function
 from dlcore.plots import COLORS, new_figure
 from dlcore.plots.figures import pin_axis_labels
-from dlcore.scratch.polynomial import (PolynomialFit, fit_coefficients, polynomial_features, predict_polynomial,
-                                      scale_to_unit_interval)
+from dlcore.scratch.capacity import MAX_DEGREE, N_TEST, classify_fit, fits_of_every_degree, true_function
+from dlcore.scratch.polynomial import fit_coefficients, predict_polynomial
 from dlcore.widgets.base import Explorer
 
-__all__ = ["CapacityExplorer", "CapacityState", "classify_fit"]
+__all__ = ["CapacityExplorer", "CapacityState"]
 
-MAX_DEGREE = 20
-N_TEST = 500
 # Errors are drawn on a log axis; values outside these bounds are pinned to them
 # (a degree-20 fit to 10 points can have a test error of 1e15, or a training error of 1e-30).
 ERROR_FLOOR, ERROR_CEILING = 1e-6, 1e4
 L2_OFF_EXPONENT = -12  # the L2 slider's leftmost position means "no penalty"
-GOOD_FIT_FACTOR = 1.25  # within 25 % of the best test error counts as a good fit
-
-
-def _truth(x: np.ndarray) -> np.ndarray:
-    return np.sin(2 * np.pi * x)
-
-
-def classify_fit(train_error: float, test_error: float, best_test_error: float) -> str:
-    """Name the regime: 'good fit', 'underfitting' or 'overfitting'.
-
-    Good fit: the test error is within 25 % (plus 1e-3) of the best test
-    error found at any degree. Otherwise, if the training error is at least
-    half the test error, the model cannot even fit its training data
-    (underfitting); if it is far below, it has fitted the noise (overfitting).
-    """
-    if test_error <= GOOD_FIT_FACTOR * best_test_error + 1e-3:
-        return "good fit"
-    return "underfitting" if train_error >= 0.5 * test_error else "overfitting"
-
-
-def _fits_of_every_degree(n_train: int, noise: float, seed: int, penalty: float,
-                          fit: Callable[[np.ndarray, np.ndarray, int, float], np.ndarray] = fit_coefficients):
-    """The training set, train and test errors at every degree, and the fits; see CapacityExplorer.compute.
-
-    ``fit(x, y, degree, l2)`` returns the coefficients (the course's least squares by default).
-
-    The explorer keeps the results by setting (moving the degree slider alone refits nothing),
-    so the arrays are made read-only.
-    """
-    x_train, y_train = make_noisy_function(n_train, noise, seed=np.random.default_rng([seed, 0]))
-    x_test, y_test = make_noisy_function(N_TEST, noise, seed=np.random.default_rng([seed, 1]))
-    fits = tuple(PolynomialFit(np.asarray(fit(x_train, y_train, degree, penalty), dtype=np.float64), degree, penalty,
-                               0.0, 1.0) for degree in range(MAX_DEGREE + 1))
-
-    def mean_squared_errors(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        # predict_polynomial for every fit, the powers of x computed once: degree d uses the first d + 1
-        # columns (copied, so that the product is computed exactly as predict_polynomial computes it)
-        phi = polynomial_features(scale_to_unit_interval(x, 0.0, 1.0), MAX_DEGREE)  # (N, MAX_DEGREE + 1)
-        return np.array([np.mean((np.ascontiguousarray(phi[:, : f.degree + 1]) @ f.coef - y) ** 2) for f in fits])
-
-    train, test = mean_squared_errors(x_train, y_train), mean_squared_errors(x_test, y_test)
-    for array in (x_train, y_train, train, test, *(fit.coef for fit in fits)):
-        array.flags.writeable = False
-    return x_train, y_train, train, test, fits
 
 
 @dataclass(frozen=True)
@@ -127,7 +81,7 @@ class CapacityExplorer(Explorer):
                                            layout=widgets.Layout(width="140px"))
         self.resample = widgets.Button(description="new training set", icon="refresh")
         self.resample.on_click(self._next_seed)
-        self._fits: dict[tuple, tuple] = {}  # _fits_of_every_degree's results, by its arguments
+        self._fits: dict[tuple, tuple] = {}  # fits_of_every_degree's results, by its arguments
 
         fig, (self.ax_fit, self.ax_err) = new_figure(ncols=2, width=11.0, height=3.8)
         self._build_artists()
@@ -163,7 +117,7 @@ class CapacityExplorer(Explorer):
         curve = np.clip(np.nan_to_num(raw_curve, nan=0.0, posinf=limit, neginf=-limit), -1.2 * limit, 1.2 * limit)
         return CapacityState(
             degree=degree, n_train=n_train, noise=noise, l2=l2, seed=seed,
-            x_train=x_train, y_train=y_train, x_grid=x_grid, truth_grid=_truth(x_grid),
+            x_train=x_train, y_train=y_train, x_grid=x_grid, truth_grid=true_function(x_grid),
             curve=curve, curve_clipped=bool(np.any(np.abs(raw_curve) > limit) or not np.all(np.isfinite(raw_curve))),
             degrees=degrees, train_errors=train_errors, test_errors=test_errors,
             test_errors_unpenalised=test_unpenalised, best_degree=int(np.argmin(test_errors)),
@@ -172,12 +126,12 @@ class CapacityExplorer(Explorer):
         )
 
     def _fitted(self, n_train: int, noise: float, seed: int, penalty: float) -> tuple:
-        """_fits_of_every_degree, computed once per setting (the 32 latest are kept)."""
+        """fits_of_every_degree, computed once per setting (the 32 latest are kept)."""
         key = (n_train, noise, seed, penalty)
         if key not in self._fits:
             if len(self._fits) >= 32:
                 self._fits.pop(next(iter(self._fits)))  # the oldest
-            self._fits[key] = _fits_of_every_degree(*key, fit=self._fit)
+            self._fits[key] = fits_of_every_degree(*key, fit=self._fit)
         return self._fits[key]
 
     @staticmethod

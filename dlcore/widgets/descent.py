@@ -5,6 +5,7 @@ descent takes. Right: the loss after every step, as its distance to the
 minimum on a log axis where the minimum is known. The summary names what
 happened (converged, oscillating, diverged, stuck in a local minimum, still
 moving) and compares the learning rate with the stability limit 2 / L.
+The surfaces, their data and the verdict are :mod:`dlcore.scratch.descent_problems`.
 """
 
 from __future__ import annotations
@@ -16,67 +17,17 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 
-from dlcore.data import make_noisy_function
 from dlcore.plots import COLORS, new_figure
 from dlcore.plots.figures import pin_axis_labels
-from dlcore.scratch.benchmark_surfaces import get_surface
-from dlcore.scratch.descent import gradient_descent, gradient_descent_path, linear_regression_hessian
-from dlcore.scratch.surfaces import double_well_1d, linear_regression_surface, quadratic_1d
+from dlcore.scratch.descent import gradient_descent, gradient_descent_path
+from dlcore.scratch.descent_problems import (NUM_EXAMPLES, SURFACE_CHOICES, DescentProblem, descent_problems,
+                                             descent_verdict, linear_model_loss, regression_data)
 from dlcore.widgets.base import Explorer
 
-__all__ = ["DescentExplorer", "DescentState", "SURFACE_CHOICES", "regression_data"]
+__all__ = ["DescentExplorer", "DescentState"]
 
-SURFACE_CHOICES = ("quadratic (1-D)", "double well (1-D)", "linear regression MSE (2-D)",
-                   "elongated quadratic (2-D)", "saddle (2-D)")
 # What is plotted is clipped to these bounds: a diverging run reaches 1e8 before it is stopped.
 GAP_FLOOR, GAP_CEILING = 1e-12, 1e8
-STATIONARY_GRADIENT = 1e-4  # a gradient norm below this counts as having stopped
-NUM_EXAMPLES = 40  # training points behind the linear-regression surface
-
-
-def regression_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """The explorer's data: y = 1.5 x - 0.5 + noise (sigma 0.5), x uniform in [-1, 3], N = 40.
-
-    x is not centred, so slope and intercept are correlated and the MSE bowl is a tilted, elongated ellipse.
-    """
-    return make_noisy_function(NUM_EXAMPLES, 0.5, function=lambda t: 1.5 * t - 0.5, low=-1.0, high=3.0,
-                               seed=np.random.default_rng(seed))
-
-
-@dataclass(frozen=True)
-class _Problem:
-    """One entry of the surface menu, with everything compute() needs."""
-
-    name: str
-    dims: int
-    value: object  # vectorised f: f(x) for 1-D, f(x, y) for 2-D
-    gradient: object  # (P,) -> (P,)
-    xlim: tuple[float, float]
-    ylim: tuple[float, float] | None
-    start: tuple[float, ...]
-    minima: tuple[tuple[float, ...], ...]  # the global minimum first
-    minimum_value: float | None
-    curvature: float | None  # L, the largest Hessian eigenvalue, if the surface is a quadratic
-    formula: str
-
-
-def _problems(x_data: np.ndarray, y_data: np.ndarray) -> dict[str, _Problem]:
-    quad, well = quadratic_1d(curvature=4.0), double_well_1d()
-    mse = linear_regression_surface(x_data, y_data)
-    L_mse = float(np.linalg.eigvalsh(linear_regression_hessian(x_data[:, None]))[-1])
-    problems = {}
-    for name, curve in (("quadratic (1-D)", quad), ("double well (1-D)", well)):
-        minima = tuple((m,) for m in curve.minima)
-        problems[name] = _Problem(name, 1, curve.value, lambda p, c=curve: c.derivative(p), curve.xlim, None,
-                                  (curve.start,), minima, float(curve.value(np.array(curve.minima[0]))),
-                                  curve.curvature, curve.formula)
-    for name, surface, curvature in (("linear regression MSE (2-D)", mse, L_mse),
-                                     ("elongated quadratic (2-D)", get_surface("elongated_quadratic"), 10.0),
-                                     ("saddle (2-D)", get_surface("saddle"), None)):
-        problems[name] = _Problem(name, 2, surface.value_fn, lambda p, s=surface: s.gradient_at(p), surface.xlim,
-                                  surface.ylim, surface.start, surface.minima, surface.minimum_value, curvature,
-                                  surface.formula)
-    return problems
 
 
 @dataclass(frozen=True)
@@ -101,37 +52,6 @@ class DescentState:
         return len(self.losses) - 1
 
 
-def _verdict(problem: _Problem, points: np.ndarray, losses: np.ndarray, diverged: bool, stochastic: bool) -> str:
-    """Name what the run did, from the numbers alone."""
-    if problem.minimum_value is None and len(losses) > 1 and losses[-1] < losses[0] - 1.0 and (
-            diverged or np.abs(points[-1]).max() > 10 * np.abs(np.array(problem.xlim)).max()):
-        return "ran away downhill: this surface has no minimum"
-    if diverged or (len(losses) > 3 and losses[-1] > losses[0] + 1.0 and losses[-1] > losses[-2] > losses[-3]):
-        return "diverged"
-    if len(points) < 3:
-        return "still moving"
-    steps = np.diff(points, axis=0)[-10:]
-    grad_norm = np.linalg.norm(np.asarray(problem.gradient(points[-1]), dtype=float))
-    nearest = min(problem.minima, key=lambda m: np.linalg.norm(points[-1] - np.array(m)), default=None)
-    close = nearest is not None and np.linalg.norm(points[-1] - np.array(nearest)) < 0.05 * (1 + np.abs(nearest).max())
-    if (grad_norm < STATIONARY_GRADIENT and close) or (stochastic and close):
-        where = "the global minimum" if nearest == problem.minima[0] else "a local minimum (not the global one)"
-        return f"converged to {where}" if not stochastic else f"hovering around {where}"
-    if grad_norm < STATIONARY_GRADIENT:
-        return "stalled at a stationary point that is no minimum (a saddle)"
-    if len(steps) >= 2 and np.mean(np.sum(steps[1:] * steps[:-1], axis=1) < 0) > 0.5:
-        return "oscillating"
-    return "still moving"
-
-
-def _linear_regression_model(mse_loss: Callable) -> Callable:
-    """The ``(theta, X, y) -> (loss, gradient)`` of the linear model X w + b under a given MSE function."""
-    def loss_and_gradient(theta: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        loss, dpred = mse_loss(X @ theta[:-1] + theta[-1], y)  # dpred (N,)
-        return float(loss), np.append(X.T @ dpred, np.sum(dpred))
-    return loss_and_gradient
-
-
 class DescentExplorer(Explorer):
     """Gradient descent on five loss surfaces: learning rate, start point, steps, batch size or noise."""
 
@@ -139,9 +59,9 @@ class DescentExplorer(Explorer):
                  seed: int = 0, mse_loss: Callable | None = None) -> None:
         """``mse_loss(pred, target) -> (loss, dpred)``, e.g. the learner's from exercise 4.1, drives the
         linear-regression surface's descent (default: dlcore's)."""
-        self.regression_model = "linear" if mse_loss is None else _linear_regression_model(mse_loss)
+        self.regression_model = "linear" if mse_loss is None else linear_model_loss(mse_loss)
         self.x_data, self.y_data = regression_data(seed)
-        self.problems = _problems(self.x_data, self.y_data)
+        self.problems = descent_problems(self.x_data, self.y_data)
         self.seed = seed
         style = {"description_width": "initial"}
         self.surface = widgets.Dropdown(options=SURFACE_CHOICES, value=surface, description="surface", style=style)
@@ -221,7 +141,7 @@ class DescentExplorer(Explorer):
             points, losses, diverged = points[: max(keep, 1)], losses[: max(keep, 1)], True
         threshold = None if problem.curvature is None else 2.0 / problem.curvature
         stochastic = noise > 0 or (batch_size is not None and batch_size < NUM_EXAMPLES)
-        verdict = _verdict(problem, points, losses, diverged, stochastic)
+        verdict = descent_verdict(problem, points, losses, diverged, stochastic)
         return DescentState(problem.name, problem.dims, lr, start, steps, batch_size, noise, points, losses,
                             verdict == "diverged", threshold, verdict)
 
@@ -246,7 +166,7 @@ class DescentExplorer(Explorer):
             title_ax.set_title(" ", y=1.0)  # a fixed height: matplotlib need not measure the tick labels to place it
         self._contours = None
 
-    def _draw_background(self, problem: _Problem) -> None:
+    def _draw_background(self, problem: DescentProblem) -> None:
         ax = self.ax_path
         if self._contours is not None:
             self._contours.remove()
@@ -287,7 +207,7 @@ class DescentExplorer(Explorer):
             self.ax_loss.yaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 5, 10]))
         self.ax_loss.set_ylabel("$f - f_{min}$ (log scale)" if log else "$f$")
 
-    def _clip_to_window(self, points: np.ndarray, problem: _Problem) -> np.ndarray:
+    def _clip_to_window(self, points: np.ndarray, problem: DescentProblem) -> np.ndarray:
         """Points beyond the window are pinned just outside it, so a runaway path leaves the frame without NaN."""
         lo = np.array([problem.xlim[0], self._ylim[0]])[: points.shape[1]]
         hi = np.array([problem.xlim[1], self._ylim[1]])[: points.shape[1]]

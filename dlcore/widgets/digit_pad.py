@@ -6,7 +6,7 @@ the shift slider moves the drawing sideways, so one can watch the feature
 maps move with it (convolution is translation-equivariant) while the
 prediction mostly stays. The LeNet-5 is the learner's (pass ``model``) or one
 trained in a few seconds when the pad is built, on MNIST training digits drawn
-the pad's way (:func:`dlcore.training.digits_cnn.to_pad_style`).
+the pad's way (:func:`dlcore.training.digits_cnn.train_pad_lenet`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 
 from dlcore.widgets.base import Explorer
 
-__all__ = ["DigitPad", "DigitPadState", "preset_cells", "train_pad_lenet", "GRID"]
+__all__ = ["DigitPad", "DigitPadState", "preset_cells", "GRID"]
 
 GRID = 14
 MAX_SHIFT = 4
@@ -38,22 +38,6 @@ def preset_cells(index: int = 0) -> dict[str, np.ndarray]:
     for digit in range(10):
         presets[f"digit {digit}"] = drawn[digit].astype(np.float64)
     return presets
-
-
-def train_pad_lenet(num_samples: int = 1000, num_epochs: int = 2, seed: int = 0):
-    """A LeNet5(input_size=28) trained on pad-style MNIST training digits (a few seconds on a CPU)."""
-    import torch
-
-    from dlcore.models.lenet import LeNet5
-    from dlcore.training.digits_cnn import digit_images, to_pad_style, train_torch_cnn
-
-    images, labels = digit_images("mnist-train", num_samples, seed=seed)
-    images = images[:, :, 2:30, 2:30]  # MNIST's own 28x28: the model's C1 pads
-    torch.manual_seed(seed)
-    model = LeNet5(input_size=28)
-    train_torch_cnn(model, to_pad_style(images), labels, num_epochs=num_epochs, batch_size=64,
-                    rng=np.random.default_rng(seed))
-    return model.eval()
 
 
 def mosaic(maps: np.ndarray, columns: int) -> np.ndarray:
@@ -87,6 +71,7 @@ class DigitPad(Explorer):
         import ipywidgets as widgets
 
         from dlcore.plots import new_figure
+        from dlcore.training.digits_cnn import train_pad_lenet
 
         self.model = train_pad_lenet(seed=seed) if model is None else model
         if not all(hasattr(self.model, name) for name in ("activation", "pooling", "input_size")):
