@@ -8,7 +8,8 @@ from dlcore.data.sequences import zen_of_python
 from dlcore.scratch.char_lstm import CharLSTM, char_lstm_loss, sample_char_lstm, train_char_lstm
 from dlcore.scratch.losses import softmax_cross_entropy_backward, softmax_cross_entropy_forward
 from dlcore.scratch.lstm import lstm_cell_backward, lstm_cell_forward, lstm_forward
-from dlcore.widgets.recurrent import RecurrentExplorer, run_cell, sequence_values
+from dlcore.scratch.cell_trace import run_cell, sequence_values
+from dlcore.widgets.recurrent import RecurrentExplorer
 
 TOLERANCE = 1e-6  # float64 central differences with step 1e-6 agree with the analytic gradient to ~1e-9
 

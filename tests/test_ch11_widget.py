@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dlcore.widgets.recurrent import (CEILING, FLOOR, SEQUENCES, GradientFlowExplorer, RecurrentExplorer,
-                                      sequence_values)
+from dlcore.scratch.cell_trace import sequence_values
+from dlcore.widgets.recurrent import CEILING, FLOOR, SEQUENCES, GradientFlowExplorer, RecurrentExplorer
 
 
 def plotted_finite(fig) -> bool:

@@ -7,6 +7,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dlcore.scratch import cell_trace as CT
 from dlcore.scratch import gradient_flow as GF
 from dlcore.scratch import gru as G
 from dlcore.scratch import lstm as L
@@ -18,7 +19,7 @@ covers(
     R.init_recurrent_weights, R.RecurrentLayer, R.RNN,
     L.lstm_cell_forward, L.lstm_cell_backward, L.lstm_forward, L.lstm_backward, L.LSTM,
     G.gru_cell_forward, G.gru_cell_backward, G.gru_forward, G.gru_backward, G.GRU,
-    GF.recurrent_weights, GF.state_gradient_norms,
+    GF.recurrent_weights, GF.state_gradient_norms, CT.sequence_values, CT.run_cell,
 )
 NAN = ("NaN",)
 KINDS = ("rnn", "lstm", "gru")
@@ -284,3 +285,43 @@ def test_init_and_gradient_flow_name_the_bad_argument():
     rejects(lambda: GF.state_gradient_norms("GRU", x, weights), "kind")  # once: any other word ran the GRU
     rejects(lambda: GF.state_gradient_norms("gru", x, weights[:3]), "weights", kinds=(TypeError,))
     rejects(lambda: GF.state_gradient_norms("gru", x[:0], weights), "x")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@given(data=st.data())
+def test_run_cell_traces_the_layer_step_by_step(kind, data):
+    """run_cell's hidden states are the layer's outputs for a batch of one; its gate rows are the cell's."""
+    T, Hh = data.draw(st.integers(1, 6)), data.draw(st.integers(1, 3))
+    values = data.draw(floats((T,), -1, 1))
+    weights = GF.recurrent_weights(kind, 1, Hh, recurrent_scale=1.5, memory_bias=1.0,
+                                   rng=np.random.default_rng(data.draw(st.integers(0, 9))))
+    hidden, gates = CT.run_cell(kind, values, weights)
+    layer_forward = OURS[kind][2]
+    x, h0 = values.reshape(T, 1, 1), np.zeros((1, Hh))
+    out = layer_forward(x, h0, np.zeros((1, Hh)), *weights)[0] if kind == "lstm" else layer_forward(x, h0, *weights)[0]
+    close(hidden, out[:, 0])
+    assert gates.shape == (T, {"rnn": 1, "lstm": 5, "gru": 3}[kind], Hh)
+    if kind == "rnn":
+        close(gates[:, 0], hidden)
+    else:
+        assert np.all((gates[:, :2] >= 0) & (gates[:, :2] <= 1))  # i, f (LSTM) and r, z (GRU) are sigmoids
+
+
+@given(text=st.text(max_size=40))
+def test_sequence_values_are_one_bounded_input_a_character(text):
+    values = CT.sequence_values(text)
+    assert values.ndim == 1 and np.all(np.abs(values) <= 1)
+    if text != "sine":
+        assert len(values) == min(len(text), CT.MAX_STEPS)
+    if text[:CT.MAX_STEPS] and set(text[:CT.MAX_STEPS]) <= {"0", "1"}:
+        assert values.tolist() == [1.0 if c == "1" else -1.0 for c in text[:CT.MAX_STEPS]]
+
+
+def test_run_cell_names_the_bad_argument():
+    weights = GF.recurrent_weights("gru", 1, 2, rng=np.random.default_rng(0))
+    rejects(lambda: CT.run_cell("transformer", np.ones(3), weights), "kind")
+    rejects(lambda: CT.run_cell("gru", np.ones((3, 1)), weights), "values")
+    rejects(lambda: CT.run_cell("gru", np.ones(0), weights), "values")
+    rejects(lambda: CT.run_cell("gru", np.array([0.0, np.nan]), weights), "values")
+    rejects(lambda: CT.run_cell("gru", np.ones(3), weights[:3]), "weights", kinds=(TypeError,))
+    rejects(lambda: CT.sequence_values("101", (1.0,)), "bit_values")

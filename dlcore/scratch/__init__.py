@@ -27,7 +27,8 @@ also re-exported here):
   schedules (06)
 - ``init``, ``batchnorm``, ``dropout``, ``regularization``  training deep networks (07)
 - ``conv_naive``, ``im2col``, ``conv``, ``pooling``, ``cnn``  convolutional networks (09)
-- ``rnn``, ``lstm``, ``gru``, ``embedding``, ``jordan``, ``gradient_flow``, ``sequence_model``, ``char_lstm``
+- ``rnn``, ``lstm``, ``gru``, ``embedding``, ``jordan``, ``gradient_flow``, ``cell_trace``, ``sequence_model``,
+  ``char_lstm``
   recurrent networks (11)
 - ``attention``, ``transformer``  attention and one Transformer block (12)
 - ``rbm``, ``dbn``      restricted Boltzmann machines and deep belief networks (13)

@@ -21,17 +21,14 @@ import ipywidgets as widgets
 import numpy as np
 
 from dlcore.plots import COLORS, new_figure
+from dlcore.scratch.cell_trace import MAX_STEPS, run_cell, sequence_values
 from dlcore.scratch.gradient_flow import recurrent_weights, state_gradient_norms
-from dlcore.scratch.gru import gru_cell_forward
 from dlcore.scratch.lstm import lstm_cell_forward
-from dlcore.scratch.rnn import rnn_cell_forward
 from dlcore.widgets.base import Explorer
 
-__all__ = ["RecurrentExplorer", "RecurrentState", "GradientFlowExplorer", "GradientFlowState", "SEQUENCES",
-           "sequence_values", "run_cell"]
+__all__ = ["RecurrentExplorer", "RecurrentState", "GradientFlowExplorer", "GradientFlowState", "SEQUENCES"]
 
 HIDDEN = 8
-MAX_STEPS = 32
 SEQUENCES = {
     "parity bits 1011001110": "1011001110",
     "a sine wave": "sine",
@@ -41,42 +38,6 @@ SEQUENCES = {
 GATE_LABELS = {"rnn": ["h"], "lstm": ["i (input)", "f (forget)", "g (candidate)", "o (output)", "c (cell)"],
                "gru": ["r (reset)", "z (update)", "n (candidate)"]}
 FLOOR, CEILING = 1e-16, 1e8  # plotted gradient norms are clipped to this range (log axis, never 0 or inf)
-
-
-def sequence_values(text: str, bit_values: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
-    """A sequence as T scalar inputs in [-1, 1]: '0'/'1' strings as ``bit_values`` (-1/+1 by default),
-    'sine' as a sine wave, anything else character by character ((code point mod 32) / 16 - 1).
-    At most MAX_STEPS steps."""
-    text = str(text)[:MAX_STEPS]
-    if text == "sine":
-        return np.sin(0.4 * np.arange(24))
-    if text and set(text) <= {"0", "1"}:
-        return np.array([bit_values[1] if c == "1" else bit_values[0] for c in text])
-    return np.array([(ord(c) % 32) / 16.0 - 1.0 for c in text])
-
-
-def run_cell(kind: str, values: np.ndarray, weights, lstm_cell=lstm_cell_forward) -> tuple[np.ndarray, np.ndarray]:
-    """Run one sequence (batch of one) through a cell; return hidden (T, Hh) and gates (T, rows, Hh).
-
-    ``lstm_cell`` is the LSTM step to run (chapter 11 passes the learner's, once exercise 11.6 passes):
-    ``lstm_cell(x_t, h, c, W_ih, W_hh, b_ih, b_hh) -> (h, c, cache)`` with the gates in ``cache.acts``.
-    """
-    Hh = weights[1].shape[1]
-    h, c = np.zeros((1, Hh)), np.zeros((1, Hh))
-    hidden, gates = [], []
-    for value in values:
-        x_t = np.array([[value]])  # (N, D) = (1, 1)
-        if kind == "lstm":
-            h, c, cache = lstm_cell(x_t, h, c, *weights)
-            gates.append(np.vstack([cache.acts.reshape(4, Hh), c]))  # (4 Hh,) -> i, f, g, o rows, then c
-        elif kind == "gru":
-            h, cache = gru_cell_forward(x_t, h, *weights)
-            gates.append(np.vstack([cache.r, cache.z, cache.n]))
-        else:
-            h, _ = rnn_cell_forward(x_t, h, *weights)
-            gates.append(h.copy())
-        hidden.append(h[0])
-    return np.array(hidden), np.array(gates)
 
 
 @dataclass(frozen=True)
