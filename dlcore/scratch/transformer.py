@@ -128,6 +128,9 @@ def multi_head_attention_forward(query: np.ndarray, key: np.ndarray, value: np.n
                                  attn_mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Multi-head attention (self-attention when query, key and value are the same array).
 
+    Named after ``torch.nn.functional.multi_head_attention_forward``, whose output and weights it returns
+    (this module is forward only: no cache, no backward).
+
     Args:
         query: (N, Tq, E); key, value: (N, Tk, E).
         params: the eight arrays of :class:`MultiHeadParams`.
@@ -221,7 +224,10 @@ def _checked_block(func: str, params: EncoderBlockParams, E: int) -> EncoderBloc
 def transformer_encoder_block_forward(x: np.ndarray, params: EncoderBlockParams, num_heads: int, *,
                                       key_padding_mask: np.ndarray | None = None,
                                       attn_mask: np.ndarray | None = None, norm_first: bool = False) -> np.ndarray:
-    """One encoder block on x (N, T, E) -> (N, T, E); post-norm unless norm_first (see the module docstring)."""
+    """One encoder block on x (N, T, E) -> (N, T, E); post-norm unless norm_first (see the module docstring).
+
+    The forward pass of ``torch.nn.TransformerEncoderLayer``, as the name says (forward only, like this module).
+    """
     func = "transformer_encoder_block_forward"
     x = as_float_array(func, "x", x)
     if x.ndim != 3:
