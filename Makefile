@@ -48,8 +48,7 @@ test-properties: $(STAMP)
 	HYPOTHESIS_PROFILE=long $(PY) -m pytest -q tests/test_properties_*.py
 
 test-cpus: $(STAMP)
-	$(PY) -m dlcore.tools.cpu_caps avx2
-	$(PY) -m dlcore.tools.cpu_caps baseline
+	$(PY) -m dlcore.tools.cpu_caps avx2 baseline
 
 # Installs Debian's chromium when it is missing and this is root with apt-get;
 # otherwise says what to install (the browser tests then fail with the same advice).

@@ -54,3 +54,24 @@ def test_an_environment_without_the_caps_is_caught_when_the_cpu_is_above_the_lev
     env.pop("ATEN_CPU_CAPABILITY")
     with pytest.raises(RuntimeError, match="PyTorch still uses"):
         cpu_caps.verify_caps("baseline", env)
+
+
+@x86_only
+def test_several_levels_run_at_once_and_each_reports_in_turn(tmp_path, capsys):
+    # A plain test file stands in for the notebooks (nbval collects .py tests as usual): under both caps at
+    # once, one run per level, the failure is reported under each level and the exit status is non-zero.
+    failing = tmp_path / "test_probe.py"
+    failing.write_text("import os\n\ndef test_probe():\n    assert os.environ['ATEN_CPU_CAPABILITY'] == 'avx2'\n")
+    status = cpu_caps.main(["avx2", "baseline", "--", "-q", "-p", "no:cacheprovider", str(failing)])
+    out = capsys.readouterr().out
+    assert status != 0
+    assert "--- cpu_caps avx2: exit status 0" in out
+    assert "--- cpu_caps baseline: exit status 1" in out
+    assert out.index("--- cpu_caps avx2") < out.index("--- cpu_caps baseline")
+    assert "the run under baseline failed" in out
+
+
+def test_an_unknown_level_is_named(capsys):
+    with pytest.raises(SystemExit):
+        cpu_caps.main(["avx512", "--", "-q"])
+    assert "invalid choice: 'avx512'" in capsys.readouterr().err

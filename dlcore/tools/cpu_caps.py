@@ -3,6 +3,7 @@
     python -m dlcore.tools.cpu_caps avx2               # as a CPU without AVX-512
     python -m dlcore.tools.cpu_caps baseline           # as a CPU without AVX (the libraries' plainest kernels)
     python -m dlcore.tools.cpu_caps avx2 -- solutions/09_convolutional_networks.ipynb
+    python -m dlcore.tools.cpu_caps avx2 baseline       # both at once (make test-cpus)
 
 PyTorch, oneDNN, MKL and NumPy each pick kernels for the instruction sets of the CPU they run on,
 and kernels for different instruction sets round differently (another summation order, fused
@@ -23,6 +24,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 LEVELS = {
@@ -89,19 +91,44 @@ def verify_caps(level: str, env: dict[str, str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dlcore.tools.cpu_caps", description=__doc__.splitlines()[0])
-    parser.add_argument("level", choices=sorted(LEVELS), help="the instruction sets to allow")
-    parser.add_argument("pytest_args", nargs="*", help="after --: what to run (default: --nbval solutions)")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Everything after "--" goes to pytest (argparse alone would read "-q" as another level).
+    pytest_args = argv[argv.index("--") + 1:] if "--" in argv else []
+    argv = argv[:argv.index("--")] if "--" in argv else argv
+    parser = argparse.ArgumentParser(prog="python -m dlcore.tools.cpu_caps", description=__doc__.splitlines()[0],
+                                     epilog="after --: what pytest runs (default: --nbval solutions). Several "
+                                            "levels run at once, each in its own pytest, and report in turn.")
+    parser.add_argument("levels", nargs="+", choices=sorted(LEVELS), metavar="level",
+                        help=f"the instruction sets to allow: {', '.join(sorted(LEVELS))}")
     args = parser.parse_args(argv)
     if platform.machine().lower() not in ("x86_64", "amd64"):
         print(f"cpu_caps: the instruction-set caps exist on x86-64 only; this is {platform.machine()}, "
               "so the capped run is skipped (the uncapped notebooks were compared already)")
         return 0
-    env = capped_environment(args.level)
-    print(f"cpu_caps {args.level}: {verify_caps(args.level, env)}", flush=True)
+    levels = list(dict.fromkeys(args.levels))
+    envs = {level: capped_environment(level) for level in levels}
+    for level in levels:
+        print(f"cpu_caps {level}: {verify_caps(level, envs[level])}", flush=True)
     # tests.conftest as a plugin: the same network guard in every kernel as in `make test`.
-    command = [sys.executable, "-m", "pytest", "-p", "tests.conftest", "--nbval", *(args.pytest_args or ["solutions"])]
-    return subprocess.run(command, env=env, cwd=ROOT).returncode
+    command = [sys.executable, "-m", "pytest", "-p", "tests.conftest", "--nbval", *(pytest_args or ["solutions"])]
+    if len(levels) == 1:
+        return subprocess.run(command, env=envs[levels[0]], cwd=ROOT).returncode
+    # Several levels at once (each notebook kernel mostly uses one core): their output is held and printed
+    # level by level when all have finished, so that the reports do not interleave.
+    with tempfile.TemporaryDirectory(prefix="cpu-caps-") as folder:
+        logs = {level: open(Path(folder) / f"{level}.log", "w+") for level in levels}
+        runs = {level: subprocess.Popen(command, env=envs[level], cwd=ROOT, stdout=logs[level],
+                                        stderr=subprocess.STDOUT) for level in levels}
+        codes = {level: run.wait() for level, run in runs.items()}
+        for level in levels:
+            logs[level].seek(0)
+            print(f"--- cpu_caps {level}: exit status {codes[level]}", flush=True)
+            print(logs[level].read(), end="", flush=True)
+            logs[level].close()
+    failed = [level for level in levels if codes[level] != 0]
+    if failed:
+        print(f"cpu_caps: the run under {', '.join(failed)} failed (see its report above)")
+    return max(codes.values())
 
 
 if __name__ == "__main__":
