@@ -69,3 +69,41 @@ def test_report_shows_the_spread_beside_the_median():
     report = bench.render(rows)
     assert "| conv | 1.70x (median of 5 runs, min-max 1.50-9.00x) | <= 2.0x | ok |" in report
     assert "| import | 120 ms | <= 300 ms | OVER BUDGET |" in report
+
+
+def test_grading_speed_up_is_the_median_of_interleaved_pairs(monkeypatch):
+    # Scripted gradings of 6 notebooks: 1 job takes 60 s in every run; 2 jobs take 30 s, then 60 s (a burst of
+    # other load), then 33.3 s. Speed-ups 2.0, 1.0, 1.8: the median (1.8) decides, and one slow run cannot fail it.
+    from types import SimpleNamespace
+
+    from dlcore.tools import grade
+
+    durations = iter([60, 30, 60, 60, 60, 100 / 3])
+    clock = {"now": 0.0}
+    calls = []
+
+    def fake_grade_paths(paths, echo, jobs, progress):
+        calls.append(jobs)
+        clock["now"] += next(durations)
+        return [SimpleNamespace(status="completed") for _ in range(bench.GRADING_NOTEBOOKS)]
+
+    monkeypatch.setattr(grade, "grade_paths", fake_grade_paths)
+    monkeypatch.setattr(grade, "default_jobs", lambda: 2)
+    monkeypatch.setattr(bench.time, "perf_counter", lambda: clock["now"])
+    rows = bench.bench_grading(bench.Path(__file__).resolve().parents[1])
+    assert calls == [1, 2, 1, 2, 1, 2]
+    speedup = rows[-1]
+    assert speedup.measured == "1.80x" and speedup.ok
+    assert speedup.spread == "median of 3 runs, min-max 1.00-2.00x"
+    assert "6.0 notebooks/min" in rows[0].measured and "median of 3 runs" in rows[0].measured
+
+
+def test_a_grading_that_does_not_complete_stops_the_benchmark(monkeypatch):
+    from types import SimpleNamespace
+
+    from dlcore.tools import grade
+
+    monkeypatch.setattr(grade, "grade_paths", lambda paths, echo, jobs, progress: [SimpleNamespace(status="timeout")])
+    monkeypatch.setattr(grade, "default_jobs", lambda: 2)
+    with pytest.raises(RuntimeError, match="did not complete at jobs=1"):
+        bench.bench_grading(bench.Path(__file__).resolve().parents[1])

@@ -187,14 +187,16 @@ def bench_kernels(repeat: int) -> list[Row]:
 
 GRADING_SPEEDUP_BUDGET = 1.7  # at 2 cores or more
 GRADING_NOTEBOOKS = 6
+GRADING_RUNS = 3  # pairs of gradings (1 job, then one per core); an odd count, so the median is one of them
 
 
 def bench_grading(root: Path) -> list[Row]:
     """Grading throughput on the same small class at 1 job and at one job per core, one thread per kernel.
 
-    The class is chapter 01 submitted by six students (solutions and student versions alternating),
-    graded once at each setting: the runs take minutes, and the speed-up is a ratio of two numbers
-    taken one after the other on the same machine.
+    The class is chapter 01 submitted by six students (solutions and student versions alternating). It is
+    graded at 1 job and at one job per core in turn, :data:`GRADING_RUNS` times (1, n, 1, n, ...): each pair
+    gives a speed-up, and the verdict uses their median, so that a burst of other load on a shared machine,
+    which slows one grading, cannot pass or fail the budget on its own.
     """
     import shutil
     import tempfile
@@ -203,26 +205,31 @@ def bench_grading(root: Path) -> list[Row]:
 
     chapter = "01_landscape.ipynb"
     jobs = default_jobs()
+    settings = (1, jobs) if jobs >= 2 else (1,)
+    rates: dict[int, list[float]] = {setting: [] for setting in settings}
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as folder:
         for index in range(GRADING_NOTEBOOKS):
             student = Path(folder) / f"student{index}"
             student.mkdir()
             shutil.copy(root / ("solutions" if index % 2 == 0 else "chapters") / chapter, student / chapter)
-        rates = {}
-        for setting in (1, jobs):
-            start = time.perf_counter()
-            grades = grade_paths([Path(folder)], echo=lambda *args, **kwargs: None, jobs=setting, progress=True)
-            minutes = (time.perf_counter() - start) / 60
-            if any(grade.status != "completed" for grade in grades):
-                raise RuntimeError(f"bench_grading: a notebook did not complete at jobs={setting}")
-            rates[setting] = len(grades) / minutes
+        for _ in range(GRADING_RUNS):
+            for setting in settings:
+                start = time.perf_counter()
+                grades = grade_paths([Path(folder)], echo=lambda *args, **kwargs: None, jobs=setting, progress=True)
+                minutes = (time.perf_counter() - start) / 60
+                if any(grade.status != "completed" for grade in grades):
+                    raise RuntimeError(f"bench_grading: a notebook did not complete at jobs={setting}")
+                rates[setting].append(len(grades) / minutes)
     rows = [Row(f"grading throughput, {setting} job(s), one thread per kernel",
-                f"{rate:.1f} notebooks/min ({GRADING_NOTEBOOKS} notebooks of chapter 01)", "", True)
+                f"{statistics.median(rate):.1f} notebooks/min ({GRADING_NOTEBOOKS} notebooks of chapter 01, "
+                f"median of {len(rate)} runs)", "", True)
             for setting, rate in rates.items()]
     if jobs >= 2:
-        speedup = rates[jobs] / rates[1]
-        rows.append(Row(f"grading speed-up, {jobs} jobs against 1", f"{speedup:.2f}x",
-                        f">= {GRADING_SPEEDUP_BUDGET}x", speedup >= GRADING_SPEEDUP_BUDGET))
+        speedups = [parallel / serial for serial, parallel in zip(rates[1], rates[jobs])]
+        median = statistics.median(speedups)
+        rows.append(Row(f"grading speed-up, {jobs} jobs against 1", f"{median:.2f}x",
+                        f">= {GRADING_SPEEDUP_BUDGET}x", median >= GRADING_SPEEDUP_BUDGET,
+                        spread=f"median of {len(speedups)} runs, min-max {min(speedups):.2f}-{max(speedups):.2f}x"))
     return rows
 
 
