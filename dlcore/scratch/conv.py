@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 
 from dlcore.errors import ShapeError, as_float_array, expect_ndim, format_shape
-from dlcore.scratch.im2col import col2im, conv_output_size, im2col, pad2d
+from dlcore.scratch.im2col import conv_output_size, im2col, pad2d
 
 __all__ = ["ConvSpec", "Conv2dCache", "conv2d_forward", "conv2d_backward", "check_conv_inputs", "as_pair"]
 
@@ -136,6 +136,9 @@ def conv2d_backward(dout: np.ndarray, cache: Conv2dCache) -> tuple[np.ndarray, n
 
     dw = dout_m cols^T,  db[f] = sum_{n,h,w} dout[n, f, h, w],  dx = col2im(w_m^T dout_m) without the padding
 
+    The last two are computed transposed (one row per window), d cols one kernel offset at a time, and
+    col2im adds channels-last: the same numbers, in the orientation in which BLAS multiplies fastest.
+
     Args:
         dout: (N, F, Ho, Wo) upstream gradient.
         cache: from :func:`conv2d_forward`.
@@ -154,15 +157,21 @@ def conv2d_backward(dout: np.ndarray, cache: Conv2dCache) -> tuple[np.ndarray, n
     if dout.shape != (N, F, Ho, Wo):
         raise ShapeError(f"conv2d_backward: dout has shape {format_shape(dout.shape)} but expected "
                          f"(N, F, Ho, Wo) = {format_shape((N, F, Ho, Wo))}, the forward output's shape")
-    dout_m = dout.transpose(1, 0, 2, 3).reshape(F, N * Ho * Wo)  # (F, N*Ho*Wo), a copy
-    db = dout_m.sum(axis=1)  # (F,)
-    # dw_m = dout_m cols^T, computed as the transpose of cols dout_m^T: the same product, but in this
-    # orientation OpenBLAS runs it about 20 % faster (the strided operand is the small one).
-    dw = (cols @ dout_m.T).T.reshape(w.shape)  # (C*kh*kw, F) -> (F, C*kh*kw) -> (F, C, kh, kw)
-    w_t = np.ascontiguousarray(w.reshape(F, -1).T)  # (C*kh*kw, F); BLAS is much slower on the strided transpose
-    dcols = w_t @ dout_m  # (C*kh*kw, N*Ho*Wo)
-    ph, pw = spec.padding
-    padded_shape = (N, C, H + 2 * ph, W + 2 * pw)
-    dx_pad = col2im(dcols, padded_shape, spec.kernel, spec.stride, spec.dilation, spec.out_size)
-    dx = dx_pad[:, :, ph:ph + H, pw:pw + W]  # padding is not an input: drop its gradient
+    (kh, kw), (sh, sw), (dil_h, dil_w), (ph, pw) = spec.kernel, spec.stride, spec.dilation, spec.padding
+    # G_m^T: one row per window (n, h, w), one column per filter, the layout both products below want.
+    dout_rows = np.ascontiguousarray(dout.transpose(0, 2, 3, 1)).reshape(N * Ho * Wo, F)  # a copy
+    db = dout_rows.sum(axis=0)  # (F,)
+    dw = (cols @ dout_rows).T.reshape(w.shape)  # cols G_m^T = dW_m^T: (C*kh*kw, F) -> (F, C, kh, kw)
+    # d cols = W_m^T G_m, one kernel offset (a, b) at a time and transposed: the offset's block of d cols is
+    # G_m^T W[:, :, a, b], one row per window and one column per channel. OpenBLAS runs these products faster
+    # than the one large W_m^T G_m, and each block adds whole pixels (all C channels side by side) back into a
+    # channels-last array: col2im without a strided read.
+    w_offsets = np.ascontiguousarray(w.transpose(2, 3, 0, 1))  # (kh, kw, F, C)
+    dx_pad = np.zeros((N, H + 2 * ph, W + 2 * pw, C), dtype=w.dtype)
+    for a in range(kh):
+        for b in range(kw):  # col2im: every window's gradient goes back to the pixels it read
+            rows = slice(a * dil_h, a * dil_h + sh * (Ho - 1) + 1, sh)
+            columns = slice(b * dil_w, b * dil_w + sw * (Wo - 1) + 1, sw)
+            dx_pad[:, rows, columns] += (dout_rows @ w_offsets[a, b]).reshape(N, Ho, Wo, C)
+    dx = dx_pad[:, ph:ph + H, pw:pw + W].transpose(0, 3, 1, 2)  # padding is not an input; back to (N, C, H, W)
     return np.ascontiguousarray(dx), dw, db
