@@ -58,8 +58,9 @@ def test_an_environment_without_the_caps_is_caught_when_the_cpu_is_above_the_lev
 
 @x86_only
 def test_several_levels_run_at_once_and_each_reports_in_turn(tmp_path, capsys):
-    # A plain test file stands in for the notebooks (nbval collects .py tests as usual): under both caps at
-    # once, one run per level, the failure is reported under each level and the exit status is non-zero.
+    # A plain test file stands in for the notebooks (nbval collects .py tests as usual). It passes under avx2
+    # and fails under baseline: both run at once, each report is printed under its level, and the baseline
+    # failure alone makes the exit status non-zero.
     failing = tmp_path / "test_probe.py"
     failing.write_text("import os\n\ndef test_probe():\n    assert os.environ['ATEN_CPU_CAPABILITY'] == 'avx2'\n")
     status = cpu_caps.main(["avx2", "baseline", "--", "-q", "-p", "no:cacheprovider", str(failing)])
